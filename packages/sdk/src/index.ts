@@ -1,0 +1,8 @@
+// @plumb/sdk: the wire contract (zod schemas, error envelope) and the typed client.
+export * from './client.js';
+export * from './errors.js';
+export * from './schemas/audit.js';
+export * from './schemas/common.js';
+export * from './schemas/health.js';
+export * from './schemas/keys.js';
+export * from './schemas/projects.js';

@@ -1,0 +1,118 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Where each setting comes from; used to name the variable in error messages. */
+const ENV_NAMES = {
+  home: 'PLUMB_HOME',
+  databaseUrl: 'PLUMB_DATABASE_URL',
+  blobUrl: 'PLUMB_BLOB_URL',
+  port: 'PLUMB_PORT',
+  host: 'PLUMB_HOST',
+  adminKey: 'PLUMB_ADMIN_KEY',
+  logLevel: 'PLUMB_LOG_LEVEL',
+  bodyLimitBytes: 'PLUMB_BODY_LIMIT_BYTES',
+  workerConcurrency: 'PLUMB_WORKER_CONCURRENCY',
+} as const;
+
+type Key = keyof typeof ENV_NAMES;
+
+const RawConfig = z.object({
+  home: z.string().min(1).default('./.plumb'),
+  databaseUrl: z
+    .string()
+    .refine((v) => /^(postgres|postgresql):\/\//.test(v) || /^(sqlite:|file:)/.test(v) || v === ':memory:', {
+      message: 'expected postgres://…, sqlite:PATH or :memory:',
+    })
+    .optional(),
+  blobUrl: z
+    .string()
+    .refine((v) => v.startsWith('file:'), { message: 'expected file:PATH (s3:// is not available yet)' })
+    .optional(),
+  port: z.coerce
+    .number({ message: 'expected an integer between 0 and 65535' })
+    .int('expected an integer between 0 and 65535')
+    .min(0, 'expected an integer between 0 and 65535')
+    .max(65535, 'expected an integer between 0 and 65535')
+    .default(7070),
+  host: z.string().min(1).default('127.0.0.1'),
+  adminKey: z
+    .string()
+    .regex(/^plumb_[A-Za-z0-9_-]{32,}$/, 'expected a key of the form plumb_ followed by at least 32 letters, digits, "_" or "-"')
+    .optional(),
+  logLevel: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  bodyLimitBytes: z.coerce
+    .number({ message: 'expected a positive integer number of bytes' })
+    .int()
+    .min(1024, 'expected at least 1024 bytes')
+    .default(1024 * 1024),
+  workerConcurrency: z.coerce
+    .number({ message: 'expected an integer from 1 to 64' })
+    .int()
+    .min(1, 'expected an integer from 1 to 64')
+    .max(64, 'expected an integer from 1 to 64')
+    .default(2),
+});
+
+export interface Config {
+  home: string;
+  databaseUrl: string;
+  blobUrl: string;
+  port: number;
+  host: string;
+  adminKey: string | undefined;
+  logLevel: (typeof LOG_LEVELS)[number];
+  bodyLimitBytes: number;
+  workerConcurrency: number;
+}
+
+export type ConfigOverrides = Partial<Record<Key, string | number | undefined>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads the configuration once, from the environment with flags taking precedence. Empty
+ * variables count as unset. Throws ConfigError naming every bad variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOverrides = {}): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV_NAMES)) {
+    const fromFlag = flags[key as Key];
+    const value = fromFlag !== undefined ? fromFlag : env[name];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const parsed = RawConfig.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0]) as Key;
+        const got = raw[key];
+        return {
+          variable: ENV_NAMES[key] ?? key,
+          message: `${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(String(got))})`}`,
+        };
+      }),
+    );
+  }
+  const c = parsed.data;
+  const home = resolve(c.home);
+  return {
+    ...c,
+    home,
+    databaseUrl: c.databaseUrl ?? `sqlite:${join(home, 'plumb.db')}`,
+    blobUrl: c.blobUrl ?? `file:${join(home, 'blobs')}`,
+    adminKey: c.adminKey,
+  };
+}
+
+/** Resolves `file:PATH` or `sqlite:PATH` to an absolute path (relative paths from the cwd). */
+export function pathFromUrl(url: string): string {
+  const path = url.replace(/^(file|sqlite):(\/\/)?/, '');
+  return isAbsolute(path) ? path : resolve(path);
+}

@@ -1,0 +1,30 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { auditMigrations } from '../../core/audit/audit.migrations.js';
+import { accessMigrations } from '../../modules/access/access.migrations.js';
+import type { Database } from '../schema.js';
+import { jobsMigrations } from '../queue/jobs.migrations.js';
+
+/**
+ * The one migration set, for SQLite and PostgreSQL alike. Modules own their migrations; names
+ * start with a global sequence number because Kysely applies them in name order.
+ */
+const migrations: Record<string, Migration> = {
+  ...accessMigrations,
+  ...auditMigrations,
+  ...jobsMigrations,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Applies pending migrations; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

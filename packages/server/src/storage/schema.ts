@@ -1,0 +1,6 @@
+import type { AuditTables } from '../core/audit/audit.tables.js';
+import type { AccessTables } from '../modules/access/access.tables.js';
+import type { JobTables } from './queue/jobs.tables.js';
+
+/** Every table, each declared by the module that owns it. */
+export interface Database extends AccessTables, AuditTables, JobTables {}
