@@ -3,7 +3,7 @@ import { ErrorEnvelope, PlumbError } from './errors.js';
 import { AuditRecord, AuditVerification, type ListAudit } from './schemas/audit.js';
 import { Page, type PageParams } from './schemas/common.js';
 import { Health } from './schemas/health.js';
-import { ApiKey, CreatedApiKey, type CreateApiKey, type ListApiKeys, WhoAmI } from './schemas/keys.js';
+import { ApiKey, type CreateApiKey, CreatedApiKey, type ListApiKeys, WhoAmI } from './schemas/keys.js';
 import { type CreateProject, Project } from './schemas/projects.js';
 
 export interface PlumbClientOptions {
@@ -56,15 +56,13 @@ export class PlumbClient {
   };
 
   readonly audit = {
-    list: (query: ListAudit = {}) => this.request('GET', '/api/v1/audit', { query, schema: Page(AuditRecord) }),
+    list: (query: ListAudit = {}) =>
+      this.request('GET', '/api/v1/audit', { query, schema: Page(AuditRecord) }),
     verify: () => this.request('POST', '/api/v1/audit/verify', { schema: AuditVerification }),
   };
 
   /** Follows `nextCursor` until the list is exhausted. */
-  async *paginate<T>(
-    list: (query: PageParams) => Promise<Page<T>>,
-    limit = 200,
-  ): AsyncGenerator<T> {
+  async *paginate<T>(list: (query: PageParams) => Promise<Page<T>>, limit = 200): AsyncGenerator<T> {
     let cursor: string | undefined;
     do {
       const page = await list({ limit, ...(cursor ? { cursor } : {}) });
@@ -133,7 +131,16 @@ function errorFrom(status: number, json: unknown, text: string): PlumbError {
     return new PlumbError(code, message, { details });
   }
   // A proxy or a non-Plumb server answered; keep what it said so the user can see why.
-  const code = status === 401 ? 'unauthenticated' : status === 403 ? 'permission_denied' : status === 404 ? 'not_found' : status >= 500 ? 'unavailable' : 'invalid_argument';
+  const code =
+    status === 401
+      ? 'unauthenticated'
+      : status === 403
+        ? 'permission_denied'
+        : status === 404
+          ? 'not_found'
+          : status >= 500
+            ? 'unavailable'
+            : 'invalid_argument';
   return new PlumbError(code, `HTTP ${status}: ${text.slice(0, 200)}`);
 }
 

@@ -8,6 +8,7 @@ export const AuditRecord = z.object({
   projectId: Id.nullable(),
   action: z.string(),
   resource: z.string(),
+  change: z.unknown(),
   digest: z.string(),
   prevHash: z.string(),
   hash: z.string(),

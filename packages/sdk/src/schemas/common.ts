@@ -31,4 +31,7 @@ export const Name = z
   .string()
   .min(1)
   .max(100)
-  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lower-case letters, digits, ".", "_" and "-", starting with a letter or digit');
+  .regex(
+    /^[a-z0-9][a-z0-9._-]*$/,
+    'use lower-case letters, digits, ".", "_" and "-", starting with a letter or digit',
+  );

@@ -37,8 +37,9 @@ export const ListApiKeys = PageQuery.extend({
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional(),
+  project: Name.optional(),
 }).strict();
-export type ListApiKeys = PageParams & { includeRevoked?: boolean };
+export type ListApiKeys = PageParams & { includeRevoked?: boolean; project?: string };
 
 export const KeyIdParams = z.object({ id: Id }).strict();
 

@@ -39,7 +39,10 @@ const RawConfig = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   adminKey: z
     .string()
-    .regex(/^plumb_[A-Za-z0-9_-]{32,}$/, 'expected a key of the form plumb_ followed by at least 32 letters, digits, "_" or "-"')
+    .regex(
+      /^plumb_[A-Za-z0-9_-]{32,}$/,
+      'expected a key of the form plumb_ followed by at least 32 letters, digits, "_" or "-"',
+    )
     .optional(),
   logLevel: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   bodyLimitBytes: z.coerce

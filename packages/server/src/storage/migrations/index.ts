@@ -1,8 +1,8 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { auditMigrations } from '../../core/audit/audit.migrations.js';
 import { accessMigrations } from '../../modules/access/access.migrations.js';
-import type { Database } from '../schema.js';
 import { jobsMigrations } from '../queue/jobs.migrations.js';
+import type { Database } from '../schema.js';
 
 /**
  * The one migration set, for SQLite and PostgreSQL alike. Modules own their migrations; names
@@ -22,9 +22,12 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    throw new Error(
+      `database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { registerAccessCommands } from '../modules/access/access.cli.js';
+import { registerAuditCommands } from '../modules/audit/audit.cli.js';
+import { VERSION } from '../version.js';
+import { registerServeCommand } from './serve.cli.js';
+
+/** Exit codes: 0 success, 1 failure, 2 usage. */
+export function buildProgram(): Command {
+  const program = new Command('plumb')
+    .description('Plumb: the operations layer for production AI')
+    .version(VERSION)
+    .option('--json', 'print machine-readable JSON')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerServeCommand(program);
+  registerAccessCommands(program);
+  registerAuditCommands(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const ok =
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help';
+      process.exit(ok ? 0 : 2);
+    }
+    throw error;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../core/config.js';
+import { startServer } from '../server.js';
+import { reportError } from './cli-context.js';
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the Plumb server (SQLite and local files under PLUMB_HOME unless configured otherwise)')
+    .option('--port <port>', 'port to listen on (PLUMB_PORT, default 7070)')
+    .option('--host <host>', 'address to bind (PLUMB_HOST, default 127.0.0.1)')
+    .option('--home <dir>', 'state directory (PLUMB_HOME, default ./.plumb)')
+    .option('--database-url <url>', 'sqlite:PATH or postgres://… (PLUMB_DATABASE_URL)')
+    .action(async (opts: { port?: string; host?: string; home?: string; databaseUrl?: string }) => {
+      let config: ReturnType<typeof loadConfig>;
+      try {
+        config = loadConfig(process.env, {
+          port: opts.port,
+          host: opts.host,
+          home: opts.home,
+          databaseUrl: opts.databaseUrl,
+        });
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          process.stderr.write(`plumb: ${error.message}\n`);
+          process.exit(2);
+        }
+        throw error;
+      }
+      let running: Awaited<ReturnType<typeof startServer>>;
+      try {
+        running = await startServer(config);
+      } catch (error) {
+        reportError(error);
+        process.exit(1);
+      }
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        running.plumb.app.log.info({ signal }, 'stopping: finishing in-flight requests');
+        try {
+          await running.plumb.close();
+          running.plumb.app.log.info('stopped');
+          process.exit(0);
+        } catch (error) {
+          reportError(error);
+          process.exit(1);
+        }
+      };
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+      process.once('SIGINT', () => void stop('SIGINT'));
+    });
+}

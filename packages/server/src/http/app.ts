@@ -1,0 +1,141 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { roleAllows } from '../core/auth/permissions.js';
+import type { Principal, RequestContext } from '../core/context.js';
+import { PlumbError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import { toPlumbError } from './error-mapping.js';
+import { STATUS_OF } from './error-status.js';
+import type { Metrics } from './metrics.js';
+import { buildOpenApi } from './openapi.js';
+import type { RouteSpec } from './route.js';
+import { parseInput } from './validation.js';
+
+export interface AppOptions {
+  routes: RouteSpec[];
+  authenticate(secret: string): Promise<Principal | null>;
+  /** Throws when the database is unreachable. */
+  checkReady(): Promise<void>;
+  metrics: Metrics;
+  bodyLimitBytes: number;
+  logger: FastifyServerOptions['logger'] | false;
+  version: string;
+}
+
+/** Paths served without a key. Everything else needs one. */
+export const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    plumb: RequestContext | null;
+  }
+  interface FastifyContextConfig {
+    permission?: RouteSpec['permission'];
+  }
+}
+
+export function buildApp(options: AppOptions): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger,
+    bodyLimit: options.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => newId('req'),
+    // Closes idle keep-alive sockets on shutdown so SIGTERM does not wait for clients.
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.decorateRequest('plumb', null);
+
+  // An empty body with a JSON content type is treated as no body: many clients send the header
+  // on every POST. Malformed JSON still fails with invalid_argument.
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+    defaultJson(request, body as string, done);
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const path = request.url.split('?')[0] ?? '';
+    if (PUBLIC_PATHS.has(path)) return;
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!match) throw new PlumbError('unauthenticated', 'send an API key as "Authorization: Bearer <key>"');
+    const principal = await options.authenticate(match[1]!);
+    if (!principal) throw new PlumbError('unauthenticated', 'the API key is unknown or revoked');
+    request.plumb = { principal, requestId: request.id };
+    const permission = request.routeOptions.config.permission;
+    if (permission && !roleAllows(principal.role, permission)) {
+      throw new PlumbError(
+        'permission_denied',
+        `the ${principal.role} role may not ${permission.replace(':', ' ')}`,
+        {
+          details: { permission, role: principal.role },
+        },
+      );
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    options.metrics.observe(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const plumbError = toPlumbError(error);
+    const status = STATUS_OF[plumbError.code];
+    if (status >= 500) request.log.error({ err: error }, plumbError.message);
+    else request.log.info({ code: plumbError.code }, plumbError.message);
+    return reply.status(status).type('application/json').send(plumbError.toEnvelope());
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const error = new PlumbError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
+    return reply.status(404).send(error.toEnvelope());
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', checks: { process: 'ok' } }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await options.checkReady();
+      return { status: 'ok', checks: { database: 'ok' } };
+    } catch (error) {
+      return reply.status(503).send({ status: 'unavailable', checks: { database: String(error) } });
+    }
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(options.metrics.registry.contentType);
+    return options.metrics.registry.metrics();
+  });
+
+  const openapi = buildOpenApi(options.routes, options.version);
+  app.get('/api/v1/openapi.json', { config: { permission: 'self:read' } }, async () => openapi);
+
+  for (const spec of options.routes) registerRoute(app, spec);
+  return app;
+}
+
+function registerRoute(app: FastifyInstance, spec: RouteSpec): void {
+  app.route({
+    method: spec.method,
+    url: spec.url,
+    config: { permission: spec.permission },
+    handler: async (request, reply) => {
+      const ctx = request.plumb;
+      if (!ctx) throw new PlumbError('unauthenticated', 'authentication is required');
+      const params = spec.params ? parseInput('path', spec.params, request.params) : undefined;
+      const query = spec.query ? parseInput('query', spec.query, request.query) : undefined;
+      const body = spec.body ? parseInput('body', spec.body, request.body ?? {}) : undefined;
+      if (!spec.body && request.body !== undefined && request.body !== null) {
+        throw new PlumbError('invalid_argument', `${spec.method} ${spec.url} takes no body`);
+      }
+      const result = await spec.handler({ params, query, body, ctx, request, reply });
+      reply.status(spec.status ?? 200);
+      return result;
+    },
+  });
+}

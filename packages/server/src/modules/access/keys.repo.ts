@@ -1,0 +1,62 @@
+import type { Db, Executor } from '../../storage/database.js';
+import type { ApiKeysTable } from './access.tables.js';
+
+export type KeyRow = ApiKeysTable & { project_name: string };
+
+export class KeysRepo {
+  constructor(private readonly db: Db) {}
+
+  async insert(trx: Executor, row: ApiKeysTable): Promise<void> {
+    await trx.insertInto('api_keys').values(row).execute();
+  }
+
+  private withProject(trx: Executor = this.db.kysely) {
+    return trx
+      .selectFrom('api_keys')
+      .innerJoin('projects', 'projects.id', 'api_keys.project_id')
+      .selectAll('api_keys')
+      .select('projects.name as project_name');
+  }
+
+  findByHash(secretHash: string): Promise<KeyRow | undefined> {
+    return this.withProject().where('api_keys.secret_hash', '=', secretHash).executeTakeFirst();
+  }
+
+  findById(id: string, trx?: Executor): Promise<KeyRow | undefined> {
+    return this.withProject(trx).where('api_keys.id', '=', id).executeTakeFirst();
+  }
+
+  list(
+    filter: { projectId?: string; includeRevoked: boolean; afterId?: string },
+    limit: number,
+  ): Promise<KeyRow[]> {
+    let q = this.withProject();
+    if (filter.projectId !== undefined) q = q.where('api_keys.project_id', '=', filter.projectId);
+    if (!filter.includeRevoked) q = q.where('api_keys.revoked_at', 'is', null);
+    if (filter.afterId !== undefined) q = q.where('api_keys.id', '>', filter.afterId);
+    return q.orderBy('api_keys.id', 'asc').limit(limit).execute();
+  }
+
+  async countActive(trx: Executor = this.db.kysely): Promise<number> {
+    const row = await trx
+      .selectFrom('api_keys')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('revoked_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async revoke(trx: Executor, id: string, at: string): Promise<boolean> {
+    const result = await trx
+      .updateTable('api_keys')
+      .set({ revoked_at: at })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async touch(id: string, at: string): Promise<void> {
+    await this.db.kysely.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+  }
+}

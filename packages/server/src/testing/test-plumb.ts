@@ -1,0 +1,72 @@
+import type { Role } from '@plumb/sdk';
+import type { LightMyRequestResponse } from 'fastify';
+import { loadConfig } from '../core/config.js';
+import { createPlumb, type Plumb } from '../main.js';
+import { type Backend, createTestDatabase } from './test-database.js';
+
+export interface TestPlumb {
+  plumb: Plumb;
+  adminSecret: string;
+  /** Creates a key with the given role in the default project and returns its secret. */
+  keyFor(role: Role, project?: string): Promise<string>;
+  call(
+    method: string,
+    url: string,
+    options?: { key?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<LightMyRequestResponse>;
+  dispose(): Promise<void>;
+}
+
+/** A whole Plumb app on a fresh database, driven in-process through inject. */
+export async function createTestPlumb(
+  backend: Backend = 'sqlite',
+  env: Record<string, string> = {},
+): Promise<TestPlumb> {
+  const database = await createTestDatabase(backend);
+  const config = loadConfig({ PLUMB_HOME: '/nonexistent-plumb-home', ...env });
+  const plumb = await createPlumb(config, { db: database.db, logger: false });
+  const boot = await plumb.services.keys.bootstrap(undefined);
+  if (!boot) throw new Error('bootstrap did not create an admin key');
+  const adminCtx = {
+    principal: {
+      keyId: boot.key.id,
+      keyName: boot.key.name,
+      role: 'admin' as const,
+      projectId: boot.key.projectId,
+      projectName: boot.key.project,
+    },
+    requestId: 'test',
+  };
+  const call: TestPlumb['call'] = (method, url, options = {}) => {
+    const key = options.key === undefined ? boot.secret : options.key;
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (key !== null) headers.authorization = `Bearer ${key}`;
+    return plumb.app.inject({
+      method: method as 'GET',
+      url,
+      headers,
+      ...(options.body === undefined
+        ? {}
+        : typeof options.body === 'string'
+          ? { payload: options.body }
+          : { payload: options.body as object }),
+    });
+  };
+  return {
+    plumb,
+    adminSecret: boot.secret,
+    keyFor: async (role, project) =>
+      (
+        await plumb.services.keys.create(adminCtx, {
+          name: `${role} key`,
+          role,
+          ...(project ? { project } : {}),
+        })
+      ).secret,
+    call,
+    dispose: async () => {
+      await plumb.close();
+      await database.dispose();
+    },
+  };
+}
