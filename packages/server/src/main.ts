@@ -5,6 +5,7 @@ import { type Clock, systemClock } from './core/clock.js';
 import type { Config } from './core/config.js';
 import { buildApp } from './http/app.js';
 import { Metrics } from './http/metrics.js';
+import type { RouteSpec } from './http/route.js';
 import { accessRoutes } from './modules/access/access.routes.js';
 import { KeysService } from './modules/access/keys.service.js';
 import { ProjectsService } from './modules/access/projects.service.js';
@@ -24,6 +25,8 @@ export interface Plumb {
   db: Db;
   services: Services;
   app: FastifyInstance;
+  /** Every API route, as specified (permission, schemas). */
+  routes: RouteSpec[];
   metrics: Metrics;
   /** Stops accepting requests, lets in-flight ones finish, then closes storage. */
   close(): Promise<void>;
@@ -51,8 +54,9 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
   const services: Services = { audit, projects, keys };
 
   const metrics = new Metrics();
+  const routes = [...accessRoutes(services), ...auditRoutes(services)];
   const app = buildApp({
-    routes: [...accessRoutes(services), ...auditRoutes(services)],
+    routes,
     authenticate: (secret) => keys.authenticate(secret),
     checkReady: async () => {
       await sql`select 1`.execute(db.kysely);
@@ -69,6 +73,7 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
     db,
     services,
     app,
+    routes,
     metrics,
     async close() {
       if (closed) return;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../core/config.js';
-import { startServer } from '../server.js';
+import type { RunningServer } from '../server.js';
 import { reportError } from './cli-context.js';
 
 export function registerServeCommand(program: Command): void {
@@ -27,8 +27,10 @@ export function registerServeCommand(program: Command): void {
         }
         throw error;
       }
-      let running: Awaited<ReturnType<typeof startServer>>;
+      let running: RunningServer;
       try {
+        // Loaded on demand so client commands do not pay for the server's modules at start-up.
+        const { startServer } = await import('../server.js');
         running = await startServer(config);
       } catch (error) {
         reportError(error);

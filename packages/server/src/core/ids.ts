@@ -35,6 +35,17 @@ function incrementRandom(bytes: Uint8Array): Uint8Array {
   return next;
 }
 
+/** The 10-character time part of a ULID: 48 bits of milliseconds, most significant first. */
+export function encodeTime(ms: number): string {
+  let t = ms;
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[t % 32] + out;
+    t = Math.floor(t / 32);
+  }
+  return out;
+}
+
 /**
  * A ULID: 48 bits of milliseconds then 80 random bits, 26 characters. Within one millisecond
  * the random part is incremented so ids made by this process stay strictly increasing.
@@ -46,13 +57,7 @@ export function ulid(now = Date.now()): string {
     lastTime = now;
     lastRandom = randomBytes(10);
   }
-  let t = lastTime;
-  let timePart = '';
-  for (let i = 0; i < 10; i++) {
-    timePart = ALPHABET[t % 32] + timePart;
-    t = Math.floor(t / 32);
-  }
-  return timePart + encode(lastRandom, 16);
+  return encodeTime(lastTime) + encode(lastRandom, 16);
 }
 
 /** Prefixed, sortable id such as `prj_01JD…`. */

@@ -28,6 +28,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     plumb: RequestContext | null;
   }
+  interface FastifyInstance {
+    /** Every route registered on this app, public ones included, for the permission test. */
+    registeredRoutes: { method: string; url: string; permission: string | undefined }[];
+  }
   interface FastifyContextConfig {
     permission?: RouteSpec['permission'];
   }
@@ -44,6 +48,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.decorateRequest('plumb', null);
+  const registered: FastifyInstance['registeredRoutes'] = [];
+  app.decorate('registeredRoutes', registered);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method === 'HEAD') continue;
+      registered.push({ method, url: route.url, permission: route.config?.permission });
+    }
+  });
 
   // An empty body with a JSON content type is treated as no body: many clients send the header
   // on every POST. Malformed JSON still fails with invalid_argument.

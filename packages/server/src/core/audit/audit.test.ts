@@ -152,17 +152,15 @@ describeEachBackend('audit chain', (backend) => {
   it('concurrent appends never fork the chain', async () => {
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        t.db.kysely
-          .transaction()
-          .execute((trx) =>
-            audit.append(trx, {
-              actor: 'k',
-              projectId: null,
-              action: 'x.y',
-              resource: `x:${i}`,
-              change: { i },
-            }),
-          ),
+        t.db.kysely.transaction().execute((trx) =>
+          audit.append(trx, {
+            actor: 'k',
+            projectId: null,
+            action: 'x.y',
+            resource: `x:${i}`,
+            change: { i },
+          }),
+        ),
       ),
     );
     const verification = await audit.verify();

@@ -1,0 +1,170 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// These run the built CLI as a user would; `npm test` builds first.
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+function plumb(args: string[], env: Record<string, string>) {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function startServe(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, [CLI, 'serve'], {
+    env: { PATH: process.env.PATH ?? '', PLUMB_PORT: '0', PLUMB_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => {
+    output += d;
+  });
+  child.stderr!.on('data', (d) => {
+    output += d;
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 20_000);
+    const check = () => {
+      const match = /^Plumb (http:\/\/\S+) /m.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]!, output: () => output });
+      }
+    };
+    child.stdout!.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+describe('plumb CLI', () => {
+  let home: string;
+  let server: Awaited<ReturnType<typeof startServe>>;
+
+  beforeAll(async () => {
+    expect(existsSync(CLI), 'run `npm run build` first').toBe(true);
+    home = mkdtempSync(join(tmpdir(), 'plumb-cli-'));
+    server = await startServe({ PLUMB_HOME: home });
+  });
+  afterAll(async () => {
+    if (server?.child.exitCode === null) {
+      server.child.kill('SIGKILL');
+      await exitOf(server.child);
+    }
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('first start prints an admin key once and saves it with mode 0600', async () => {
+    const secret = /^\s+(plumb_\S+)$/m.exec(server.output())?.[1];
+    expect(secret).toBeDefined();
+    const path = join(home, 'credentials');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ url: server.url, apiKey: secret });
+    const health = await fetch(`${server.url}/healthz`);
+    expect(health.status).toBe(200);
+  });
+
+  it('uses the credentials file when PLUMB_API_KEY is unset, and prints tables or JSON', () => {
+    const env = { PLUMB_HOME: home };
+    const created = plumb(['projects', 'create', 'cli-team', '-d', 'made by the CLI'], env);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/^ID\s+NAME\s+DESCRIPTION/);
+    const listed = plumb(['projects', 'list', '--json'], env);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout).map((p: { name: string }) => p.name)).toEqual(['default', 'cli-team']);
+  });
+
+  it('creates, lists and revokes keys; a revoked key is refused with exit 1', () => {
+    const env = { PLUMB_HOME: home };
+    const created = plumb(
+      ['keys', 'create', 'reader', '--role', 'viewer', '--project', 'cli-team', '--json'],
+      env,
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const { key, secret } = JSON.parse(created.stdout);
+    const asReader = { PLUMB_URL: server.url, PLUMB_API_KEY: secret };
+    expect(JSON.parse(plumb(['whoami', '--json'], asReader).stdout)).toMatchObject({
+      role: 'viewer',
+      project: 'cli-team',
+    });
+    const denied = plumb(['keys', 'list'], asReader);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain('permission_denied');
+    expect(plumb(['keys', 'revoke', key.id], env).code).toBe(0);
+    const refused = plumb(['whoami', '--json'], asReader);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stderr)).toMatchObject({ error: { code: 'unauthenticated' } });
+  });
+
+  it('lists and verifies the audit trail', () => {
+    const env = { PLUMB_HOME: home };
+    const listed = plumb(['audit', 'list', '--action', 'key.revoke', '--json'], env);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toHaveLength(1);
+    const verified = plumb(['audit', 'verify'], env);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/audit chain intact: \d+ records verified/);
+  });
+
+  it('exits 2 on usage errors and 1 when the server cannot be reached', () => {
+    expect(plumb(['keys', 'create', 'x'], { PLUMB_HOME: home }).code).toBe(2);
+    expect(plumb(['no-such-command'], { PLUMB_HOME: home }).code).toBe(2);
+    expect(plumb(['--help'], {}).code).toBe(0);
+    const down = plumb(['whoami'], { PLUMB_URL: 'http://127.0.0.1:9', PLUMB_API_KEY: 'plumb_x' });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('unavailable');
+  });
+
+  it('stops on SIGTERM with exit 0 and keeps its data for the next start', async () => {
+    server.child.kill('SIGTERM');
+    expect(await exitOf(server.child)).toBe(0);
+    const again = await startServe({ PLUMB_HOME: home });
+    try {
+      expect(again.output()).not.toMatch(/Created the first admin key/);
+      const listed = plumb(['projects', 'list', '--json'], { PLUMB_HOME: home, PLUMB_URL: again.url });
+      expect(JSON.parse(listed.stdout).map((p: { name: string }) => p.name)).toContain('cli-team');
+    } finally {
+      again.child.kill('SIGTERM');
+      expect(await exitOf(again.child)).toBe(0);
+    }
+  });
+});
+
+describe('plumb serve configuration', () => {
+  it('uses PLUMB_ADMIN_KEY for the first admin key', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'plumb-cli-'));
+    const adminKey = `plumb_${'k'.repeat(40)}`;
+    const server = await startServe({ PLUMB_HOME: home, PLUMB_ADMIN_KEY: adminKey });
+    try {
+      const me = await fetch(`${server.url}/api/v1/whoami`, {
+        headers: { authorization: `Bearer ${adminKey}` },
+      });
+      expect(await me.json()).toMatchObject({ role: 'admin', project: 'default' });
+    } finally {
+      server.child.kill('SIGTERM');
+      await exitOf(server.child);
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('stops with exit 2 and names the variable on a bad value', () => {
+    const result = plumb(['serve'], { PLUMB_PORT: 'lots', PLUMB_HOME: tmpdir() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('PLUMB_PORT: expected an integer between 0 and 65535 (got "lots")');
+  });
+});

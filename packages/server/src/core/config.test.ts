@@ -1,0 +1,58 @@
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('configuration', () => {
+  it('defaults to SQLite and local files under ./.plumb on 127.0.0.1:7070', () => {
+    const c = loadConfig({});
+    expect(c.home).toBe(resolve('.plumb'));
+    expect(c.databaseUrl).toBe(`sqlite:${join(resolve('.plumb'), 'plumb.db')}`);
+    expect(c.blobUrl).toBe(`file:${join(resolve('.plumb'), 'blobs')}`);
+    expect(c).toMatchObject({ port: 7070, host: '127.0.0.1', adminKey: undefined, logLevel: 'info' });
+  });
+
+  it('reads the environment, flags first, empty values as unset', () => {
+    const c = loadConfig(
+      { PLUMB_HOME: '/tmp/ph', PLUMB_PORT: '8080', PLUMB_DATABASE_URL: 'postgres://u@h/db', PLUMB_HOST: '' },
+      { port: '9090' },
+    );
+    expect(c).toMatchObject({
+      home: '/tmp/ph',
+      port: 9090,
+      host: '127.0.0.1',
+      databaseUrl: 'postgres://u@h/db',
+    });
+    expect(c.blobUrl).toBe('file:/tmp/ph/blobs');
+  });
+
+  it('names each bad variable and what it expects', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PLUMB_PORT: 'seventy',
+        PLUMB_DATABASE_URL: 'mysql://x',
+        PLUMB_ADMIN_KEY: 'short',
+        PLUMB_LOG_LEVEL: 'loud',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems.map((p) => p.variable).sort()).toEqual([
+      'PLUMB_ADMIN_KEY',
+      'PLUMB_DATABASE_URL',
+      'PLUMB_LOG_LEVEL',
+      'PLUMB_PORT',
+    ]);
+    expect((error as Error).message).toContain(
+      'PLUMB_PORT: expected an integer between 0 and 65535 (got "seventy")',
+    );
+    expect((error as Error).message).toContain('PLUMB_DATABASE_URL: expected postgres://');
+  });
+
+  it('rejects ports out of range', () => {
+    expect(() => loadConfig({ PLUMB_PORT: '70000' })).toThrow(/PLUMB_PORT/);
+    expect(() => loadConfig({ PLUMB_PORT: '80.5' })).toThrow(/PLUMB_PORT/);
+  });
+});

@@ -1,0 +1,76 @@
+import { Role } from '@plumb/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roleAllows } from '../core/auth/permissions.js';
+import { createTestPlumb, type TestPlumb } from '../testing/test-plumb.js';
+import { PUBLIC_PATHS } from './app.js';
+
+// Walks every route the app registered (not a hand-kept list), so a new route without a
+// declared permission, or with the wrong one, fails here.
+describe('every route checks its key and permission', () => {
+  let t: TestPlumb;
+  const keys = new Map<Role, string>();
+  let revoked: string;
+
+  beforeAll(async () => {
+    t = await createTestPlumb();
+    for (const role of Role.options) keys.set(role, await t.keyFor(role));
+    revoked = await t.keyFor('admin');
+    const me = (await t.call('GET', '/api/v1/whoami', { key: revoked })).json();
+    expect((await t.call('POST', `/api/v1/keys/${me.keyId}/revoke`)).statusCode).toBe(200);
+  });
+  afterAll(() => t.dispose());
+
+  const concrete = (url: string) => url.replace(/:(\w+)/g, (_, name: string) => `${name}_01TEST`);
+
+  it('has routes to check', () => {
+    expect(t.plumb.app.registeredRoutes.length).toBeGreaterThan(8);
+  });
+
+  it('public routes answer without a key; every other route declares a permission', () => {
+    for (const route of t.plumb.app.registeredRoutes) {
+      if (PUBLIC_PATHS.has(route.url)) expect(route.permission, route.url).toBeUndefined();
+      else expect(route.permission, `${route.method} ${route.url}`).toBeTruthy();
+    }
+  });
+
+  it('no key, a malformed key and a revoked key give 401', async () => {
+    for (const route of t.plumb.app.registeredRoutes) {
+      if (PUBLIC_PATHS.has(route.url)) {
+        expect((await t.call(route.method, route.url, { key: null })).statusCode).not.toBe(401);
+        continue;
+      }
+      const label = `${route.method} ${route.url}`;
+      const none = await t.call(route.method, concrete(route.url), { key: null });
+      expect(none.statusCode, label).toBe(401);
+      expect(none.json().error.code).toBe('unauthenticated');
+      expect(
+        (
+          await t.call(route.method, concrete(route.url), {
+            key: 'plumb_not-a-real-key-at-all-0000000000000',
+          })
+        ).statusCode,
+        label,
+      ).toBe(401);
+      expect((await t.call(route.method, concrete(route.url), { key: revoked })).statusCode, label).toBe(401);
+    }
+  });
+
+  it('a role without the permission gives 403; a role with it gets past the check', async () => {
+    let denied = 0;
+    for (const route of t.plumb.app.registeredRoutes) {
+      if (PUBLIC_PATHS.has(route.url)) continue;
+      for (const role of Role.options) {
+        const response = await t.call(route.method, concrete(route.url), { key: keys.get(role)! });
+        const label = `${role} ${route.method} ${route.url}`;
+        if (roleAllows(role, route.permission as never)) {
+          expect([401, 403], label).not.toContain(response.statusCode);
+        } else {
+          expect(response.statusCode, label).toBe(403);
+          expect(response.json().error.code).toBe('permission_denied');
+          denied += 1;
+        }
+      }
+    }
+    expect(denied).toBeGreaterThan(0);
+  });
+});
