@@ -1,1 +1,10 @@
-export {};
+export { type AndersonKSampleResult, andersonKSample } from './anderson.js';
+export { histogram, type QuantileBinsOptions, quantileBins } from './bins.js';
+export { type Chi2ContingencyOptions, type Chi2ContingencyResult, chi2Contingency } from './chi2.js';
+export { binomCdfHalf, chi2Sf, gammaQ, logGamma } from './distributions.js';
+export { type JensenShannonOptions, jensenShannon } from './jensen-shannon.js';
+export { kolmogorovSf } from './kolmogorov.js';
+export { type KsMethod, type KsOptions, type KsResult, ks2samp } from './ks.js';
+export { type PsiOptions, type PsiResult, psi } from './psi.js';
+export { smirnovSf } from './smirnov.js';
+export { wasserstein } from './wasserstein.js';
