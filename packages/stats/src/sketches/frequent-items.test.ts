@@ -10,7 +10,10 @@ function zipfStream(n: number, distinct: number, seed: number): string[] {
   const total = weights.reduce((a, b) => a + b, 0);
   const cum: number[] = [];
   let acc = 0;
-  for (const w of weights) cum.push((acc += w / total));
+  for (const w of weights) {
+    acc += w / total;
+    cum.push(acc);
+  }
   return Array.from({ length: n }, () => {
     const u = rand();
     let lo = 0;
