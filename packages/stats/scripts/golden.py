@@ -421,7 +421,112 @@ def metrics_fixture():
                            'fairness': fairness})
 
 
-FIXTURES = {'ks': ks_fixture, 'drift': drift_fixture, 'metrics': metrics_fixture}
+# ---------------------------------------------------------------- significance
+
+MASK32 = 0xFFFFFFFF
+MASK64 = 0xFFFFFFFFFFFFFFFF
+
+
+class Xoshiro128:
+    """xoshiro128** seeded by SplitMix64, the generator of src/significance/prng.ts."""
+
+    def __init__(self, seed):
+        def splitmix(state):
+            state = (state + 0x9E3779B97F4A7C15) & MASK64
+            z = state
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+            return state, z ^ (z >> 31)
+        st1, a = splitmix(seed)
+        _, b = splitmix(st1)
+        self.s = [a & MASK32, a >> 32, b & MASK32, b >> 32]
+
+    def next_uint32(self):
+        s = self.s
+        x = (s[1] * 5) & MASK32
+        result = ((((x << 7) | (x >> 25)) & MASK32) * 9) & MASK32
+        t = (s[1] << 9) & MASK32
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = ((s[3] << 11) | (s[3] >> 21)) & MASK32
+        return result
+
+    def next_int(self, n):
+        limit = 2**32 - (2**32 % n)
+        while True:
+            x = self.next_uint32()
+            if x < limit:
+                return x % n
+
+
+def significance_fixture():
+    import statsmodels
+    import sklearn.metrics as skm
+    from statsmodels.stats.contingency_tables import mcnemar
+    rng = np.random.default_rng(20240604)
+
+    mc = []
+    for table in [[[10, 5], [3, 12]], [[0, 0], [0, 7]], [[4, 1], [1, 4]], [[20, 0], [9, 30]],
+                  [[100, 40], [60, 100]], [[1000, 513], [432, 998]], [[5, 25], [2, 5]],
+                  [[0, 1200], [1100, 0]], [[3, 0], [1, 3]]]:
+        entry = {'table': table}
+        for exact in (True, False):
+            for correction in (True, False):
+                b, c = table[0][1], table[1][0]
+                if not exact and b + c == 0:
+                    continue
+                r = mcnemar(np.asarray(table), exact=exact, correction=correction)
+                entry[f'{"exact" if exact else "chi2"}{"Corrected" if correction else ""}'] = {
+                    'statistic': float(r.statistic), 'pValue': float(r.pvalue)}
+        mc.append(entry)
+
+    # First outputs from the reference state {1, 2, 3, 4} and from seeded states.
+    def raw(state, k):
+        g = Xoshiro128(0)
+        g.s = list(state)
+        return [g.next_uint32() for _ in range(k)]
+    def seeded(seed, k):
+        g = Xoshiro128(seed)
+        return [g.next_uint32() for _ in range(k)]
+    prng = {'state1234': raw([1, 2, 3, 4], 8),
+            'seeds': {str(seed): seeded(seed, 6) for seed in (0, 1, 42, 2**32 - 1)}}
+
+    boot = []
+    for name, n, iterations, seed, confidence, metric in [
+        ('accuracy 50 items', 50, 200, 7, 0.95, 'accuracy'),
+        ('accuracy 200 items 90%', 200, 300, 123456789, 0.9, 'accuracy'),
+        ('macro f1 120 items', 120, 150, 2024, 0.95, 'macroF1'),
+        ('accuracy 5 items', 5, 100, 4294967295, 0.8, 'accuracy'),
+    ]:
+        truth = rng.integers(0, 3, n)
+        a = np.where(rng.uniform(size=n) < 0.7, truth, rng.integers(0, 3, n))
+        b = np.where(rng.uniform(size=n) < 0.8, truth, rng.integers(0, 3, n))
+        if metric == 'accuracy':
+            f = skm.accuracy_score
+        else:
+            def f(t, p):
+                return skm.f1_score(t, p, average='macro', zero_division=0)
+        g = Xoshiro128(seed)
+        deltas = []
+        for _ in range(iterations):
+            idx = np.array([g.next_int(n) for _ in range(n)])
+            deltas.append(f(truth[idx], b[idx]) - f(truth[idx], a[idx]))
+        alpha = (1 - confidence) / 2
+        low, high = np.quantile(np.asarray(deltas), [alpha, 1 - alpha])
+        boot.append({'name': name, 'metric': metric, 'truth': labels_out(truth), 'predA': labels_out(a),
+                     'predB': labels_out(b), 'iterations': iterations, 'seed': seed,
+                     'confidence': confidence, 'delta': float(f(truth, b) - f(truth, a)),
+                     'low': float(low), 'high': float(high)})
+
+    write('significance.json', {'statsmodels': statsmodels.__version__, 'mcnemar': mc, 'prng': prng,
+                                'pairedBootstrap': boot})
+
+
+FIXTURES = {'ks': ks_fixture, 'drift': drift_fixture, 'metrics': metrics_fixture,
+            'significance': significance_fixture}
 
 if __name__ == '__main__':
     names = sys.argv[1:] or list(FIXTURES)
