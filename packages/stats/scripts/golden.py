@@ -525,8 +525,116 @@ def significance_fixture():
                                 'pairedBootstrap': boot})
 
 
+# ---------------------------------------------------------------- agreement
+
+def krippendorff_alpha(data, level):
+    """Krippendorff's alpha by the coincidence-matrix formula of Krippendorff (2011), in numpy.
+
+    data: coders x units, np.nan for a missing value. There is no krippendorff package here, so
+    this direct implementation of the published formula is the reference.
+    """
+    data = np.asarray(data, dtype=float)
+    vals = np.unique(data[~np.isnan(data)])
+    pos = {v: i for i, v in enumerate(vals)}
+    o = np.zeros((len(vals), len(vals)))
+    for u in range(data.shape[1]):
+        col = data[:, u]
+        col = col[~np.isnan(col)]
+        m = len(col)
+        if m < 2:
+            continue
+        for i in range(m):
+            for j in range(m):
+                if i != j:
+                    o[pos[col[i]], pos[col[j]]] += 1.0 / (m - 1)
+    nc = o.sum(axis=1)
+    n = nc.sum()
+    d = np.zeros_like(o)
+    for a in range(len(vals)):
+        for b in range(len(vals)):
+            c, k = vals[a], vals[b]
+            if a == b:
+                continue
+            if level == 'nominal':
+                d[a, b] = 1.0
+            elif level == 'ordinal':
+                lo, hi = min(a, b), max(a, b)
+                d[a, b] = (nc[lo:hi + 1].sum() - (nc[a] + nc[b]) / 2) ** 2
+            elif level == 'interval':
+                d[a, b] = (c - k) ** 2
+            else:
+                d[a, b] = ((c - k) / (c + k)) ** 2
+    return float(1 - (n - 1) * (o * d).sum() / (np.outer(nc, nc) * d).sum())
+
+
+def agreement_fixture():
+    import sklearn.metrics as skm
+    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+    rng = np.random.default_rng(20240605)
+
+    cohen = []
+    for name, a, b, labels in [
+        ('binary', rng.integers(0, 2, 40), rng.integers(0, 2, 40), None),
+        ('5 ordinal categories', rng.integers(1, 6, 100), None, None),
+        ('strings', rng.choice(['low', 'mid', 'high'], 60), None, None),
+        ('explicit label order', rng.choice(['low', 'mid', 'high'], 60), None, ['low', 'mid', 'high']),
+        ('category used by one rater only', [0, 1, 2, 1, 0], [0, 1, 1, 1, 0], None),
+        ('perfect agreement', [1, 2, 3, 1], [1, 2, 3, 1], None),
+        ('labels with an unused category', [1, 2, 2, 1], [1, 2, 1, 1], [1, 2, 3]),
+    ]:
+        a = labels_out(a)
+        if b is None:  # second rater: mostly agrees, sometimes off by one category
+            cats = sorted(set(a))
+            b = [cats[min(max(cats.index(v) + int(rng.choice([-1, 0, 0, 0, 1])), 0), len(cats) - 1)]
+                 for v in a]
+        b = labels_out(b)
+        entry = {'name': name, 'a': a, 'b': b, 'labels': labels}
+        for w in (None, 'linear', 'quadratic'):
+            entry[w or 'none'] = float(skm.cohen_kappa_score(a, b, labels=labels, weights=w))
+        cohen.append(entry)
+
+    fleiss = []
+    for name, ratings in [
+        ('6 raters 3 categories', rng.integers(0, 3, (20, 6))),
+        ('3 raters strings', rng.choice(['a', 'b', 'c', 'd'], (15, 3), p=[0.4, 0.3, 0.2, 0.1])),
+        ('2 raters high agreement', np.repeat(rng.integers(0, 4, (25, 1)), 2, axis=1)),
+        ('unanimous subjects', [[1, 1, 1], [2, 2, 2], [3, 3, 3], [1, 1, 2]]),
+    ]:
+        ratings = np.asarray(ratings)
+        table, cats = aggregate_raters(ratings)
+        fleiss.append({'name': name, 'ratings': [labels_out(r) for r in ratings],
+                       'table': table.tolist(), 'value': float(fleiss_kappa(table, method='fleiss'))})
+    table, _ = aggregate_raters(rng.integers(0, 4, (12, 5)), n_cat=5)  # category 4 never used
+    fleiss.append({'name': 'table with empty category', 'table': table.tolist(),
+                   'value': float(fleiss_kappa(table, method='fleiss'))})
+
+    kripp = []
+    for name, data, levels in [
+        ('4 coders x 20 units, 10% missing', None, ('nominal', 'ordinal', 'interval', 'ratio')),
+        ('3 coders, wide interval values', None, ('interval', 'ratio', 'ordinal')),
+        ('2 coders no missing', rng.integers(1, 4, (2, 30)).astype(float), ('nominal', 'ordinal', 'interval', 'ratio')),
+        ('units with a single value ignored', [[1, 2, np.nan, 4, 5], [1, np.nan, 3, 4, 4], [np.nan, np.nan, 3, 4, 5]],
+         ('nominal', 'interval')),
+    ]:
+        if data is None and name.startswith('4 coders'):
+            truth = rng.integers(1, 6, 20)
+            data = np.array([np.where(rng.uniform(size=20) < 0.8, truth, rng.integers(1, 6, 20))
+                             for _ in range(4)]).astype(float)
+            data[rng.uniform(size=data.shape) < 0.1] = np.nan
+        elif data is None:
+            truth = rng.uniform(0, 100, 25).round(1)
+            data = np.array([truth + rng.normal(scale=8, size=25).round(1) for _ in range(3)])
+            data = np.abs(data)
+            data[0, 3] = np.nan
+        data = np.asarray(data, dtype=float)
+        kripp.append({'name': name, 'data': [[None if np.isnan(v) else float(v) for v in row] for row in data],
+                      'alpha': {lv: krippendorff_alpha(data, lv) for lv in levels}})
+
+    write('agreement.json', {'cohenKappa': cohen, 'fleiss': fleiss, 'krippendorff': kripp})
+
+
 FIXTURES = {'ks': ks_fixture, 'drift': drift_fixture, 'metrics': metrics_fixture,
-            'significance': significance_fixture}
+            'significance': significance_fixture, 'agreement': agreement_fixture}
 
 if __name__ == '__main__':
     names = sys.argv[1:] or list(FIXTURES)

@@ -1,1 +1,3 @@
-export {};
+export { type CohenKappaOptions, cohenKappa } from './cohen-kappa.js';
+export { fleissKappa, fleissKappaFromRatings } from './fleiss-kappa.js';
+export { type KrippendorffOptions, krippendorffAlpha, type MeasurementLevel } from './krippendorff-alpha.js';
