@@ -289,9 +289,8 @@ export function kolmogorovSf(n: number, x: number): number {
   }
   if (nxsquared >= 370) return 0;
   if (nxsquared >= 2.2) return clip01(2 * smirnovSf(n, x));
-  let cdf: number;
-  if (nxsquared >= 18) cdf = 1;
-  else if (n <= 100000 && n * x ** 1.5 <= 1.4) cdf = durbinMatrixCdf(n, x);
-  else cdf = pelzGoodCdf(n, x);
+  // Below nx^2 = 2.2 the survival function is 1 - CDF, the CDF by Durbin where its matrix stays
+  // small and by Pelz-Good otherwise.
+  const cdf = n <= 100000 && n * x ** 1.5 <= 1.4 ? durbinMatrixCdf(n, x) : pelzGoodCdf(n, x);
   return clip01(1 - clip01(cdf));
 }

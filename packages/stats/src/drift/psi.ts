@@ -1,6 +1,6 @@
 // Population stability index over reference-quantile bins.
 import { checkEdges, histogram, quantileBins } from './bins.js';
-import type { NumericInput } from './validate.js';
+import { type NumericInput, toFloat64 } from './validate.js';
 
 export interface PsiOptions {
   /** Inner bin edges; default quantileBins(ref, { bins }). */
@@ -26,21 +26,21 @@ export interface PsiResult {
 export function psi(ref: NumericInput, cur: NumericInput, options: PsiOptions = {}): PsiResult {
   const epsilon = options.epsilon ?? 1e-4;
   if (!(epsilon > 0) || !Number.isFinite(epsilon)) throw new RangeError('psi: epsilon must be positive');
-  if (cur.length === 0) throw new RangeError('psi: cur must have at least 1 value');
-  if (ref.length === 0) throw new RangeError('psi: ref must have at least 1 value');
+  const refValues = toFloat64(ref, 'psi: ref');
+  const curValues = toFloat64(cur, 'psi: cur');
   let edges: number[];
   if (options.edges) {
     checkEdges(options.edges, 'psi');
     edges = [...options.edges];
   } else {
-    edges = quantileBins(ref, { bins: options.bins ?? 10 });
+    edges = quantileBins(refValues, { bins: options.bins ?? 10 });
   }
-  const refCounts = histogram(ref, edges);
-  const curCounts = histogram(cur, edges);
+  const refCounts = histogram(refValues, edges);
+  const curCounts = histogram(curValues, edges);
   let value = 0;
   for (let i = 0; i < refCounts.length; i++) {
-    const p = refCounts[i]! / ref.length || epsilon;
-    const q = curCounts[i]! / cur.length || epsilon;
+    const p = refCounts[i]! / refValues.length || epsilon;
+    const q = curCounts[i]! / curValues.length || epsilon;
     value += (q - p) * Math.log(q / p);
   }
   return { value, edges, refCounts, curCounts };

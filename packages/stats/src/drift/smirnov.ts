@@ -35,6 +35,7 @@ const SMIRNOV_MAX_COMPUTE_N = 1_000_000;
 const RATIO_RUN = 64;
 const RATIO_MAX_ARG = 2;
 const RATIO_MIN_TERM = 1e-280;
+
 function powDD(a: DD, m: number): DD {
   if (m <= 0) {
     if (m === 0) return DD_ONE;
