@@ -5,6 +5,20 @@ import { Page, type PageParams } from './schemas/common.js';
 import { Health } from './schemas/health.js';
 import { ApiKey, type CreateApiKey, CreatedApiKey, type ListApiKeys, WhoAmI } from './schemas/keys.js';
 import { type CreateProject, Project } from './schemas/projects.js';
+import {
+  type CreateRun,
+  type FinishRun,
+  type ListRuns,
+  LoggedRunMetrics,
+  type LogRunArtifact,
+  LogRunMetrics,
+  Run,
+  RunArtifact,
+  RunComparison,
+  type RunMetricHistoryQuery,
+  RunMetricPoint,
+  RunSummary,
+} from './schemas/runs.js';
 
 export interface PlumbClientOptions {
   /** Base URL of the Plumb server, e.g. `http://127.0.0.1:7070`. */
@@ -61,6 +75,26 @@ export class PlumbClient {
     verify: () => this.request('POST', '/api/v1/audit/verify', { schema: AuditVerification }),
   };
 
+  readonly runs = {
+    create: (body: CreateRun) => this.request('POST', '/api/v1/runs', { body, schema: Run }),
+    get: (id: string) => this.request('GET', `/api/v1/runs/${enc(id)}`, { schema: Run }),
+    list: (query: ListRuns = {}) => this.request('GET', '/api/v1/runs', { query, schema: Page(RunSummary) }),
+    /** One batch, one transaction. Checked here first: JSON cannot carry NaN or Infinity. */
+    logMetrics: (id: string, body: LogRunMetrics) => {
+      const checked = LogRunMetrics.safeParse(body);
+      if (!checked.success) return Promise.reject(invalidBody(checked.error.issues));
+      return this.request('POST', `/api/v1/runs/${enc(id)}/metrics`, { body, schema: LoggedRunMetrics });
+    },
+    metricHistory: (id: string, query: RunMetricHistoryQuery) =>
+      this.request('GET', `/api/v1/runs/${enc(id)}/metrics`, { query, schema: Page(RunMetricPoint) }),
+    logArtifact: (id: string, body: LogRunArtifact) =>
+      this.request('POST', `/api/v1/runs/${enc(id)}/artifacts`, { body, schema: RunArtifact }),
+    finish: (id: string, body: FinishRun = {}) =>
+      this.request('POST', `/api/v1/runs/${enc(id)}/finish`, { body, schema: Run }),
+    compare: (ids: string[]) =>
+      this.request('GET', '/api/v1/runs/compare', { query: { ids: ids.join(',') }, schema: RunComparison }),
+  };
+
   /** Follows `nextCursor` until the list is exhausted. */
   async *paginate<T>(list: (query: PageParams) => Promise<Page<T>>, limit = 200): AsyncGenerator<T> {
     let cursor: string | undefined;
@@ -109,6 +143,20 @@ export class PlumbClient {
     }
     return parsed.data;
   }
+}
+
+/** The same error the server answers a bad body with: each issue names its field. */
+function invalidBody(issues: readonly { path: readonly PropertyKey[]; message: string; code: string }[]) {
+  const list = issues.map((i) => ({
+    field: i.path.map(String).join('.') || '(body)',
+    message: i.message,
+    code: i.code,
+  }));
+  const first = list[0]!;
+  const more = list.length > 1 ? ` (and ${list.length - 1} more)` : '';
+  return new PlumbError('invalid_argument', `invalid body: ${first.field}: ${first.message}${more}`, {
+    details: { issues: list },
+  });
 }
 
 function enc(segment: string): string {

@@ -6,3 +6,4 @@ export * from './schemas/common.js';
 export * from './schemas/health.js';
 export * from './schemas/keys.js';
 export * from './schemas/projects.js';
+export * from './schemas/runs.js';

@@ -10,6 +10,10 @@ import { accessRoutes } from './modules/access/access.routes.js';
 import { KeysService } from './modules/access/keys.service.js';
 import { ProjectsService } from './modules/access/projects.service.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
+import { runsRoutes } from './modules/runs/runs.routes.js';
+import { datasetsUnavailable, RunsService } from './modules/runs/runs.service.js';
+import type { BlobStore } from './storage/blob/blob-store.js';
+import { openBlobStore } from './storage/blob/blob-store-factory.js';
 import { type Db, openDatabase } from './storage/database.js';
 import { migrateToLatest } from './storage/migrations/index.js';
 import { VERSION } from './version.js';
@@ -18,6 +22,7 @@ export interface Services {
   audit: AuditService;
   projects: ProjectsService;
   keys: KeysService;
+  runs: RunsService;
 }
 
 export interface Plumb {
@@ -51,10 +56,23 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
   const audit = new AuditService(db, clock);
   const projects = new ProjectsService(db, audit, clock);
   const keys = new KeysService(db, projects, audit, clock);
-  const services: Services = { audit, projects, keys };
+  // Opened on first use, so a process that never touches blobs never creates their directory.
+  let blobStore: Promise<BlobStore> | undefined;
+  const blobs = () => {
+    blobStore ??= openBlobStore(config.blobUrl).catch((error: unknown) => {
+      blobStore = undefined;
+      throw error;
+    });
+    return blobStore;
+  };
+  // Until the datasets module replaces it, this resolver rejects every input dataset reference.
+  const runs = new RunsService(db, audit, clock, datasetsUnavailable, {
+    stat: async (ref) => (await blobs()).stat(ref),
+  });
+  const services: Services = { audit, projects, keys, runs };
 
   const metrics = new Metrics();
-  const routes = [...accessRoutes(services), ...auditRoutes(services)];
+  const routes = [...accessRoutes(services), ...auditRoutes(services), ...runsRoutes(services)];
   const app = buildApp({
     routes,
     authenticate: (secret) => keys.authenticate(secret),

@@ -1,6 +1,7 @@
 import type { AuditTables } from '../core/audit/audit.tables.js';
 import type { AccessTables } from '../modules/access/access.tables.js';
+import type { RunsTables } from '../modules/runs/runs.tables.js';
 import type { JobTables } from './queue/jobs.tables.js';
 
 /** Every table, each declared by the module that owns it. */
-export interface Database extends AccessTables, AuditTables, JobTables {}
+export interface Database extends AccessTables, AuditTables, JobTables, RunsTables {}

@@ -12,15 +12,17 @@ export const PERMISSIONS = [
   'keys:write',
   'audit:read',
   'audit:verify',
+  'runs:read',
+  'runs:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const READ: Permission[] = ['self:read', 'projects:read', 'audit:read'];
+const READ: Permission[] = ['self:read', 'projects:read', 'audit:read', 'runs:read'];
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   // Admin keys administer the whole instance: projects, every project's keys, the audit chain.
   admin: new Set(PERMISSIONS),
-  maintainer: new Set([...READ]),
+  maintainer: new Set([...READ, 'runs:write']),
   approver: new Set([...READ, 'audit:verify']),
   annotator: new Set(['self:read']),
   viewer: new Set([...READ]),

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { auditMigrations } from '../../core/audit/audit.migrations.js';
 import { accessMigrations } from '../../modules/access/access.migrations.js';
+import { runsMigrations } from '../../modules/runs/runs.migrations.js';
 import { jobsMigrations } from '../queue/jobs.migrations.js';
 import type { Database } from '../schema.js';
 
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   ...accessMigrations,
   ...auditMigrations,
   ...jobsMigrations,
+  ...runsMigrations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
