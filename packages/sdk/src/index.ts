@@ -3,6 +3,7 @@ export * from './client.js';
 export * from './errors.js';
 export * from './schemas/audit.js';
 export * from './schemas/common.js';
+export * from './schemas/datasets.js';
 export * from './schemas/health.js';
 export * from './schemas/keys.js';
 export * from './schemas/projects.js';

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAccessCommands } from '../modules/access/access.cli.js';
 import { registerAuditCommands } from '../modules/audit/audit.cli.js';
+import { registerDatasetCommands } from '../modules/datasets/datasets.cli.js';
 import { registerRunsCommands } from '../modules/runs/runs.cli.js';
 import { VERSION } from '../version.js';
 import { registerServeCommand } from './serve.cli.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerAccessCommands(program);
   registerAuditCommands(program);
+  registerDatasetCommands(program);
   registerRunsCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -67,6 +67,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     defaultJson(request, body as string, done);
   });
 
+  // Uploads stream straight to storage: the parser hands over the socket stream untouched, so
+  // no upload is ever held in memory and the JSON body limit does not apply to it.
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     const path = request.url.split('?')[0] ?? '';
@@ -142,12 +146,26 @@ function registerRoute(app: FastifyInstance, spec: RouteSpec): void {
       if (!ctx) throw new PlumbError('unauthenticated', 'authentication is required');
       const params = spec.params ? parseInput('path', spec.params, request.params) : undefined;
       const query = spec.query ? parseInput('query', spec.query, request.query) : undefined;
-      const body = spec.body ? parseInput('body', spec.body, request.body ?? {}) : undefined;
-      if (!spec.body && request.body !== undefined && request.body !== null) {
+      if (
+        spec.rawBody &&
+        !String(request.headers['content-type'] ?? '').startsWith('application/octet-stream')
+      ) {
+        throw new PlumbError(
+          'invalid_argument',
+          `${spec.method} ${spec.url} takes an application/octet-stream body`,
+        );
+      }
+      const body = spec.rawBody
+        ? request.body
+        : spec.body
+          ? parseInput('body', spec.body, request.body ?? {})
+          : undefined;
+      if (!spec.body && !spec.rawBody && request.body !== undefined && request.body !== null) {
         throw new PlumbError('invalid_argument', `${spec.method} ${spec.url} takes no body`);
       }
       const result = await spec.handler({ params, query, body, ctx, request, reply });
-      reply.status(spec.status ?? 200);
+      // A handler may choose its own status (e.g. 200 for an add that found identical content).
+      if (spec.status !== undefined && reply.statusCode === 200) reply.status(spec.status);
       return result;
     },
   });

@@ -5,6 +5,20 @@ import type { RouteSpec } from './route.js';
 const toSchema = (schema: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(schema, { io, target: 'openapi-3.0', unrepresentable: 'any' });
 
+const BINARY = { type: 'string', format: 'binary' };
+
+function requestBody(route: RouteSpec): object {
+  if (route.rawBody)
+    return { requestBody: { required: true, content: { 'application/octet-stream': { schema: BINARY } } } };
+  if (!route.body) return {};
+  return {
+    requestBody: {
+      required: true,
+      content: { 'application/json': { schema: toSchema(route.body, 'input') } },
+    },
+  };
+}
+
 /** OpenAPI 3.0 document generated from the same route specs and zod schemas that serve requests. */
 export function buildOpenApi(routes: RouteSpec[], version: string): object {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -35,19 +49,14 @@ export function buildOpenApi(routes: RouteSpec[], version: string): object {
       'x-permission': route.permission,
       security: [{ bearer: [] }],
       parameters,
-      ...(route.body
-        ? {
-            requestBody: {
-              required: true,
-              content: { 'application/json': { schema: toSchema(route.body, 'input') } },
-            },
-          }
-        : {}),
+      ...requestBody(route),
       responses: {
-        [status]: {
-          description: 'success',
-          content: { 'application/json': { schema: toSchema(route.response, 'output') } },
-        },
+        [status]: route.binaryResponse
+          ? { description: 'the bytes', content: { 'application/octet-stream': { schema: BINARY } } }
+          : {
+              description: 'success',
+              content: { 'application/json': { schema: toSchema(route.response, 'output') } },
+            },
         default: {
           description: 'error',
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },

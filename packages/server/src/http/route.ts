@@ -38,6 +38,13 @@ export interface RouteSpec<
   response: R;
   /** Success status; 200 unless the route creates something. */
   status?: number;
+  /**
+   * The route takes its body as a raw `application/octet-stream` stream (uploads), passed to
+   * the handler as `request.body` unparsed and never buffered; no JSON body schema applies.
+   */
+  rawBody?: boolean;
+  /** The route answers with bytes (`reply.send(stream)`), not JSON. */
+  binaryResponse?: boolean;
   handler(input: RouteInput<Infer<P>, Infer<Q>, Infer<B>>): Promise<z.input<R>>;
 }
 

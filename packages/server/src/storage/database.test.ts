@@ -89,6 +89,6 @@ describeEachBackend('database adapter', (backend) => {
   });
 
   it('running migrations again changes nothing', async () => {
-    expect(await migrateToLatest(t.db.kysely)).toEqual([]);
+    expect(await migrateToLatest(t.db.kysely, t.db.schema)).toEqual([]);
   });
 });

@@ -22,6 +22,8 @@ export type DialectName = 'sqlite' | 'postgres';
 export interface Db {
   kysely: Kysely<Database>;
   dialect: DialectName;
+  /** PostgreSQL schema holding Plumb's tables; undefined on SQLite. */
+  schema?: string;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,7 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
   return {
     kysely,
     dialect: 'postgres',
+    schema: schema ?? 'public',
     close: () => kysely.destroy(),
   };
 }

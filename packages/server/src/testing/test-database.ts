@@ -28,7 +28,7 @@ export async function createTestDatabase(backend: Backend = 'sqlite'): Promise<T
     const schema = `plumb_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
     await ensurePostgresSchema(url, schema);
     const db = openDatabase(url, { schema, poolSize: 5 });
-    await migrateToLatest(db.kysely);
+    await migrateToLatest(db.kysely, db.schema);
     return {
       db,
       dispose: async () => {
@@ -39,7 +39,7 @@ export async function createTestDatabase(backend: Backend = 'sqlite'): Promise<T
   }
   const dir = mkdtempSync(join(tmpdir(), 'plumb-db-'));
   const db = openDatabase(`sqlite:${join(dir, 'plumb.db')}`);
-  await migrateToLatest(db.kysely);
+  await migrateToLatest(db.kysely, db.schema);
   return {
     db,
     dispose: async () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Role } from '@plumb/sdk';
 import type { LightMyRequestResponse } from 'fastify';
 import { loadConfig } from '../core/config.js';
@@ -6,6 +9,8 @@ import { type Backend, createTestDatabase } from './test-database.js';
 
 export interface TestPlumb {
   plumb: Plumb;
+  /** PLUMB_HOME of this instance, a temporary folder. */
+  home: string;
   adminSecret: string;
   /** Creates a key with the given role in the default project and returns its secret. */
   keyFor(role: Role, project?: string): Promise<string>;
@@ -23,7 +28,8 @@ export async function createTestPlumb(
   env: Record<string, string> = {},
 ): Promise<TestPlumb> {
   const database = await createTestDatabase(backend);
-  const config = loadConfig({ PLUMB_HOME: '/nonexistent-plumb-home', ...env });
+  const home = mkdtempSync(join(tmpdir(), 'plumb-home-'));
+  const config = loadConfig({ PLUMB_HOME: home, ...env });
   const plumb = await createPlumb(config, { db: database.db, logger: false });
   const boot = await plumb.services.keys.bootstrap(undefined);
   if (!boot) throw new Error('bootstrap did not create an admin key');
@@ -54,6 +60,7 @@ export async function createTestPlumb(
   };
   return {
     plumb,
+    home,
     adminSecret: boot.secret,
     keyFor: async (role, project) =>
       (
@@ -67,6 +74,7 @@ export async function createTestPlumb(
     dispose: async () => {
       await plumb.close();
       await database.dispose();
+      rmSync(home, { recursive: true, force: true });
     },
   };
 }

@@ -14,15 +14,19 @@ export const PERMISSIONS = [
   'audit:verify',
   'runs:read',
   'runs:write',
+  'blobs:read',
+  'blobs:write',
+  'datasets:read',
+  'datasets:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const READ: Permission[] = ['self:read', 'projects:read', 'audit:read', 'runs:read'];
+const READ: Permission[] = ['self:read', 'projects:read', 'audit:read', 'runs:read', 'blobs:read', 'datasets:read'];
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   // Admin keys administer the whole instance: projects, every project's keys, the audit chain.
   admin: new Set(PERMISSIONS),
-  maintainer: new Set([...READ, 'runs:write']),
+  maintainer: new Set([...READ, 'runs:write', 'blobs:write', 'datasets:write']),
   approver: new Set([...READ, 'audit:verify']),
   annotator: new Set(['self:read']),
   viewer: new Set([...READ]),

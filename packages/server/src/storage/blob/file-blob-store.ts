@@ -205,6 +205,14 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * The file that holds a blob, for readers that need a path rather than a stream (DuckDB
+   * scans). Not part of BlobStore: an object-store backend would give a local cached copy.
+   */
+  localPath(ref: string): string {
+    return this.pathOf(ref);
+  }
+
   private pathOf(ref: string): string {
     return this.pathOfHex(parseBlobRef(ref));
   }

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { auditMigrations } from '../../core/audit/audit.migrations.js';
 import { accessMigrations } from '../../modules/access/access.migrations.js';
+import { datasetMigrations } from '../../modules/datasets/datasets.migrations.js';
 import { runsMigrations } from '../../modules/runs/runs.migrations.js';
 import { jobsMigrations } from '../queue/jobs.migrations.js';
 import type { Database } from '../schema.js';
@@ -14,13 +15,15 @@ const migrations: Record<string, Migration> = {
   ...auditMigrations,
   ...jobsMigrations,
   ...runsMigrations,
+  ...datasetMigrations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** Applies pending migrations; throws with the failing migration's name. */
-export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
+export async function migrateToLatest(db: Kysely<Database>, schema?: string): Promise<string[]> {
+  // Naming the schema keeps Kysely from mistaking another schema's bookkeeping tables for ours.
+  const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -1,0 +1,52 @@
+import { extname } from 'node:path';
+import { PlumbError } from '../../core/errors.js';
+import { quoteLiteral } from '../../storage/analytics/duckdb-engine.js';
+
+export type DatasetFormat = 'csv' | 'jsonl' | 'parquet';
+
+const EXTENSIONS: Record<string, DatasetFormat> = {
+  '.csv': 'csv',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+  '.parquet': 'parquet',
+  '.pq': 'parquet',
+};
+
+export function detectFormat(path: string): DatasetFormat | null {
+  return EXTENSIONS[extname(path).toLowerCase()] ?? null;
+}
+
+export function requireFormat(path: string): DatasetFormat {
+  const format = detectFormat(path);
+  if (!format) {
+    throw new PlumbError(
+      'invalid_argument',
+      `${path}: unsupported file type; use .csv, .jsonl (.ndjson) or .parquet`,
+    );
+  }
+  return format;
+}
+
+/** One scannable table: a version's files, all of one format, as local paths. */
+export interface DatasetSource {
+  format: DatasetFormat;
+  /** Local paths DuckDB reads (blob files), in the version's path order. */
+  paths: string[];
+}
+
+/**
+ * The DuckDB table expression reading a source. CSV types are detected over the whole file
+ * (sample_size = -1) so a value far down a column cannot break a type guessed from the top;
+ * errors are never skipped, so bad rows fail the scan with their line number.
+ */
+export function tableSql(source: DatasetSource): string {
+  const list = `[${source.paths.map(quoteLiteral).join(', ')}]`;
+  switch (source.format) {
+    case 'csv':
+      return `read_csv(${list}, header = true, delim = ',', quote = '"', escape = '"', auto_detect = true, sample_size = -1, strict_mode = true, ignore_errors = false, null_padding = false)`;
+    case 'jsonl':
+      return `read_json(${list}, format = 'newline_delimited', records = true, sample_size = -1)`;
+    case 'parquet':
+      return `read_parquet(${list})`;
+  }
+}

@@ -1,0 +1,40 @@
+import type { DatasetVersion } from '@plumb/sdk';
+import { deserializeProfiles, summarizeProfiles } from './dataset-profiler.js';
+import type { VersionRow } from './datasets.repo.js';
+import type { DatasetFilesTable } from './datasets.tables.js';
+
+export function toDatasetVersion(
+  row: VersionRow,
+  files: DatasetFilesTable[],
+  parents: { ref: string }[],
+): DatasetVersion {
+  return {
+    id: row.id,
+    dataset: row.dataset_name,
+    version: row.version,
+    ref: `${row.dataset_name}@v${row.version}`,
+    contentHash: row.content_hash,
+    format: row.format as DatasetVersion['format'],
+    schema: JSON.parse(row.schema),
+    rowCount: Number(row.row_count),
+    byteSize: Number(row.byte_size),
+    files: files.map((f) => ({ path: f.path, ref: f.blob_ref, size: Number(f.size) })),
+    parents: parents.map((p) => p.ref),
+    producedByRun: row.produced_by_run,
+    message: row.message,
+    tags: JSON.parse(row.tags),
+    timeColumn: row.time_column,
+    sliceColumn: row.slice_column,
+    sliceCounts: row.slice_counts === null ? null : JSON.parse(row.slice_counts),
+    profileStatus: row.profile_status as DatasetVersion['profileStatus'],
+    profileError: row.profile_error,
+    profile:
+      row.profile === null
+        ? null
+        : (summarizeProfiles(deserializeProfiles(row.profile)) as unknown as DatasetVersion['profile']),
+    validationStatus: row.validation_status as DatasetVersion['validationStatus'],
+    validationReportId: row.validation_report_id,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+  };
+}

@@ -1,0 +1,310 @@
+import { readFile } from 'node:fs/promises';
+import type { DatasetVersion, Lineage, ValidationReport } from '@plumb/sdk';
+import type { Command } from 'commander';
+import { action, clientFromEnv, formatTable, output, wantsJson } from '../../cli/cli-context.js';
+import { formatBytes, progressBar } from '../../cli/progress.js';
+import { PlumbError } from '../../core/errors.js';
+import { collectFiles, downloadFiles, uploadFile } from './dataset-files.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerDatasetCommands(program: Command): void {
+  const dataset = program
+    .command('dataset')
+    .description('versioned datasets: files, schema, profile, lineage');
+
+  dataset
+    .command('add <name> <paths...>')
+    .description('add a version from CSV, JSONL or Parquet files or folders of them')
+    .option('-m, --message <text>', 'what changed', '')
+    .option('--parent <ref>', 'a version this one derives from (repeatable)', collect, [])
+    .option('--tag <key=value>', 'a tag (repeatable)', collect, [])
+    .option('--time-column <column>', 'the column holding event times (for freshness checks)')
+    .option('--slice-column <column>', 'count rows per value of this column (coverage of task categories)')
+    .option('--description <text>', "the dataset's description, when this creates it")
+    .action(
+      action(
+        async (
+          name: string,
+          paths: string[],
+          opts: Record<string, string | string[] | undefined>,
+          command: Command,
+        ) => {
+          const client = clientFromEnv();
+          const files = await collectFiles(paths);
+          const total = files.reduce((n, f) => n + f.size, 0);
+          const bar = progressBar(`uploading ${files.length} file${files.length === 1 ? '' : 's'}`, total, {
+            enabled: !wantsJson(command),
+          });
+          let before = 0;
+          const refs = [];
+          for (const file of files) {
+            const { ref } = await uploadFile(client, file, (n) => bar.update(before + n));
+            before += file.size;
+            refs.push({ path: file.path, ref });
+          }
+          bar.finish();
+          const tags = Object.fromEntries(
+            (opts.tag as string[]).map((t) => {
+              const eq = t.indexOf('=');
+              if (eq < 1) throw new PlumbError('invalid_argument', `--tag ${t}: expected key=value`);
+              return [t.slice(0, eq), t.slice(eq + 1)];
+            }),
+          );
+          const result = await client.datasets.addVersion(name, {
+            files: refs,
+            message: String(opts.message ?? ''),
+            parents: opts.parent as string[],
+            tags,
+            ...(opts.timeColumn ? { timeColumn: String(opts.timeColumn) } : {}),
+            ...(opts.sliceColumn ? { sliceColumn: String(opts.sliceColumn) } : {}),
+            ...(opts.description ? { description: String(opts.description) } : {}),
+          });
+          if (wantsJson(command)) return output(command, result);
+          const v = result.version;
+          process.stdout.write(
+            result.created
+              ? `added ${v.ref}: ${v.rowCount} rows, ${v.schema.length} columns, ${formatBytes(v.byteSize)} (profile ${v.profileStatus})\n`
+              : `unchanged: the same content is already ${v.ref}\n`,
+          );
+        },
+      ),
+    );
+
+  dataset
+    .command('list')
+    .description("list the project's datasets")
+    .action(
+      action(async (_opts: unknown, command: Command) => {
+        const client = clientFromEnv();
+        const items = [];
+        for await (const d of client.paginate((q) => client.datasets.list(q))) items.push(d);
+        output(command, items, {
+          rows: items,
+          columns: ['name', 'latestVersion', 'versionCount', 'description', 'createdAt'],
+        });
+      }),
+    );
+
+  dataset
+    .command('versions <name>')
+    .description("a dataset's versions, newest first")
+    .action(
+      action(async (name: string, _opts: unknown, command: Command) => {
+        const client = clientFromEnv();
+        const items = [];
+        for await (const v of client.paginate((q) => client.datasets.versions(name, q))) items.push(v);
+        output(command, items, {
+          rows: items.map((v) => ({ ...v, validation: v.validationStatus, profile: v.profileStatus })),
+          columns: ['ref', 'rowCount', 'format', 'profile', 'validation', 'message', 'createdAt'],
+        });
+      }),
+    );
+
+  dataset
+    .command('show <ref>')
+    .description('one version: files, schema, profile, lineage parents (name, name@vN or name@latest)')
+    .action(
+      action(async (ref: string, _opts: unknown, command: Command) => {
+        const v = await clientFromEnv().datasets.get(ref);
+        if (wantsJson(command)) return output(command, v);
+        process.stdout.write(describeVersion(v));
+      }),
+    );
+
+  dataset
+    .command('get <ref>')
+    .description("download a version's files, checking every file's hash")
+    .requiredOption('-o, --out <dir>', 'folder to write the files into')
+    .action(
+      action(async (ref: string, opts: { out: string }, command: Command) => {
+        const client = clientFromEnv();
+        const v = await client.datasets.get(ref);
+        const bar = progressBar(`downloading ${v.ref}`, v.byteSize, { enabled: !wantsJson(command) });
+        await downloadFiles(client, v.files, opts.out, (n) => bar.update(n));
+        bar.finish();
+        if (wantsJson(command)) return output(command, { version: v.ref, out: opts.out, files: v.files });
+        process.stdout.write(`wrote ${v.files.length} file(s) of ${v.ref} to ${opts.out}, hashes verified\n`);
+      }),
+    );
+
+  dataset
+    .command('rows <ref>')
+    .description("print a page of a version's rows")
+    .option('--offset <n>', 'first row', (v) => Number.parseInt(v, 10), 0)
+    .option('-n, --limit <n>', 'rows', (v) => Number.parseInt(v, 10), 20)
+    .action(
+      action(async (ref: string, opts: { offset: number; limit: number }, command: Command) => {
+        const page = await clientFromEnv().datasets.rows(ref, { offset: opts.offset, limit: opts.limit });
+        const columns = page.columns.map((c) => c.name);
+        output(command, page, {
+          rows: page.rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))),
+          columns,
+        });
+      }),
+    );
+
+  dataset
+    .command('diff <from> <to>')
+    .description('schema changes, rows added and removed, and distribution shift between two versions')
+    .action(
+      action(async (from: string, to: string, _opts: unknown, command: Command) => {
+        const diff = await clientFromEnv().datasets.diff(from, to);
+        if (wantsJson(command)) return output(command, diff);
+        const lines = [`${diff.from} → ${diff.to}`];
+        const s = diff.schema;
+        if (s.added.length + s.removed.length + s.retyped.length === 0) lines.push('schema: unchanged');
+        for (const c of s.added) lines.push(`schema: + ${c.name} ${c.type}`);
+        for (const c of s.removed) lines.push(`schema: - ${c.name} ${c.type}`);
+        for (const c of s.retyped) lines.push(`schema: ~ ${c.name} ${c.from} → ${c.to}`);
+        const r = diff.rows;
+        lines.push(
+          `rows: ${r.from} → ${r.to} (+${r.added} added, -${r.removed} removed, ${r.unchanged} unchanged)`,
+          '',
+        );
+        process.stdout.write(`${lines.join('\n')}\n`);
+        if (diff.shift.length) {
+          process.stdout.write(
+            formatTable(
+              diff.shift.map((x) => ({
+                ...x,
+                psi: fmt(x.psi),
+                jensenShannon: fmt(x.jensenShannon),
+                ks: fmt(x.ks),
+              })),
+              ['column', 'kind', 'psi', 'jensenShannon', 'ks'],
+            ),
+          );
+        }
+      }),
+    );
+
+  program
+    .command('validate <ref>')
+    .description('run a validation suite (YAML) against a dataset version; exits 1 when it fails')
+    .requiredOption('-s, --suite <file>', 'the suite')
+    .option('-r, --reference <ref>', 'reference version for drift expectations')
+    .action(
+      action(async (ref: string, opts: { suite: string; reference?: string }, command: Command) => {
+        const suite = await readFile(opts.suite, 'utf8').catch(() => {
+          throw new PlumbError('invalid_argument', `cannot read the suite ${opts.suite}`);
+        });
+        const report = await clientFromEnv().datasets.validate(ref, {
+          suite,
+          ...(opts.reference ? { reference: opts.reference } : {}),
+        });
+        if (wantsJson(command)) output(command, report);
+        else process.stdout.write(describeReport(report));
+        if (!report.passed) process.exitCode = 1;
+      }),
+    );
+
+  const lineage = program
+    .command('lineage')
+    .description('where data and models came from, and where they went');
+  lineage
+    .command('dataset <ref>')
+    .description(
+      "a dataset version's upstream (parents, producing runs) and downstream (derived versions, runs, models)",
+    )
+    .action(
+      action(async (ref: string, _opts: unknown, command: Command) => {
+        const graph = await clientFromEnv().datasets.lineage(ref);
+        if (wantsJson(command)) return output(command, graph);
+        process.stdout.write(describeLineage(graph));
+      }),
+    );
+}
+
+function fmt(n: number | null): string {
+  return n === null ? '-' : n.toFixed(4);
+}
+
+function describeVersion(v: DatasetVersion): string {
+  const lines = [
+    `${v.ref}  (${v.id})`,
+    `  ${v.rowCount} rows, ${v.schema.length} columns, ${v.format}, ${formatBytes(v.byteSize)}`,
+    `  content ${v.contentHash}`,
+    `  created ${v.createdAt} by ${v.createdBy}${v.message ? `: ${v.message}` : ''}`,
+    `  parents ${v.parents.length ? v.parents.join(', ') : '-'}; produced by run ${v.producedByRun ?? '-'}`,
+    `  profile ${v.profileStatus}${v.profileError ? ` (${v.profileError})` : ''}; validation ${v.validationStatus}`,
+  ];
+  if (Object.keys(v.tags).length)
+    lines.push(
+      `  tags ${Object.entries(v.tags)
+        .map(([k, x]) => `${k}=${x}`)
+        .join(' ')}`,
+    );
+  lines.push('', 'files:');
+  for (const f of v.files) lines.push(`  ${f.path}  ${formatBytes(f.size)}  ${f.ref}`);
+  lines.push('', 'columns:');
+  const rows = v.schema.map((c) => {
+    const p = (v.profile?.[c.name] ?? {}) as Record<string, unknown>;
+    return {
+      name: c.name,
+      type: c.type,
+      nulls: p.nullFraction,
+      distinct: p.distinct,
+      mean: p.mean,
+      min: p.min,
+      max: p.max,
+    };
+  });
+  lines.push(formatTable(rows, ['name', 'type', 'nulls', 'distinct', 'mean', 'min', 'max']));
+  if (v.sliceCounts) {
+    lines.push(`slices by ${v.sliceColumn}:`);
+    for (const [slice, n] of Object.entries(v.sliceCounts)) lines.push(`  ${slice}: ${n}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function describeReport(report: ValidationReport): string {
+  const lines = [
+    `${report.passed ? 'PASSED' : 'FAILED'}: ${report.suite} on ${report.version} (report ${report.id})`,
+  ];
+  for (const r of report.results) {
+    lines.push(`  ${r.passed ? 'ok  ' : 'FAIL'} ${r.expect}${r.column ? ` ${r.column}` : ''}: ${r.message}`);
+    if (!r.passed && r.failingRows?.sample.length) {
+      for (const row of r.failingRows.sample) lines.push(`         ${JSON.stringify(row)}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function describeLineage(graph: Lineage): string {
+  const label = new Map(graph.nodes.map((n) => [n.id, `${n.label} (${n.kind.replace('_', ' ')})`]));
+  const up = (id: string, depth: number, seen: Set<string>): string[] =>
+    graph.edges
+      .filter(
+        (e) => e.to === id && !seen.has(e.from) && (e.relation === 'parent_of' || e.relation === 'produced'),
+      )
+      .flatMap((e) => {
+        seen.add(e.from);
+        return [
+          `${'  '.repeat(depth)}↑ ${label.get(e.from)} [${e.relation.replace('_', ' ')}]`,
+          ...up(e.from, depth + 1, seen),
+        ];
+      });
+  const down = (id: string, depth: number, seen: Set<string>): string[] =>
+    graph.edges
+      .filter(
+        (e) =>
+          e.from === id && !seen.has(e.to) && (e.relation === 'parent_of' || e.relation === 'consumed_by'),
+      )
+      .flatMap((e) => {
+        seen.add(e.to);
+        return [
+          `${'  '.repeat(depth)}↓ ${label.get(e.to)} [${e.relation.replace('_', ' ')}]`,
+          ...down(e.to, depth + 1, seen),
+        ];
+      });
+  const upstream = up(graph.root, 1, new Set([graph.root]));
+  const downstream = down(graph.root, 1, new Set([graph.root]));
+  return `${[
+    label.get(graph.root),
+    'upstream:',
+    ...(upstream.length ? upstream : ['  (none)']),
+    'downstream:',
+    ...(downstream.length ? downstream : ['  (none)']),
+  ].join('\n')}\n`;
+}

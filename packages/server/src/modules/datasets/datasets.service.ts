@@ -1,0 +1,330 @@
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import type { CreateDatasetVersion, Dataset, DatasetVersion, Page } from '@plumb/sdk';
+import type { AuditService } from '../../core/audit/audit.service.js';
+import { type Clock, isoNow } from '../../core/clock.js';
+import { actorOf, type RequestContext } from '../../core/context.js';
+import { PlumbError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import { decodeCursor, isNumber, isString, pageOf } from '../../core/pagination.js';
+import type { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
+import type { BlobStore } from '../../storage/blob/blob-store.js';
+import type { Db, Executor } from '../../storage/database.js';
+import { profileSource, serializeProfiles } from './dataset-profiler.js';
+import { parseVersionRef } from './dataset-ref.js';
+import { scanFiles } from './dataset-scanner.js';
+import type { DatasetFormat, DatasetSource } from './dataset-source.js';
+import { toDatasetVersion } from './dataset-version.mapper.js';
+import { DatasetsRepo, type VersionRow } from './datasets.repo.js';
+
+/** Versions up to this many cells are profiled before `add` returns; larger ones in the background. */
+export const INLINE_PROFILE_CELLS = 2_000_000;
+
+export interface DatasetsDeps {
+  db: Db;
+  audit: AuditService;
+  clock: Clock;
+  blobs: BlobStore;
+  engine: AnalyticsEngine;
+  /** Where DuckDB can read a blob. */
+  localPath(ref: string): string;
+  /** Enqueues the profile job inside the version's transaction, so it exists iff the version does. */
+  scheduleProfile(trx: Executor, versionId: string): Promise<void>;
+}
+
+type AddInput = Omit<CreateDatasetVersion, 'message' | 'parents' | 'tags'> & {
+  message: string;
+  parents: string[];
+  tags: Record<string, string>;
+};
+
+export class DatasetsService {
+  readonly repo: DatasetsRepo;
+
+  constructor(private readonly deps: DatasetsDeps) {
+    this.repo = new DatasetsRepo(deps.db);
+  }
+
+  async addVersion(
+    ctx: RequestContext,
+    name: string,
+    input: AddInput,
+  ): Promise<{ version: DatasetVersion; created: boolean }> {
+    const projectId = ctx.principal.projectId;
+    const files = normalizeFiles(input.files);
+    const sized = await Promise.all(
+      files.map(async (f) => {
+        const stat = await this.deps.blobs.stat(f.ref);
+        if (!stat)
+          throw new PlumbError(
+            'failed_precondition',
+            `${f.path}: its content ${f.ref} has not been uploaded`,
+          );
+        return { ...f, size: stat.size };
+      }),
+    );
+    const contentHash = hashContent(sized);
+    const existing = await this.findByContent(projectId, name, contentHash);
+    if (existing) return { version: await this.present(existing), created: false };
+
+    const parentIds = await Promise.all(
+      input.parents.map(async (p) => (await this.resolve(projectId, p)).id),
+    );
+    const scan = await scanFiles(
+      this.deps.engine,
+      sized.map((f) => ({ path: f.path, size: f.size, localPath: this.deps.localPath(f.ref) })),
+      { timeColumn: input.timeColumn, sliceColumn: input.sliceColumn },
+    );
+    const source: DatasetSource = {
+      format: scan.format,
+      paths: sized.map((f) => this.deps.localPath(f.ref)),
+    };
+    const inline = scan.rowCount * scan.schema.length <= INLINE_PROFILE_CELLS;
+    const profile = inline
+      ? serializeProfiles(await profileSource(this.deps.engine, source, scan.schema))
+      : null;
+
+    try {
+      const row = await this.deps.db.kysely.transaction().execute(async (trx) => {
+        const dataset = await this.ensureDataset(trx, ctx, name, input.description);
+        const version = await this.repo.nextVersionNumber(trx, dataset.id);
+        const row = {
+          id: newId('dsv'),
+          dataset_id: dataset.id,
+          version,
+          content_hash: contentHash,
+          format: scan.format,
+          schema: JSON.stringify(scan.schema),
+          row_count: scan.rowCount,
+          byte_size: sized.reduce((n, f) => n + f.size, 0),
+          time_column: input.timeColumn ?? null,
+          slice_column: input.sliceColumn ?? null,
+          slice_counts: scan.sliceCounts === null ? null : JSON.stringify(scan.sliceCounts),
+          profile_status: inline ? 'ready' : 'pending',
+          profile_error: null,
+          profile,
+          produced_by_run: input.producedByRun ?? null,
+          message: input.message,
+          tags: JSON.stringify(input.tags),
+          validation_status: 'unvalidated',
+          validation_report_id: null,
+          created_at: isoNow(this.deps.clock),
+          created_by: actorOf(ctx),
+        };
+        await this.repo.insertVersion(
+          trx,
+          row,
+          sized.map((f, ordinal) => ({
+            version_id: row.id,
+            path: f.path,
+            blob_ref: f.ref,
+            size: f.size,
+            ordinal,
+          })),
+          parentIds,
+        );
+        await this.deps.audit.append(trx, {
+          actor: actorOf(ctx),
+          projectId,
+          action: 'dataset.version.create',
+          resource: `dataset:${name}@v${version}`,
+          change: {
+            contentHash,
+            files: sized.map((f) => [f.path, f.ref]),
+            parents: input.parents,
+            rows: scan.rowCount,
+            message: input.message,
+          },
+        });
+        if (!inline) await this.deps.scheduleProfile(trx, row.id);
+        return { ...row, dataset_name: name };
+      });
+      return { version: await this.present(row), created: true };
+    } catch (error) {
+      // Two identical adds racing: the unique content constraint lets one win; the other
+      // answers with the winner, as a repeated add would.
+      if (PlumbError.is(error, 'already_exists')) {
+        const winner = await this.findByContent(projectId, name, contentHash);
+        if (winner) return { version: await this.present(winner), created: false };
+        throw new PlumbError('conflict', `another version of ${name} was added at the same time; try again`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Computes and stores the profile of a version added with status `pending` (the job handler). */
+  async profileVersion(versionId: string, onProgress?: (rows: number) => void): Promise<void> {
+    const row = await this.repo.findVersionById(versionId);
+    if (!row) throw new PlumbError('not_found', `dataset version ${versionId} does not exist`);
+    if (row.profile_status === 'ready') return;
+    try {
+      const profiles = await profileSource(
+        this.deps.engine,
+        await this.sourceOf(row),
+        JSON.parse(row.schema),
+        onProgress,
+      );
+      await this.repo.setProfile(versionId, {
+        profile_status: 'ready',
+        profile: serializeProfiles(profiles),
+        profile_error: null,
+      });
+    } catch (error) {
+      await this.repo.setProfile(versionId, {
+        profile_status: 'failed',
+        profile: null,
+        profile_error: error instanceof Error ? error.message : String(error),
+      });
+      throw error;
+    }
+  }
+
+  async list(
+    ctx: RequestContext,
+    query: { limit: number; cursor?: string | undefined },
+  ): Promise<Page<Dataset>> {
+    const after = decodeCursor(query.cursor, isString);
+    const rows = await this.repo.listDatasets(ctx.principal.projectId, after, query.limit + 1);
+    return pageOf(
+      rows,
+      query.limit,
+      (r) => ({
+        id: r.id,
+        name: r.name,
+        description: r.description,
+        latestVersion: r.latest_version === null ? null : Number(r.latest_version),
+        versionCount: Number(r.version_count),
+        createdAt: r.created_at,
+        createdBy: r.created_by,
+      }),
+      (r) => r.name,
+    );
+  }
+
+  async versions(
+    ctx: RequestContext,
+    name: string,
+    query: { limit: number; cursor?: string | undefined },
+  ): Promise<Page<DatasetVersion>> {
+    const dataset = await this.requireDataset(ctx.principal.projectId, name);
+    const before = decodeCursor(query.cursor, isNumber);
+    const rows = await this.repo.listVersions(dataset.id, before, query.limit + 1);
+    const page = pageOf(
+      rows,
+      query.limit,
+      (r) => r,
+      (r) => r.version,
+    );
+    return { items: await Promise.all(page.items.map((r) => this.present(r))), nextCursor: page.nextCursor };
+  }
+
+  async get(ctx: RequestContext, ref: string): Promise<DatasetVersion> {
+    return this.present(await this.resolve(ctx.principal.projectId, ref));
+  }
+
+  /** Resolves `name@vN`, `name@latest`, `name` or `dsv_…` within a project. */
+  async resolve(projectId: string, ref: string, trx?: Executor): Promise<VersionRow> {
+    const parsed = parseVersionRef(ref);
+    if (parsed.selector.kind === 'id') {
+      const row = await this.repo.findVersionById(parsed.selector.id, trx);
+      if (!row || row.project_id !== projectId)
+        throw new PlumbError('not_found', `dataset version ${ref} does not exist`);
+      return row;
+    }
+    const dataset = await this.requireDataset(projectId, parsed.name!, trx);
+    const row =
+      parsed.selector.kind === 'latest'
+        ? await this.repo.findLatestVersion(dataset.id, trx)
+        : await this.repo.findVersion(dataset.id, parsed.selector.version, trx);
+    if (!row) throw new PlumbError('not_found', `dataset version ${ref} does not exist`);
+    return row;
+  }
+
+  /** Records that a run or model version consumed a dataset version (for lineage). */
+  async recordConsumer(
+    trx: Executor,
+    versionId: string,
+    consumer: { kind: string; id: string },
+  ): Promise<void> {
+    await this.repo.addConsumer(trx, versionId, consumer.kind, consumer.id, isoNow(this.deps.clock));
+  }
+
+  async sourceOf(row: { id: string; format: string }): Promise<DatasetSource> {
+    const files = await this.repo.files(row.id);
+    return { format: row.format as DatasetFormat, paths: files.map((f) => this.deps.localPath(f.blob_ref)) };
+  }
+
+  async present(row: VersionRow): Promise<DatasetVersion> {
+    const [files, parents] = await Promise.all([this.repo.files(row.id), this.repo.parents(row.id)]);
+    return toDatasetVersion(row, files, parents);
+  }
+
+  private async findByContent(
+    projectId: string,
+    name: string,
+    contentHash: string,
+  ): Promise<VersionRow | undefined> {
+    const dataset = await this.repo.findDataset(projectId, name);
+    return dataset && this.repo.findVersionByContent(dataset.id, contentHash);
+  }
+
+  private async requireDataset(projectId: string, name: string, trx?: Executor) {
+    const dataset = await this.repo.findDataset(projectId, name, trx);
+    if (!dataset) throw new PlumbError('not_found', `dataset ${name} does not exist`);
+    return dataset;
+  }
+
+  private async ensureDataset(
+    trx: Executor,
+    ctx: RequestContext,
+    name: string,
+    description: string | undefined,
+  ) {
+    const existing = await this.repo.findDataset(ctx.principal.projectId, name, trx);
+    if (existing) return existing;
+    const row = {
+      id: newId('ds'),
+      project_id: ctx.principal.projectId,
+      name,
+      description: description ?? '',
+      created_at: isoNow(this.deps.clock),
+      created_by: actorOf(ctx),
+    };
+    await this.repo.insertDataset(trx, row);
+    await this.deps.audit.append(trx, {
+      actor: actorOf(ctx),
+      projectId: ctx.principal.projectId,
+      action: 'dataset.create',
+      resource: `dataset:${name}`,
+      change: { name, description: row.description },
+    });
+    return row;
+  }
+}
+
+/** Paths are relative, normalized, unique, and never climb out of the version. */
+function normalizeFiles(files: { path: string; ref: string }[]): { path: string; ref: string }[] {
+  const seen = new Set<string>();
+  return files.map((f) => {
+    const path = posix.normalize(f.path.replaceAll('\\', '/'));
+    if (path.startsWith('/') || path === '..' || path.startsWith('../') || path === '.') {
+      throw new PlumbError(
+        'invalid_argument',
+        `file path "${f.path}" must be relative and inside the version`,
+      );
+    }
+    if (seen.has(path)) throw new PlumbError('invalid_argument', `file path "${path}" appears twice`);
+    seen.add(path);
+    return { path, ref: f.ref };
+  });
+}
+
+/** sha256 over the sorted (path, file hash) list: the same files under the same names, the same version. */
+export function hashContent(files: { path: string; ref: string }[]): string {
+  const lines = [...files]
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .map((f) => `${f.path}\t${f.ref}\n`);
+  return `sha256:${createHash('sha256').update(lines.join('')).digest('hex')}`;
+}

@@ -1,0 +1,174 @@
+import {
+  DuckDBDateValue,
+  DuckDBDecimalValue,
+  DuckDBInstance,
+  DuckDBTimestampTZValue,
+  DuckDBTimestampValue,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import { PlumbError } from '../../core/errors.js';
+
+export type Cell = string | number | boolean | null;
+
+export interface AnalyticsEngineOptions {
+  /** The only directories queries may read (the blob store's root); everything else is refused. */
+  allowedDirectories: string[];
+  threads?: number;
+  memoryLimit?: string;
+}
+
+/**
+ * DuckDB over the blob files: dataset scans, profiles, diffs, validation. File access is
+ * confined to `allowedDirectories` and the configuration is then locked, so no SQL that runs
+ * here (ours, or built from a user's expectation) can read other files or load extensions.
+ */
+export class AnalyticsEngine {
+  private constructor(private readonly instance: DuckDBInstance) {}
+
+  static async open(options: AnalyticsEngineOptions): Promise<AnalyticsEngine> {
+    const instance = await DuckDBInstance.create(':memory:', {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      ...(options.threads ? { threads: String(options.threads) } : {}),
+      ...(options.memoryLimit ? { memory_limit: options.memoryLimit } : {}),
+    });
+    const connection = await instance.connect();
+    try {
+      const dirs = options.allowedDirectories.map((d) => quoteLiteral(d.endsWith('/') ? d : `${d}/`));
+      await connection.run(`SET allowed_directories = [${dirs.join(', ')}]`);
+      await connection.run('SET enable_external_access = false');
+      await connection.run('SET lock_configuration = true');
+    } finally {
+      connection.closeSync();
+    }
+    return new AnalyticsEngine(instance);
+  }
+
+  /** Runs a query and returns plain JSON-able rows (BIGINT/DECIMAL as numbers, times as ISO text). */
+  async query(sql: string, params: Cell[] = []): Promise<Record<string, Cell>[]> {
+    const connection = await this.instance.connect();
+    try {
+      const reader = params.length
+        ? await (async () => {
+            const prepared = await connection.prepare(sql);
+            for (const [i, p] of params.entries()) bind(prepared, i + 1, p);
+            return prepared.runAndReadAll();
+          })()
+        : await connection.runAndReadAll(sql);
+      const names = reader.columnNames();
+      return reader.getRows().map((row) => {
+        const out: Record<string, Cell> = {};
+        row.forEach((v, i) => {
+          out[names[i]!] = toCell(v);
+        });
+        return out;
+      });
+    } catch (error) {
+      throw mapDuckError(error);
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  /**
+   * Streams a query's result in column chunks (about 2,048 rows each) so large scans never
+   * hold the whole result. Values are converted as in `query`.
+   */
+  async *stream(
+    sql: string,
+  ): AsyncGenerator<{ columns: string[]; types: string[]; values: Cell[][]; rows: number }> {
+    const connection = await this.instance.connect();
+    try {
+      let result: Awaited<ReturnType<typeof connection.stream>>;
+      try {
+        result = await connection.stream(sql);
+      } catch (error) {
+        throw mapDuckError(error);
+      }
+      const columns = result.columnNames();
+      const types = result.columnTypes().map((t) => t.toString());
+      for (;;) {
+        let chunk: Awaited<ReturnType<typeof result.fetchChunk>>;
+        try {
+          chunk = await result.fetchChunk();
+        } catch (error) {
+          throw mapDuckError(error);
+        }
+        if (!chunk || chunk.rowCount === 0) break;
+        const values = columns.map((_, i) => chunk!.getColumnValues(i).map(toCell));
+        yield { columns, types, values, rows: chunk.rowCount };
+      }
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  close(): void {
+    this.instance.closeSync();
+  }
+}
+
+function bind(
+  prepared: {
+    bindVarchar(i: number, v: string): void;
+    bindDouble(i: number, v: number): void;
+    bindBoolean(i: number, v: boolean): void;
+    bindNull(i: number): void;
+    bindBigInt(i: number, v: bigint): void;
+  },
+  index: number,
+  value: Cell,
+): void {
+  if (value === null) prepared.bindNull(index);
+  else if (typeof value === 'string') prepared.bindVarchar(index, value);
+  else if (typeof value === 'boolean') prepared.bindBoolean(index, value);
+  else if (Number.isInteger(value)) prepared.bindBigInt(index, BigInt(value));
+  else prepared.bindDouble(index, value);
+}
+
+/** DuckDB values → JSON cells, at the edge: BIGINT and DECIMAL become numbers, times ISO text. */
+export function toCell(value: DuckDBValue): Cell {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof DuckDBDecimalValue) return value.toDouble();
+  if (value instanceof DuckDBTimestampValue || value instanceof DuckDBTimestampTZValue) {
+    const ms = Number(value.micros / 1000n);
+    return Number.isFinite(ms) ? new Date(ms).toISOString() : String(value);
+  }
+  if (value instanceof DuckDBDateValue) return String(value);
+  return String(value);
+}
+
+export function quoteLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** DuckDB's messages are precise (file, line, column); keep them, as invalid_argument. */
+export function mapDuckError(error: unknown): PlumbError {
+  if (error instanceof PlumbError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/Permission Error/.test(message)) {
+    return new PlumbError('permission_denied', 'that file is outside the data Plumb may read', {
+      cause: error,
+    });
+  }
+  if (/Out of Memory/i.test(message)) {
+    return new PlumbError('unavailable', `the analytics engine ran out of memory: ${message}`, {
+      cause: error,
+    });
+  }
+  return new PlumbError('invalid_argument', firstLines(message), { cause: error });
+}
+
+function firstLines(message: string): string {
+  return message
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(0, 6)
+    .join('\n');
+}
