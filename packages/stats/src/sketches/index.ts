@@ -19,4 +19,5 @@ export {
 } from './frequent-items.js';
 export { hashValue, xxhash64 } from './hash.js';
 export { DEFAULT_HLL_PRECISION, HyperLogLog, type HyperLogLogOptions } from './hyperloglog.js';
+export { type ProfileDrift, type ProfileDriftOptions, profileDrift } from './profile-drift.js';
 export { DEFAULT_QUANTILE_K, QuantileSketch, type QuantileSketchOptions } from './quantile-sketch.js';
