@@ -39,8 +39,9 @@ interface Failing {
 /**
  * How an expectation is evaluated: at once from the schema (`done`), by aggregates that share
  * one scan of the source with every other expectation (`scan`), or by its own one-row query
- * (`query`). `failing` selects the failing rows for the sample; SQL from `build` may be built
- * more than once (the shared scan and the sample query number their parameters separately).
+ * (`query`). `failing` selects the failing rows for the sample. `build` runs once for the
+ * shared scan and again for the sample query, each numbering its own parameters, so the
+ * aggregates and `failing` must bind exactly the same parameters.
  */
 export type Plan =
   | { kind: 'done'; verdict: Verdict }
@@ -239,8 +240,11 @@ function valueCheck(exp: ValueExpectation, ctx: CheckContext): Plan {
           outsideVerdict(
             Number(n),
             { min, max, outside: Number(n) },
-            `${label} ${rangeText(exp.min, exp.max)}`,
-            `seen ${min} to ${max}`,
+            {
+              pass: `${label} is ${rangeText(exp.min, exp.max)}`,
+              fail: `${label} ${outsideText(exp.min, exp.max)}`,
+              seen: `seen ${min} to ${max}`,
+            },
           ),
       };
     }
@@ -259,7 +263,15 @@ function valueCheck(exp: ValueExpectation, ctx: CheckContext): Plan {
           const where = notIn(p);
           return { aggregates: [`count(*) FILTER (WHERE ${where})`], failing: { where } };
         },
-        judge: ([n]) => outsideVerdict(Number(n), { outside: Number(n) }, `${label} in {${shown}}`),
+        judge: ([n]) =>
+          outsideVerdict(
+            Number(n),
+            { outside: Number(n) },
+            {
+              pass: `${label} is always one of {${shown}}`,
+              fail: `${label} outside {${shown}}`,
+            },
+          ),
       };
     }
     case 'matches': {
@@ -272,7 +284,14 @@ function valueCheck(exp: ValueExpectation, ctx: CheckContext): Plan {
           return { aggregates: [`count(*) FILTER (WHERE ${where})`], failing: { where } };
         },
         judge: ([n]) =>
-          outsideVerdict(Number(n), { mismatches: Number(n) }, `${label} matches /${exp.pattern}/`),
+          outsideVerdict(
+            Number(n),
+            { mismatches: Number(n) },
+            {
+              pass: `${label} always matches /${exp.pattern}/`,
+              fail: `${label} not matching /${exp.pattern}/`,
+            },
+          ),
       };
     }
     case 'length': {
@@ -297,8 +316,11 @@ function valueCheck(exp: ValueExpectation, ctx: CheckContext): Plan {
           outsideVerdict(
             Number(n),
             { minLength: min, maxLength: max, outside: Number(n) },
-            `length of ${label} ${rangeText(exp.min, exp.max)}`,
-            `seen ${min} to ${max}`,
+            {
+              pass: `the length of ${label} is ${rangeText(exp.min, exp.max)}`,
+              fail: `${label} of a length ${outsideText(exp.min, exp.max)}`,
+              seen: `seen ${min} to ${max}`,
+            },
           ),
       };
     }
@@ -306,19 +328,25 @@ function valueCheck(exp: ValueExpectation, ctx: CheckContext): Plan {
 }
 
 /** `claim` is what the expectation says; the verdict tells how many values break it. */
-function outsideVerdict(n: number, observed: unknown, claim: string, seen?: string): Verdict {
-  const tail = seen ? ` (${seen})` : '';
-  if (n === 0) return { passed: true, observed, message: `${claim}${tail}` };
-  return {
-    passed: false,
-    observed,
-    message: `${n} row${n === 1 ? '' : 's'} fail ${claim}${tail}`,
-    failingCount: n,
-  };
+/** `fail` completes "N rows have …". */
+function outsideVerdict(
+  n: number,
+  observed: unknown,
+  text: { pass: string; fail: string; seen?: string },
+): Verdict {
+  const tail = text.seen ? ` (${text.seen})` : '';
+  if (n === 0) return { passed: true, observed, message: `${text.pass}${tail}` };
+  const rows = n === 1 ? '1 row has' : `${n} rows have`;
+  return { passed: false, observed, message: `${rows} ${text.fail}${tail}`, failingCount: n };
 }
 
 function fail(message: string): Plan {
   return { kind: 'done', verdict: { passed: false, observed: null, message } };
+}
+
+function outsideText(min: unknown, max: unknown): string {
+  if (min !== undefined && max !== undefined) return `outside [${min}, ${max}]`;
+  return min !== undefined ? `below ${min}` : `above ${max}`;
 }
 
 function rangeText(min: unknown, max: unknown): string {

@@ -133,6 +133,7 @@ describe.each(['csv', 'jsonl', 'parquet'] as const)('runSuite on %s', (format) =
     expect(results).toHaveLength(20);
     expect(results.every((r) => r.failingRows === undefined)).toBe(true);
     expect(results[11]!.observed).toEqual({ min: 1.5, max: 999.5, outside: 0 });
+    expect(results[11]!.message).toBe('"score" is in [1.5, 999.5] (seen 1.5 to 999.5)');
     expect(results[18]!.observed).toEqual({ rowCount: 20 });
     expect(results[19]!.observed).toMatchObject({ newest: '2024-01-21', ageSeconds: 4 * 86_400 });
   });
@@ -168,6 +169,12 @@ describe.each(['csv', 'jsonl', 'parquet'] as const)('runSuite on %s', (format) =
     expect(results[7]!.failingRows!.sample).toEqual([expect.objectContaining({ _row: 9, name: 'Gamma9' })]);
     expect(results[8]!.observed).toEqual({ minLength: 4, maxLength: 6, outside: 1 });
     expect(rows(8)).toEqual([9]);
+    expect(results.slice(5, 9).map((r) => r.message)).toEqual([
+      '1 row has "score" outside [0, 100] (seen 1.5 to 999.5)',
+      '1 row has "kind" outside {a, b, c}',
+      '1 row has "name" not matching /^[a-z]+$/',
+      '1 row has "name" of a length above 5 (seen 4 to 6)',
+    ]);
     expect(results[9]!.message).toBe('20 rows, expected ≥ 21');
     expect(results[10]!.message).toBe('the newest "day" is 2024-01-21, 4d 0h old, older than 36h');
 

@@ -82,7 +82,7 @@ export async function runSuite(
     const plan = plans.get(index);
     if (!verdict.passed && verdict.failingCount && plan && plan.kind !== 'done') {
       const params = new Params();
-      const failing = plan.kind === 'scan' ? plan.build(params).failing : plan.build(params).failing;
+      const { failing } = plan.build(params);
       if (failing) {
         const sample = await evaluateSample(() => locator.sample({ ...failing, params: params.values }));
         result.failingRows = { count: verdict.failingCount, sample };
