@@ -1,5 +1,6 @@
 import { ByteReader, ByteWriter, SketchTag } from './bytes.js';
 import { mix32 } from './hash.js';
+import { buildSortedView, lowerBound, type SortedView, upperBound } from './sorted-view.js';
 
 // KLL sketch (Karnin, Lang & Liberty, "Optimal Quantile Approximation in Streams", FOCS 2016) with
 // lazy compaction as in Liberty's reference implementation and Apache DataSketches. KLL bounds RANK
@@ -20,12 +21,6 @@ export interface QuantileSketchOptions {
   k?: number;
   /** Seed of the compaction coin flips, so that equal inputs give equal sketches. */
   seed?: number;
-}
-
-interface SortedView {
-  values: Float64Array;
-  /** cumulative weight up to and including values[i] */
-  cum: Float64Array;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -360,66 +355,7 @@ export class QuantileSketch {
   }
 
   #sortedView(): SortedView {
-    if (this.#view) return this.#view;
-    let values = new Float64Array(0);
-    let weights = new Float64Array(0);
-    for (let h = 0; h < this.#levels.length; h++) {
-      const size = this.#sizes[h]!;
-      if (size === 0) continue;
-      const level = this.#levels[h]!.subarray(0, size);
-      level.sort();
-      const w = 2 ** h;
-      const mv = new Float64Array(values.length + size);
-      const mw = new Float64Array(values.length + size);
-      let i = 0;
-      let j = 0;
-      let o = 0;
-      while (i < values.length && j < size) {
-        if (values[i]! <= level[j]!) {
-          mv[o] = values[i]!;
-          mw[o++] = weights[i++]!;
-        } else {
-          mv[o] = level[j++]!;
-          mw[o++] = w;
-        }
-      }
-      while (i < values.length) {
-        mv[o] = values[i]!;
-        mw[o++] = weights[i++]!;
-      }
-      while (j < size) {
-        mv[o] = level[j++]!;
-        mw[o++] = w;
-      }
-      values = mv;
-      weights = mw;
-    }
-    for (let i = 1; i < weights.length; i++) weights[i]! += weights[i - 1]!;
-    this.#view = { values, cum: weights };
+    this.#view ??= buildSortedView(this.#levels, this.#sizes);
     return this.#view;
   }
-}
-
-/** Number of entries <= x in an ascending array. */
-function upperBound(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Number of entries < x in an ascending array. */
-function lowerBound(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
