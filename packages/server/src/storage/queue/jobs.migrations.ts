@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 export const jobsMigrations = {
   '0003_jobs': {
@@ -16,12 +16,30 @@ export const jobsMigrations = {
         .addColumn('worker_id', 'text')
         .addColumn('last_error', 'text')
         .addColumn('result', 'text')
+        .addColumn('progress', 'text')
         .addColumn('dedupe_key', 'text')
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('jobs_claim').on('jobs').columns(['queue', 'status', 'run_at']).execute();
-      await db.schema.createIndex('jobs_dedupe').on('jobs').column('dedupe_key').execute();
+      // Claims walk this in (run_at, id) order and stop at the first match. It holds only the
+      // backlog and running jobs, never the finished history, so claims stay fast however many
+      // jobs have run. Queries must repeat the predicate literally for either planner to use it.
+      await db.schema
+        .createIndex('jobs_active')
+        .on('jobs')
+        .columns(['run_at', 'id'])
+        .where(sql<boolean>`status in ('queued', 'running')`)
+        .execute();
+      // Partial and unique: two concurrent enqueues with the same key cannot both insert, while
+      // finished jobs keep their key without blocking new ones. Literal SQL because DDL takes
+      // no bind parameters.
+      await db.schema
+        .createIndex('jobs_dedupe_active')
+        .on('jobs')
+        .columns(['queue', 'dedupe_key'])
+        .unique()
+        .where(sql<boolean>`dedupe_key is not null and status in ('queued', 'running')`)
+        .execute();
     },
   },
 };

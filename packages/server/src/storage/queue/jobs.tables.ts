@@ -14,7 +14,12 @@ export interface JobsTable {
   last_error: string | null;
   /** JSON result of a succeeded job. */
   result: string | null;
-  /** Optional key: enqueueing the same key while a job with it is queued or running returns that job. */
+  /** JSON progress last reported by the running handler, written with its heartbeats. */
+  progress: string | null;
+  /**
+   * Optional key, per queue: enqueueing the same key while a job with it is queued or running
+   * returns that job.
+   */
   dedupe_key: string | null;
   created_at: number;
   updated_at: number;

