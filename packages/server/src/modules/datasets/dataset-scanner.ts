@@ -71,7 +71,7 @@ export async function scanFiles(
       );
     }
   }
-  const source: DatasetSource = { format, paths: files.map((f) => f.localPath) };
+  const source: DatasetSource = { format, paths: files.map((f) => f.localPath), columns };
   const sliceCounts = options.sliceColumn ? await countSlices(engine, source, options.sliceColumn) : null;
   return { format, schema: columns, rowCount, sliceCounts };
 }
@@ -105,19 +105,22 @@ async function scanFile(
   };
 
   if (format === 'csv') await checkCsvHeader(engine, file);
-  let described: Record<string, unknown>[];
+  let schema: ColumnSchema[];
   let rows: number;
   try {
-    described = await engine.query(`DESCRIBE SELECT * FROM ${tableSql(source)}`);
-    const counted = await engine.query(`SELECT count(*) AS n FROM ${tableSql(source)}`);
+    // Detecting types reads the whole file once; the passes after it reuse the types.
+    const described = await engine.query(`DESCRIBE SELECT * FROM ${tableSql(source)}`);
+    schema = described.map((d) => ({ name: String(d.column_name), type: String(d.column_type) }));
+    const counted = await engine.query(
+      `SELECT count(*) AS n FROM ${tableSql({ ...source, columns: schema })}`,
+    );
     rows = Number(counted[0]!.n);
   } catch (error) {
     return fail(error);
   }
-  const schema = described.map((d) => ({ name: String(d.column_name), type: String(d.column_type) }));
   if (rows === 0) throw new PlumbError('invalid_argument', `${file.path}: the file has no rows`);
   if (format === 'jsonl') await checkJsonTypes(engine, file, schema);
-  else if (format === 'csv') await checkMixedText(engine, file, source, schema);
+  else if (format === 'csv') await checkMixedText(engine, file, { ...source, columns: schema }, schema);
   return { schema, rows };
 }
 
