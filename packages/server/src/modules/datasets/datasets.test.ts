@@ -254,6 +254,46 @@ describeEachBackend('datasets', (backend) => {
     expect((await t.call('GET', `/api/v1/blobs/${ref}/stat`)).statusCode).toBe(404);
   });
 
+  it('validates a version, stores the report on it, and shows failing rows', async () => {
+    await add('weather', { 'w.csv': WEATHER }, { timeColumn: 'date' });
+    const text = WEATHER.toString('utf8').replace(/,sun\n/g, ',sunny\n');
+    await add('weather', { 'w.csv': text }, { timeColumn: 'date' });
+    const suite = [
+      'name: weather-quality',
+      'reference: weather@v1',
+      'expectations:',
+      '  - { expect: row_count, min: 1000 }',
+      '  - { expect: in_set, column: weather, values: [drizzle, rain, sun, snow, fog] }',
+      '  - { expect: drift, column: temp_max, test: psi, max: 0.2 }',
+    ].join('\n');
+    const passed = (
+      await t.call('POST', '/api/v1/datasets/weather/versions/1/validations', { body: { suite } })
+    ).json();
+    expect(passed).toMatchObject({
+      version: 'weather@v1',
+      suite: 'weather-quality',
+      reference: 'weather@v1',
+      passed: true,
+    });
+    const failed = await t.call('POST', '/api/v1/datasets/weather/versions/2/validations', {
+      body: { suite },
+    });
+    expect(failed.statusCode).toBe(201);
+    const report = failed.json();
+    expect(report.passed).toBe(false);
+    const inSet = report.results.find((r: { expect: string }) => r.expect === 'in_set');
+    const sunny = weatherRows(text).filter((r) => r[5] === 'sunny').length;
+    expect(inSet).toMatchObject({ passed: false, failingRows: { count: sunny } });
+    expect(inSet.failingRows.sample[0].weather).toBe('sunny');
+    const version = (await t.call('GET', '/api/v1/datasets/weather/versions/2')).json();
+    expect(version).toMatchObject({ validationStatus: 'failed', validationReportId: report.id });
+    expect((await t.call('GET', `/api/v1/validation-reports/${report.id}`)).json()).toEqual(report);
+    const bad = await t.call('POST', '/api/v1/datasets/weather/versions/2/validations', {
+      body: { suite: 'name: x\nexpectations:\n  - { expect: nope }' },
+    });
+    expect(bad.statusCode).toBe(400);
+  });
+
   it('downloads a blob byte for byte', async () => {
     const ref = await upload(WEATHER);
     const response = await t.call('GET', `/api/v1/blobs/${ref}`);

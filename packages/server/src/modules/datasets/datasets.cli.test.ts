@@ -1,0 +1,127 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vegaData } from '../../testing/data.js';
+import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
+
+// The README's dataset walkthrough, run through the built CLI against a listening server.
+const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
+
+describe('plumb dataset, validate and lineage commands', () => {
+  let t: TestPlumb;
+  let env: Record<string, string>;
+  let work: string;
+
+  beforeAll(async () => {
+    expect(existsSync(CLI), 'run `npm run build` first').toBe(true);
+    t = await createTestPlumb();
+    const url = await t.plumb.app.listen({ host: '127.0.0.1', port: 0 });
+    env = { PATH: process.env.PATH ?? '', PLUMB_URL: url, PLUMB_API_KEY: t.adminSecret };
+    work = mkdtempSync(join(tmpdir(), 'plumb-cli-data-'));
+  });
+  afterAll(async () => {
+    await t.dispose();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  // Asynchronous: the server answering the CLI runs in this process, so it must not be blocked.
+  const plumb = (...args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args], { env, cwd: work });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  it('adds, re-adds, changes, diffs, validates, downloads and traces a dataset', async () => {
+    const file = join(work, 'weather.csv');
+    copyFileSync(vegaData('seattle-weather.csv'), file);
+    const added = await plumb(
+      'dataset',
+      'add',
+      'weather',
+      file,
+      '--message',
+      'first',
+      '--time-column',
+      'date',
+      '--slice-column',
+      'weather',
+    );
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/^added weather@v1: 1461 rows, 6 columns/);
+    expect((await plumb('dataset', 'add', 'weather', file)).stdout).toMatch(
+      /unchanged: the same content is already weather@v1/,
+    );
+
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/,sun\n/g, ',sunny\n'));
+    const second = await plumb('dataset', 'add', 'weather', file, '--parent', 'weather@v1', '--json');
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      created: true,
+      version: { ref: 'weather@v2', parents: ['weather@v1'] },
+    });
+
+    const shown = await plumb('dataset', 'show', 'weather@v1');
+    expect(shown.stdout).toContain('1461 rows, 6 columns, csv');
+    expect(shown.stdout).toMatch(/slices by weather:\n {2}rain: 641/);
+
+    const diff = await plumb('dataset', 'diff', 'weather@v1', 'weather@v2');
+    expect(diff.code, diff.stderr).toBe(0);
+    const sunny = (readFileSync(file, 'utf8').match(/,sunny\n/g) ?? []).length;
+    expect(diff.stdout).toContain(
+      `rows: 1461 → 1461 (+${sunny} added, -${sunny} removed, ${1461 - sunny} unchanged)`,
+    );
+    expect(diff.stdout).toMatch(/COLUMN\s+KIND\s+PSI/);
+
+    const suite = join(work, 'suite.yaml');
+    writeFileSync(
+      suite,
+      'name: q\nexpectations:\n  - { expect: in_set, column: weather, values: [drizzle, rain, sun, snow, fog] }\n',
+    );
+    const ok = await plumb('validate', 'weather@v1', '--suite', suite);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^PASSED: q on weather@v1/);
+    const bad = await plumb('validate', 'weather@v2', '--suite', suite);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/FAIL in_set weather/);
+    expect(bad.stdout).toContain('"weather":"sunny"');
+
+    const out = join(work, 'restored');
+    const got = await plumb('dataset', 'get', 'weather@v1', '--out', out);
+    expect(got.code, got.stderr).toBe(0);
+    expect(readFileSync(join(out, 'weather.csv')).equals(readFileSync(vegaData('seattle-weather.csv')))).toBe(
+      true,
+    );
+
+    const lineage = await plumb('lineage', 'dataset', 'weather@v1');
+    expect(lineage.stdout).toMatch(/downstream:\n {2}↓ weather@v2 \(dataset version\) \[parent of\]/);
+
+    const versions = await plumb('dataset', 'versions', 'weather', '--json');
+    expect(
+      JSON.parse(versions.stdout).map((v: { ref: string; validationStatus: string }) => [
+        v.ref,
+        v.validationStatus,
+      ]),
+    ).toEqual([
+      ['weather@v2', 'failed'],
+      ['weather@v1', 'passed'],
+    ]);
+  });
+
+  it('names the file and line of a bad CSV and exits 1', async () => {
+    const file = join(work, 'ragged.csv');
+    writeFileSync(file, 'a,b\n1,2\n3\n');
+    const r = await plumb('dataset', 'add', 'bad', file);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ragged.csv: line 3 has 1 fields but the header has 2');
+  });
+});
