@@ -98,6 +98,7 @@ def drift_fixture():
         ('k=4 ties', [rng.integers(0, 6, 15), rng.integers(0, 6, 18), rng.integers(1, 7, 20),
                       rng.integers(0, 6, 12)]),
         ('k=5 unequal', [rng.normal(size=n).round(3) for n in (5, 10, 20, 40, 80)]),
+        ('infinities', [[-math.inf, 0.5, 1.0, 2.0, math.inf], [0.0, 0.7, 3.0, math.inf, math.inf, 4.0]]),
     ]:
         r = st.anderson_ksamp([np.asarray(x, dtype=float) for x in samples], midrank=True)
         anderson.append({'name': name, 'samples': [fl(x) for x in samples],

@@ -18,6 +18,7 @@ describe('accuracy degenerate inputs', () => {
     expect(() => accuracy([], [])).toThrow(RangeError);
     expect(() => accuracy([1, 2], [1])).toThrow(/length/);
     expect(() => accuracy([Number.NaN], [1])).toThrow(/NaN/);
+    expect(() => accuracy([1], [Infinity])).toThrow(/finite/);
     expect(() => accuracy([1, 'a'], [1, 'a'])).toThrow(TypeError);
     expect(() => accuracy([true as unknown as number], [1])).toThrow(TypeError);
   });

@@ -4,13 +4,14 @@
 
 export type Label = string | number;
 
-/** Throws unless `values` is an array of strings or non-NaN numbers. */
+/** Throws unless `values` is an array of strings or finite numbers. */
 export function checkLabels(values: readonly Label[], name: string): void {
   if (!Array.isArray(values as unknown)) throw new TypeError(`${name} must be an array of labels`);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (typeof v === 'number') {
       if (Number.isNaN(v)) throw new RangeError(`${name}[${i}] is NaN`);
+      if (!Number.isFinite(v)) throw new RangeError(`${name}[${i}] is not a finite label`);
     } else if (typeof v !== 'string') {
       throw new TypeError(`${name}[${i}] must be a string or a number`);
     }
