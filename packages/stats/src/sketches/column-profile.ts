@@ -112,7 +112,7 @@ export class ColumnProfile {
     }
     // Build each sketch once so that bad options fail here, not at the first value.
     new QuantileSketch({ k: this.#quantileK, seed: this.#seed });
-    new HyperLogLog({ precision: this.#hllPrecision });
+    HyperLogLog.checkPrecision(this.#hllPrecision);
     new FrequentItems({ capacity: this.#itemsCapacity });
   }
 

@@ -37,13 +37,18 @@ export class HyperLogLog {
 
   constructor(options: HyperLogLogOptions = {}) {
     const p = options.precision ?? DEFAULT_HLL_PRECISION;
+    HyperLogLog.checkPrecision(p);
+    this.#p = p;
+    this.#registers = new Uint8Array(1 << p);
+  }
+
+  /** Throws the constructor's RangeError for a bad precision, without allocating registers. */
+  static checkPrecision(p: number): void {
     if (!Number.isInteger(p) || p < MIN_PRECISION || p > MAX_PRECISION) {
       throw new RangeError(
         `HyperLogLog: precision must be an integer in [${MIN_PRECISION}, ${MAX_PRECISION}]`,
       );
     }
-    this.#p = p;
-    this.#registers = new Uint8Array(1 << p);
   }
 
   get precision(): number {
@@ -101,23 +106,13 @@ export class HyperLogLog {
    */
   serialize(): Uint8Array {
     const regs = this.#registers;
-    const denseLength = (regs.length * 3) / 4;
-    let set = 0;
-    let sparseLength = 0;
-    let prev = -1;
-    for (let i = 0; i < regs.length; i++) {
-      if (regs[i] === 0) continue;
-      set++;
-      sparseLength += varintLength(i - prev) + 1;
-      prev = i;
-    }
-    sparseLength += varintLength(set);
+    const { set, sparseLength, denseLength } = encodedLengths(regs);
     const w = new ByteWriter(4 + Math.min(denseLength, sparseLength))
       .header(SketchTag.hyperLogLog)
       .u8(this.#p);
     if (sparseLength < denseLength) {
       w.u8(SPARSE).varint(set);
-      prev = -1;
+      let prev = -1;
       for (let i = 0; i < regs.length; i++) {
         if (regs[i] === 0) continue;
         w.varint(i - prev).u8(regs[i]!);
@@ -150,16 +145,7 @@ export class HyperLogLog {
     const maxRho = 65 - p;
     const encoding = r.u8();
     if (encoding === DENSE) {
-      const packed = r.bytes((regs.length * 3) / 4);
-      for (let i = 0, o = 0; i < regs.length; i += 4, o += 3) {
-        const x = packed[o]!;
-        const y = packed[o + 1]!;
-        const z = packed[o + 2]!;
-        regs[i] = x & 63;
-        regs[i + 1] = (x >> 6) | ((y & 15) << 2);
-        regs[i + 2] = (y >> 4) | ((z & 3) << 4);
-        regs[i + 3] = z >> 2;
-      }
+      unpack(r.bytes((regs.length * 3) / 4), regs);
     } else if (encoding === SPARSE) {
       const set = r.varint();
       if (set > regs.length) r.fail(`${set} set registers exceed ${regs.length}`);
@@ -176,10 +162,10 @@ export class HyperLogLog {
       r.fail(`unknown register encoding ${encoding}`);
     }
     r.end();
-    if (regs.some((v) => v > maxRho)) r.fail(`a register exceeds ${maxRho}`);
+    const { sparseLength, denseLength, max } = encodedLengths(regs);
+    if (max > maxRho) r.fail(`a register exceeds ${maxRho}`);
     // Anything else would re-serialize to different bytes than were stored.
-    const again = sketch.serialize();
-    if (again.length !== bytes.length || again[3] !== encoding) r.fail('register encoding is not canonical');
+    if (sparseLength < denseLength !== (encoding === SPARSE)) r.fail('register encoding is not canonical');
     return sketch;
   }
 }
@@ -199,6 +185,34 @@ function fold(regs: Uint8Array, from: number, to: number): Uint8Array {
     if (rho > out[j]!) out[j] = rho;
   }
   return out;
+}
+
+function unpack(packed: Uint8Array, regs: Uint8Array): void {
+  for (let i = 0, o = 0; i < regs.length; i += 4, o += 3) {
+    const x = packed[o]!;
+    const y = packed[o + 1]!;
+    const z = packed[o + 2]!;
+    regs[i] = x & 63;
+    regs[i + 1] = (x >> 6) | ((y & 15) << 2);
+    regs[i + 2] = (y >> 4) | ((z & 3) << 4);
+    regs[i + 3] = z >> 2;
+  }
+}
+
+function encodedLengths(regs: Uint8Array) {
+  let max = 0;
+  let set = 0;
+  let sparseLength = 0;
+  let prev = -1;
+  for (let i = 0; i < regs.length; i++) {
+    const v = regs[i]!;
+    if (v === 0) continue;
+    if (v > max) max = v;
+    set++;
+    sparseLength += i - prev < 0x80 ? 2 : varintLength(i - prev) + 1;
+    prev = i;
+  }
+  return { set, max, sparseLength: sparseLength + varintLength(set), denseLength: (regs.length * 3) / 4 };
 }
 
 function sigma(x: number): number {
