@@ -103,14 +103,17 @@ function formatRun(r: Run): string {
 }
 
 function formatComparison(c: RunComparison): string {
-  const columns = ['', 'key', ...c.runs.map((r) => `${r.name} (${r.id})`)];
+  // Headers are upper-cased by formatTable, so runs get short column names and a legend.
+  const names = c.runs.map((_, i) => `run${i + 1}`);
+  const legend = formatTable(
+    c.runs.map((r, i) => ({ column: names[i], id: r.id, name: r.name, status: r.status })),
+    ['column', 'id', 'name', 'status'],
+  );
+  const columns = ['', 'key', ...names];
   const row = (differs: boolean, key: string, values: unknown[]) =>
-    Object.fromEntries([
-      ['', differs ? '*' : ''],
-      ['key', key],
-      ...values.map((v, i) => [columns[i + 2]!, v]),
-    ]);
+    Object.fromEntries([['', differs ? '*' : ''], ['key', key], ...values.map((v, i) => [names[i]!, v])]);
   return [
+    legend,
     'params:',
     formatTable(
       c.params.map((p) => row(p.differs, p.key, p.values)),
