@@ -126,7 +126,6 @@ export class QuantileSketch {
   merge(other: QuantileSketch): this {
     if (!(other instanceof QuantileSketch))
       throw new TypeError('QuantileSketch: can only merge a QuantileSketch');
-    if (other.#n === 0) return this;
     const src = other === this ? QuantileSketch.deserialize(other.serialize()) : other;
     // A smaller k or seed wins so that merge stays commutative when configurations differ.
     this.#seed = Math.min(this.#seed, src.#seed);
@@ -134,23 +133,20 @@ export class QuantileSketch {
       this.#k = src.#k;
       this.#recomputeCapacities();
     }
-    while (this.#levels.length < src.#levels.length) this.#addLevel();
-    for (let h = 0; h < src.#levels.length; h++) {
-      const add = src.#sizes[h]!;
-      if (add === 0) continue;
-      const buf = this.#reserve(h, add);
-      buf.set(src.#levels[h]!.subarray(0, add), this.#sizes[h]!);
-      this.#sizes[h]! += add;
+    if (src.#n > 0) {
+      while (this.#levels.length < src.#levels.length) this.#addLevel();
+      for (let h = 0; h < src.#levels.length; h++) {
+        const add = src.#sizes[h]!;
+        if (add === 0) continue;
+        const buf = this.#reserve(h, add);
+        buf.set(src.#levels[h]!.subarray(0, add), this.#sizes[h]!);
+        this.#sizes[h]! += add;
+      }
+      this.#retained += src.#retained;
+      this.#min = this.#n === 0 ? src.#min : Math.min(this.#min, src.#min);
+      this.#max = this.#n === 0 ? src.#max : Math.max(this.#max, src.#max);
+      this.#n += src.#n;
     }
-    this.#retained += src.#retained;
-    if (this.#n === 0) {
-      this.#min = src.#min;
-      this.#max = src.#max;
-    } else {
-      this.#min = Math.min(this.#min, src.#min);
-      this.#max = Math.max(this.#max, src.#max);
-    }
-    this.#n += src.#n;
     this.#view = null;
     while (this.#retained >= this.#maxRetained) this.#compress();
     return this;
@@ -158,7 +154,7 @@ export class QuantileSketch {
 
   /**
    * Estimated fraction of values <= x (or < x when `inclusive` is false), within the rank error
-   * bound. Exact below `min` (0) and at or above `max` (1).
+   * bound. Exact below `min` (0) and above `max` (1).
    */
   rank(x: number, inclusive = true): number {
     if (Number.isNaN(x)) throw new RangeError('QuantileSketch.rank: x is NaN');
