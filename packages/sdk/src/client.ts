@@ -2,6 +2,19 @@ import type { z } from 'zod';
 import { ErrorEnvelope, PlumbError } from './errors.js';
 import { AuditRecord, AuditVerification, type ListAudit } from './schemas/audit.js';
 import { Page, type PageParams } from './schemas/common.js';
+import {
+  BlobInfo,
+  type CreateDatasetVersion,
+  CreatedDatasetVersion,
+  Dataset,
+  DatasetDiff,
+  DatasetVersion,
+  Lineage,
+  RowsPage,
+  type RowsQuery,
+  type ValidateDatasetVersion,
+  ValidationReport,
+} from './schemas/datasets.js';
 import { Health } from './schemas/health.js';
 import { ApiKey, type CreateApiKey, CreatedApiKey, type ListApiKeys, WhoAmI } from './schemas/keys.js';
 import { type CreateProject, Project } from './schemas/projects.js';
@@ -69,6 +82,48 @@ export class PlumbClient {
     revoke: (id: string) => this.request('POST', `/api/v1/keys/${enc(id)}/revoke`, { schema: ApiKey }),
   };
 
+  /** Content-addressed bytes: dataset files, run artifacts and model files are uploaded here first. */
+  readonly blobs = {
+    /**
+     * Streams bytes up (a Node Readable or async iterable, a web ReadableStream, or a buffer);
+     * pass `sha256` when known so a corrupted transfer is refused.
+     */
+    upload: async (body: BlobBody, options: { sha256?: string } = {}) => {
+      const response = await this.raw('POST', '/api/v1/blobs', {
+        body,
+        query: options.sha256 ? { sha256: options.sha256 } : {},
+      });
+      return BlobInfo.parse(await response.json());
+    },
+    stat: (ref: string) => this.request('GET', `/api/v1/blobs/${enc(ref)}/stat`, { schema: BlobInfo }),
+    /** The blob's bytes as a web stream. */
+    download: async (ref: string): Promise<ReadableStream<Uint8Array>> => {
+      const response = await this.raw('GET', `/api/v1/blobs/${enc(ref)}`);
+      if (!response.body) throw new PlumbError('internal', `empty response for blob ${ref}`);
+      return response.body;
+    },
+  };
+
+  readonly datasets = {
+    list: (query: PageParams = {}) =>
+      this.request('GET', '/api/v1/datasets', { query, schema: Page(Dataset) }),
+    addVersion: (name: string, body: CreateDatasetVersion) =>
+      this.request('POST', `/api/v1/datasets/${enc(name)}/versions`, { body, schema: CreatedDatasetVersion }),
+    versions: (name: string, query: PageParams = {}) =>
+      this.request('GET', `/api/v1/datasets/${enc(name)}/versions`, { query, schema: Page(DatasetVersion) }),
+    /** `ref` is `name@vN`, `name@latest` or `name`. */
+    get: (ref: string) => this.request('GET', versionPath(ref), { schema: DatasetVersion }),
+    rows: (ref: string, query: RowsQuery = {}) =>
+      this.request('GET', `${versionPath(ref)}/rows`, { query, schema: RowsPage }),
+    diff: (from: string, to: string) =>
+      this.request('GET', `${versionPath(to)}/diff`, { query: { against: from }, schema: DatasetDiff }),
+    validate: (ref: string, body: ValidateDatasetVersion) =>
+      this.request('POST', `${versionPath(ref)}/validations`, { body, schema: ValidationReport }),
+    report: (id: string) =>
+      this.request('GET', `/api/v1/validation-reports/${enc(id)}`, { schema: ValidationReport }),
+    lineage: (ref: string) => this.request('GET', `${versionPath(ref)}/lineage`, { schema: Lineage }),
+  };
+
   readonly audit = {
     list: (query: ListAudit = {}) =>
       this.request('GET', '/api/v1/audit', { query, schema: Page(AuditRecord) }),
@@ -103,6 +158,36 @@ export class PlumbClient {
       yield* page.items;
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
+  }
+
+  /** A request whose body or response is bytes; errors are rebuilt as for JSON requests. */
+  async raw(
+    method: string,
+    path: string,
+    options: { body?: BlobBody; query?: Query } = {},
+  ): Promise<Response> {
+    const url = new URL(this.url + path);
+    for (const [k, v] of Object.entries((options.query ?? {}) as Record<string, unknown>)) {
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    }
+    const headers: Record<string, string> = {};
+    if (this.#apiKey) headers.authorization = `Bearer ${this.#apiKey}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/octet-stream';
+    let response: Response;
+    try {
+      response = await this.#fetch(url, {
+        method,
+        headers,
+        ...(options.body === undefined ? {} : { body: options.body as BodyInit, duplex: 'half' }),
+      } as RequestInit);
+    } catch (cause) {
+      throw new PlumbError('unavailable', `cannot reach Plumb at ${this.url}: ${describe(cause)}`, { cause });
+    }
+    if (!response.ok) {
+      const text = await response.text();
+      throw errorFrom(response.status, parseJson(text), text);
+    }
+    return response;
   }
 
   async request<S extends z.ZodType>(
@@ -157,6 +242,16 @@ function invalidBody(issues: readonly { path: readonly PropertyKey[]; message: s
   return new PlumbError('invalid_argument', `invalid body: ${first.field}: ${first.message}${more}`, {
     details: { issues: list },
   });
+}
+
+/** What an upload accepts: Node streams are async iterables of bytes. */
+export type BlobBody = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Uint8Array | Blob;
+
+function versionPath(ref: string): string {
+  const at = ref.indexOf('@');
+  const name = at === -1 ? ref : ref.slice(0, at);
+  const version = at === -1 ? 'latest' : ref.slice(at + 1);
+  return `/api/v1/datasets/${enc(name)}/versions/${enc(version)}`;
 }
 
 function enc(segment: string): string {

@@ -10,12 +10,20 @@ import { accessRoutes } from './modules/access/access.routes.js';
 import { KeysService } from './modules/access/keys.service.js';
 import { ProjectsService } from './modules/access/projects.service.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
+import { blobRoutes } from './modules/blobs/blobs.routes.js';
+import { DatasetAnalysisService } from './modules/datasets/dataset-analysis.service.js';
+import { datasetRoutes } from './modules/datasets/datasets.routes.js';
+import { DatasetsService } from './modules/datasets/datasets.service.js';
 import { runsRoutes } from './modules/runs/runs.routes.js';
-import { datasetsUnavailable, RunsService } from './modules/runs/runs.service.js';
+import { RunsService } from './modules/runs/runs.service.js';
+import { AnalyticsEngine } from './storage/analytics/duckdb-engine.js';
 import type { BlobStore } from './storage/blob/blob-store.js';
 import { openBlobStore } from './storage/blob/blob-store-factory.js';
+import { FileBlobStore } from './storage/blob/file-blob-store.js';
 import { type Db, openDatabase } from './storage/database.js';
 import { migrateToLatest } from './storage/migrations/index.js';
+import { DbJobQueue } from './storage/queue/db-job-queue.js';
+import { Worker } from './storage/queue/worker.js';
 import { VERSION } from './version.js';
 
 export interface Services {
@@ -23,7 +31,14 @@ export interface Services {
   projects: ProjectsService;
   keys: KeysService;
   runs: RunsService;
+  blobs: BlobStore;
+  jobs: DbJobQueue;
+  datasets: DatasetsService;
+  datasetAnalysis: DatasetAnalysisService;
 }
+
+/** Queue of the background job that profiles large dataset versions. */
+export const PROFILE_QUEUE = 'dataset.profile';
 
 export interface Plumb {
   config: Config;
@@ -33,6 +48,8 @@ export interface Plumb {
   /** Every API route, as specified (permission, schemas). */
   routes: RouteSpec[];
   metrics: Metrics;
+  /** The in-process background worker; `plumb serve` and `plumb worker` start it. */
+  worker: Worker;
   /** Stops accepting requests, lets in-flight ones finish, then closes storage. */
   close(): Promise<void>;
 }
@@ -51,28 +68,69 @@ export interface PlumbOptions {
 export async function createPlumb(config: Config, options: PlumbOptions = {}): Promise<Plumb> {
   const clock = options.clock ?? systemClock;
   const db = options.db ?? openDatabase(config.databaseUrl);
-  await migrateToLatest(db.kysely);
+  await migrateToLatest(db.kysely, db.schema);
 
   const audit = new AuditService(db, clock);
   const projects = new ProjectsService(db, audit, clock);
   const keys = new KeysService(db, projects, audit, clock);
-  // Opened on first use, so a process that never touches blobs never creates their directory.
-  let blobStore: Promise<BlobStore> | undefined;
-  const blobs = () => {
-    blobStore ??= openBlobStore(config.blobUrl).catch((error: unknown) => {
-      blobStore = undefined;
-      throw error;
-    });
-    return blobStore;
-  };
-  // Until the datasets module replaces it, this resolver rejects every input dataset reference.
-  const runs = new RunsService(db, audit, clock, datasetsUnavailable, {
-    stat: async (ref) => (await blobs()).stat(ref),
+  const blobStore = await openBlobStore(config.blobUrl);
+  const blobs = async () => blobStore;
+  if (!(blobStore instanceof FileBlobStore)) throw new Error('dataset scans need a file blob store');
+  const fileBlobs = blobStore;
+  // DuckDB may read the blob files and nothing else.
+  const engine = await AnalyticsEngine.open({ allowedDirectories: [fileBlobs.root] });
+  const jobs = new DbJobQueue(db, { clock });
+  const datasets = new DatasetsService({
+    db,
+    audit,
+    clock,
+    blobs: blobStore,
+    engine,
+    localPath: (ref) => fileBlobs.localPath(ref),
+    scheduleProfile: async (trx, versionId) => {
+      await jobs.enqueue(PROFILE_QUEUE, { versionId }, { dedupeKey: `profile:${versionId}` }, trx);
+    },
   });
-  const services: Services = { audit, projects, keys, runs };
+  const datasetAnalysis = new DatasetAnalysisService({ db, audit, clock, engine, datasets });
+  // Until the datasets module replaces it, this resolver rejects every input dataset reference.
+  const runs = new RunsService(
+    db,
+    audit,
+    clock,
+    {
+      resolve: async (projectId, ref) => {
+        const row = await datasets.resolve(projectId, ref);
+        return { id: row.id, ref: `${row.dataset_name}@v${row.version}` };
+      },
+      recordConsumer: (trx, versionId, consumer) => datasets.recordConsumer(trx, versionId, consumer),
+    },
+    { stat: async (ref) => (await blobs()).stat(ref) },
+  );
+  const services: Services = {
+    audit,
+    projects,
+    keys,
+    runs,
+    blobs: blobStore,
+    jobs,
+    datasets,
+    datasetAnalysis,
+  };
 
   const metrics = new Metrics();
-  const routes = [...accessRoutes(services), ...auditRoutes(services), ...runsRoutes(services)];
+  // Delivery is at least once: profiling twice stores the same profile.
+  const registerJobs = (worker: Worker) =>
+    worker.register<{ versionId: string }, { versionId: string }>(PROFILE_QUEUE, async (job, context) => {
+      await datasets.profileVersion(job.payload.versionId, (rows) => context.progress({ rows }));
+      return { versionId: job.payload.versionId };
+    });
+  const routes = [
+    ...accessRoutes(services),
+    ...auditRoutes(services),
+    ...runsRoutes(services),
+    ...blobRoutes(services),
+    ...datasetRoutes(services),
+  ];
   const app = buildApp({
     routes,
     authenticate: (secret) => keys.authenticate(secret),
@@ -85,6 +143,10 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
     version: VERSION,
   });
 
+  const worker = registerJobs(
+    new Worker({ queue: jobs, logger: app.log, concurrency: config.workerConcurrency }),
+  );
+
   let closed = false;
   return {
     config,
@@ -93,10 +155,13 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
     app,
     routes,
     metrics,
+    worker,
     async close() {
       if (closed) return;
       closed = true;
       await app.close();
+      await worker.stop();
+      engine.close();
       if (!options.db) await db.close();
     },
   };

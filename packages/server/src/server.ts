@@ -25,6 +25,7 @@ export async function startServer(
   try {
     const bootstrap = await plumb.services.keys.bootstrap(config.adminKey);
     const address = await plumb.app.listen({ port: config.port, host: config.host });
+    plumb.worker.start();
     const url = publicUrl(address, config.host);
     if (bootstrap) {
       const path = credentialsPath(config.home);

@@ -5,6 +5,7 @@ import { registerDatasetCommands } from '../modules/datasets/datasets.cli.js';
 import { registerRunsCommands } from '../modules/runs/runs.cli.js';
 import { VERSION } from '../version.js';
 import { registerServeCommand } from './serve.cli.js';
+import { registerWorkerCommand } from './worker.cli.js';
 
 /** Exit codes: 0 success, 1 failure, 2 usage. */
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerServeCommand(program);
+  registerWorkerCommand(program);
   registerAccessCommands(program);
   registerAuditCommands(program);
   registerDatasetCommands(program);

@@ -141,6 +141,7 @@ function registerRoute(app: FastifyInstance, spec: RouteSpec): void {
     method: spec.method,
     url: spec.url,
     config: { permission: spec.permission },
+    ...(spec.bodyLimitBytes ? { bodyLimit: spec.bodyLimitBytes } : {}),
     handler: async (request, reply) => {
       const ctx = request.plumb;
       if (!ctx) throw new PlumbError('unauthenticated', 'authentication is required');

@@ -43,6 +43,8 @@ export interface RouteSpec<
    * the handler as `request.body` unparsed and never buffered; no JSON body schema applies.
    */
   rawBody?: boolean;
+  /** Largest JSON body this route accepts, when it needs more than the server's default. */
+  bodyLimitBytes?: number;
   /** The route answers with bytes (`reply.send(stream)`), not JSON. */
   binaryResponse?: boolean;
   handler(input: RouteInput<Infer<P>, Infer<Q>, Infer<B>>): Promise<z.input<R>>;

@@ -46,6 +46,8 @@ export function datasetRoutes(services: {
       permission: 'datasets:write',
       summary: 'Add a version from uploaded files; identical content returns the existing version',
       tag: 'datasets',
+      // Up to 10,000 files per version.
+      bodyLimitBytes: 8 * 1024 * 1024,
       params: DatasetParams,
       body: CreateDatasetVersion,
       response: CreatedDatasetVersion,
@@ -104,6 +106,7 @@ export function datasetRoutes(services: {
       permission: 'datasets:write',
       summary: 'Run a validation suite (YAML) against the version and store the report',
       tag: 'datasets',
+      bodyLimitBytes: 2 * 1024 * 1024,
       params: DatasetVersionParams,
       body: ValidateDatasetVersion,
       response: ValidationReport,

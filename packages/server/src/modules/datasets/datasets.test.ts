@@ -237,8 +237,13 @@ describeEachBackend('datasets', (backend) => {
     ]);
     const jobs = await t.plumb.services.jobs.list({ queue: 'dataset.profile' });
     expect(jobs.map((j) => j.payload)).toEqual([{ versionId: version.id }]);
-    await t.plumb.services.datasets.profileVersion(version.id);
-    const done = (await t.call('GET', '/api/v1/datasets/flights/versions/1')).json();
+    // The in-process worker picks the job up, as under `plumb serve`.
+    t.plumb.worker.start();
+    let done = version;
+    for (let i = 0; i < 240 && done.profileStatus === 'pending'; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      done = (await t.call('GET', '/api/v1/datasets/flights/versions/1')).json();
+    }
     expect(done.profileStatus).toBe('ready');
     expect(done.profile.delay.count).toBe(3_000_000);
     expect(done.profile.origin.kind).toBe('categorical');
