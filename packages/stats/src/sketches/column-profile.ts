@@ -1,5 +1,5 @@
 import { ByteReader, ByteWriter, SketchTag } from './bytes.js';
-import { DEFAULT_FREQUENT_ITEMS_CAPACITY, FrequentItems, type Item } from './frequent-items.js';
+import { DEFAULT_FREQUENT_ITEMS_CAPACITY, FrequentItems, type SketchItem } from './frequent-items.js';
 import { DEFAULT_HLL_PRECISION, HyperLogLog } from './hyperloglog.js';
 import { Moments } from './moments.js';
 import { DEFAULT_QUANTILE_K, QuantileSketch } from './quantile-sketch.js';
@@ -63,7 +63,7 @@ export interface ColumnProfileSummary {
   max: SummaryNumber | null;
   quantiles: Record<keyof typeof SUMMARY_QUANTILES, SummaryNumber> | null;
   /** The ten most frequent strings/booleans. */
-  topItems: { value: Item; estimate: number; lowerBound: number; upperBound: number }[];
+  topItems: { value: SketchItem; estimate: number; lowerBound: number; upperBound: number }[];
 }
 
 const DEFAULT_MAX_ITEM_LENGTH = 256;

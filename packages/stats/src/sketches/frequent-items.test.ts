@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SketchFormatError } from './bytes.js';
-import { FrequentItems, type Item } from './frequent-items.js';
+import { FrequentItems, type SketchItem } from './frequent-items.js';
 import { seededRandom } from './test-support.js';
 
 /** Zipf(s=1.1)-like stream of `n` items over `distinct` strings, in a chosen order. */
@@ -27,19 +27,19 @@ function zipfStream(n: number, distinct: number, seed: number): string[] {
   });
 }
 
-function exactCounts(items: Item[]): Map<Item, number> {
-  const m = new Map<Item, number>();
+function exactCounts(items: SketchItem[]): Map<SketchItem, number> {
+  const m = new Map<SketchItem, number>();
   for (const it of items) m.set(it, (m.get(it) ?? 0) + 1);
   return m;
 }
 
-function itemsOf(items: Item[], capacity?: number): FrequentItems {
+function itemsOf(items: SketchItem[], capacity?: number): FrequentItems {
   const s = new FrequentItems(capacity === undefined ? {} : { capacity });
   for (const it of items) s.update(it);
   return s;
 }
 
-function expectBoundsHold(sketch: FrequentItems, truth: Map<Item, number>) {
+function expectBoundsHold(sketch: FrequentItems, truth: Map<SketchItem, number>) {
   const n = sketch.count;
   expect(sketch.maximumError).toBeLessThanOrEqual(n / (sketch.capacity + 1));
   for (const [item, f] of truth) {

@@ -6,10 +6,10 @@ import { ByteReader, ByteWriter, SketchTag } from './bytes.js';
 // subtracted, Δ, never exceeds (n - Σ counters) / (k+1), whatever was merged in whatever order.
 // Purging only when the map passes 2k entries amortizes the selection to O(log k) per update.
 
-export type Item = string | number | boolean;
+export type SketchItem = string | number | boolean;
 
 export interface FrequentItemEstimate {
-  item: Item;
+  item: SketchItem;
   /** The counter: a lower bound of the true frequency (0 for an untracked item). */
   estimate: number;
   lowerBound: number;
@@ -46,7 +46,7 @@ const LONE_SURROGATE = /[\ud800-\udfff]/gu;
  */
 export class FrequentItems {
   #capacity: number;
-  #counts = new Map<Item, number>();
+  #counts = new Map<SketchItem, number>();
   #n = 0;
   #offset = 0;
 
@@ -74,7 +74,7 @@ export class FrequentItems {
     return this.#counts.size;
   }
 
-  update(item: Item, weight = 1): this {
+  update(item: SketchItem, weight = 1): this {
     const key = normalize(item);
     if (!Number.isSafeInteger(weight) || weight < 1) {
       throw new RangeError(`FrequentItems: weight must be a positive integer, got ${weight}`);
@@ -98,7 +98,7 @@ export class FrequentItems {
     return this;
   }
 
-  estimate(item: Item): FrequentItemEstimate {
+  estimate(item: SketchItem): FrequentItemEstimate {
     const key = normalize(item);
     const c = this.#counts.get(key) ?? 0;
     return { item: key, estimate: c, lowerBound: c, upperBound: c + this.#offset };
@@ -146,10 +146,10 @@ export class FrequentItems {
     const size = r.varint();
     if (size > 2 * capacity) r.fail(`${size} entries exceed twice the capacity ${capacity}`);
     let total = 0;
-    let prev: [Item, number] | null = null;
+    let prev: [SketchItem, number] | null = null;
     for (let i = 0; i < size; i++) {
       const kind = r.u8();
-      let item: Item;
+      let item: SketchItem;
       if (kind === T_FALSE || kind === T_TRUE) item = kind === T_TRUE;
       else if (kind === T_NUMBER) item = r.f64();
       else if (kind === T_STRING) item = r.string();
@@ -158,7 +158,7 @@ export class FrequentItems {
       if (c < 1) r.fail('zero counter');
       if (typeof item === 'number' && (Number.isNaN(item) || Object.is(item, -0))) r.fail('NaN or -0 item');
       if (typeof item === 'string' && normalize(item) !== item) r.fail('unpaired surrogate in item');
-      const entry: [Item, number] = [item, c];
+      const entry: [SketchItem, number] = [item, c];
       if (prev && compareEntries(prev, entry) >= 0) r.fail('entries out of canonical order or repeated');
       sketch.#counts.set(item, c);
       total += c;
@@ -171,7 +171,7 @@ export class FrequentItems {
     return sketch;
   }
 
-  #sorted(): [Item, number][] {
+  #sorted(): [SketchItem, number][] {
     return [...this.#counts].sort(compareEntries);
   }
 
@@ -187,7 +187,7 @@ export class FrequentItems {
   }
 }
 
-function normalize(item: Item): Item {
+function normalize(item: SketchItem): SketchItem {
   if (typeof item === 'number') {
     if (Number.isNaN(item)) throw new RangeError('FrequentItems: NaN is not an item');
     return item === 0 ? 0 : item;
@@ -200,14 +200,14 @@ function normalize(item: Item): Item {
   throw new TypeError(`FrequentItems: items are strings, numbers or booleans, got ${typeof item}`);
 }
 
-function kindOf(item: Item): number {
+function kindOf(item: SketchItem): number {
   if (typeof item === 'boolean') return item ? T_TRUE : T_FALSE;
   return typeof item === 'number' ? T_NUMBER : T_STRING;
 }
 
 // Counter descending, then kind, then value ascending: a total order, so output never depends on
 // insertion order.
-function compareEntries(a: [Item, number], b: [Item, number]): number {
+function compareEntries(a: [SketchItem, number], b: [SketchItem, number]): number {
   if (a[1] !== b[1]) return b[1] - a[1];
   const ka = kindOf(a[0]);
   const kb = kindOf(b[0]);

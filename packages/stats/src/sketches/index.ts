@@ -15,7 +15,7 @@ export {
   type FrequentItemEstimate,
   FrequentItems,
   type FrequentItemsOptions,
-  type Item,
+  type SketchItem,
 } from './frequent-items.js';
 export { hashValue, xxhash64 } from './hash.js';
 export { DEFAULT_HLL_PRECISION, HyperLogLog, type HyperLogLogOptions } from './hyperloglog.js';

@@ -1,6 +1,6 @@
 import { jensenShannon } from '../drift/index.js';
 import type { ColumnProfile } from './column-profile.js';
-import type { Item } from './frequent-items.js';
+import type { SketchItem } from './frequent-items.js';
 import type { QuantileSketch } from './quantile-sketch.js';
 
 export interface ProfileDriftOptions {
@@ -24,7 +24,7 @@ export interface ProfileDrift {
   /** Inner edges of the numeric bins (bins closed on the left, outer bins open, as histogram). */
   edges: number[];
   /** The categorical buckets after the numeric bins; an "other" bucket follows when any exist. */
-  categories: Item[];
+  categories: SketchItem[];
   /** Bucket proportions of non-null values: numeric bins, categories, then "other". */
   refProportions: number[];
   curProportions: number[];
@@ -90,7 +90,7 @@ export function profileDrift(
     result.curProportions.push(...binProportions(cq, result.edges, cur.numericCount / curTotal));
   }
   if (ref.categoricalCount + cur.categoricalCount > 0) {
-    const categories = new Set<Item>();
+    const categories = new Set<SketchItem>();
     for (const p of [ref, cur]) for (const t of p.frequentItems?.top(topItems) ?? []) categories.add(t.item);
     result.categories = [...categories];
     for (const [p, total, out] of [
