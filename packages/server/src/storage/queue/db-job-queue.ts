@@ -33,6 +33,9 @@ const MAX_ERROR_CHARS = 8000;
 // Bounds the work of one claim when many dead workers' jobs are settled at once; the rest are
 // settled by the next claims.
 const MAX_SETTLED_PER_CLAIM = 16;
+// Literal, as in the partial indexes, so both planners can prove the index applies (SQLite
+// cannot with bound parameters).
+const ACTIVE = sql<boolean>`status in ('queued', 'running')`;
 const LEASE_EXPIRED = 'lease expired: the worker stopped renewing it before the job finished';
 
 /**
@@ -113,7 +116,7 @@ export class DbJobQueue implements JobQueue {
         .selectAll()
         .where('queue', '=', queue)
         .where('dedupe_key', '=', dedupeKey)
-        .where('status', 'in', ['queued', 'running'])
+        .where(ACTIVE)
         .executeTakeFirst();
       if (existing) return toJob<P>(existing);
     }
@@ -130,21 +133,19 @@ export class DbJobQueue implements JobQueue {
     // A running job past its lease on its last attempt is settled as failed by whichever claim
     // finds it, then the claim looks for the next job.
     const settle = sql<boolean>`status = 'running' and attempts >= max_attempts`;
+    const lastError = sql<string>`case when status = 'running' then ${LEASE_EXPIRED} else last_error end`;
     for (let settled = 0; settled < MAX_SETTLED_PER_CLAIM; settled++) {
       const now = this.now();
+      // The cast types the parameter for PostgreSQL, which cannot infer it next to NULL.
+      const leaseUntil = sql<number>`cast(${now + leaseMs} as bigint)`;
       const row = await this.db.kysely
         .updateTable('jobs')
         .set({
           status: sql<JobStatus>`case when ${settle} then 'failed' else 'running' end`,
           worker_id: sql<string>`case when ${settle} then worker_id else ${workerId} end`,
-          // The cast types the parameter for PostgreSQL, which cannot infer it next to NULL.
-          lease_until: sql<
-            number | null
-          >`case when ${settle} then null else cast(${now + leaseMs} as bigint) end`,
+          lease_until: sql<number | null>`case when ${settle} then null else ${leaseUntil} end`,
           attempts: sql<number>`case when ${settle} then attempts else attempts + 1 end`,
-          last_error: sql<
-            string | null
-          >`case when status = 'running' then ${LEASE_EXPIRED} else last_error end`,
+          last_error: lastError,
           updated_at: now,
         })
         .where('id', '=', (eb) =>
@@ -156,9 +157,10 @@ export class DbJobQueue implements JobQueue {
             .orderBy('run_at')
             .orderBy('id')
             .limit(1)
-            // Measured with 16 concurrent claimers on PostgreSQL: 474 jobs/s with SKIP LOCKED,
-            // 77 without, as every claimer otherwise queues on the same row lock and loses.
-            // SQLite runs the whole statement under its single writer lock, so it cannot race.
+            // Measured with 16 concurrent claimers on PostgreSQL: ~800 claims+completions/s
+            // with SKIP LOCKED, ~360 without, where claimers queue on the same row lock and
+            // 1.5 claims per job come back empty. SQLite runs the whole statement under its
+            // single writer lock, so it cannot race.
             .$if(postgres, (qb) => qb.forUpdate().skipLocked()),
         )
         // The compare-and-set: the row must still be claimable when the update reaches it.
@@ -272,8 +274,7 @@ export class DbJobQueue implements JobQueue {
  */
 function claimable(eb: ExpressionBuilder<Database, 'jobs'>, now: number) {
   return eb.and([
-    // Literal, as in the partial index jobs_active, so both planners can prove it applies.
-    sql<boolean>`status in ('queued', 'running')`,
+    ACTIVE,
     eb('run_at', '<=', now),
     eb.or([eb('status', '=', 'queued'), eb('lease_until', '<=', now)]),
   ]);
