@@ -4,7 +4,14 @@ import { systemClock } from '../../core/clock.js';
 import type { RequestContext } from '../../core/context.js';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
-import { datasetsUnavailable, type MetricPointInput, RunsService } from './runs.service.js';
+import { type DatasetVersionResolver, type MetricPointInput, RunsService } from './runs.service.js';
+
+const noDatasets: DatasetVersionResolver = {
+  resolve: async () => {
+    throw new Error('no datasets in this test');
+  },
+  recordConsumer: async () => {},
+};
 
 // Measured on the development machine (Node 20, SQLite file in WAL mode, PostgreSQL 15 on
 // localhost, other work running: load average about 6), 10,000 points in one transaction,
@@ -123,7 +130,7 @@ describeEachBackend('run metrics', (backend) => {
       { ...t.plumb.db, kysely: t.plumb.db.kysely.withPlugin(failingAuditInsert()) },
       t.plumb.services.audit,
       systemClock,
-      datasetsUnavailable,
+      noDatasets,
       { stat: async () => null },
     );
     await expect(failing.logMetrics(ctx, run.id, points(N))).rejects.toThrow(/simulated failure/);

@@ -333,15 +333,6 @@ export class RunsService {
 }
 
 /** Stands in for the datasets module until it exists: runs cannot name inputs yet. */
-export const datasetsUnavailable: DatasetVersionResolver = {
-  resolve: async () => {
-    throw new PlumbError('failed_precondition', 'datasets are not available');
-  },
-  recordConsumer: async () => {
-    throw new PlumbError('failed_precondition', 'datasets are not available');
-  },
-};
-
 function alreadyEnded(id: string, verb: string, status?: string): PlumbError {
   return new PlumbError(
     'failed_precondition',

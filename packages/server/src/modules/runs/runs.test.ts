@@ -117,13 +117,26 @@ describeEachBackend('runs', (backend) => {
     expect((await runs.list(ctx, { limit: 10 })).items).toEqual([]);
   });
 
-  it('the default wiring rejects input datasets until the datasets module exists', async () => {
-    const response = await t.call('POST', '/api/v1/runs', { body: { name: 'x', inputs: ['weather@v3'] } });
-    expect(response.statusCode).toBe(412);
-    expect(response.json().error).toMatchObject({
-      code: 'failed_precondition',
-      message: 'datasets are not available',
+  it('records real dataset versions as inputs, visible in the dataset lineage', async () => {
+    const upload = await t.call('POST', '/api/v1/blobs', {
+      body: Buffer.from('a,b\n1,2\n3,4\n'),
+      headers: { 'content-type': 'application/octet-stream' },
     });
+    const added = await t.call('POST', '/api/v1/datasets/tiny/versions', {
+      body: { files: [{ path: 'tiny.csv', ref: upload.json().ref }] },
+    });
+    expect(added.statusCode, added.body).toBe(201);
+    const response = await t.call('POST', '/api/v1/runs', { body: { name: 'x', inputs: ['tiny@v1'] } });
+    expect(response.statusCode, response.body).toBe(201);
+    const run = response.json();
+    const lineage = (await t.call('GET', '/api/v1/datasets/tiny/versions/1/lineage')).json();
+    expect(lineage.edges).toContainEqual({
+      from: added.json().version.id,
+      to: run.id,
+      relation: 'consumed_by',
+    });
+    const unknown = await t.call('POST', '/api/v1/runs', { body: { name: 'y', inputs: ['weather@v3'] } });
+    expect(unknown.statusCode).toBe(404);
   });
 
   it('a finished run is immutable: metrics, artifacts and a second finish are refused', async () => {
