@@ -7,14 +7,16 @@ import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AnalyticsEngine } from '../../packages/server/dist/storage/analytics/duckdb-engine.js';
-import { FileBlobStore } from '../../packages/server/dist/storage/blob/file-blob-store.js';
 import { profileSource } from '../../packages/server/dist/modules/datasets/dataset-profiler.js';
 import { scanFiles } from '../../packages/server/dist/modules/datasets/dataset-scanner.js';
+import { AnalyticsEngine } from '../../packages/server/dist/storage/analytics/duckdb-engine.js';
+import { FileBlobStore } from '../../packages/server/dist/storage/blob/file-blob-store.js';
 
 const megabytes = Number(process.argv[2] ?? 1024);
 const dir = mkdtempSync(join(tmpdir(), 'plumb-bench-datasets-'));
-const flights = fileURLToPath(new URL('../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url));
+const flights = fileURLToPath(
+  new URL('../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url),
+);
 
 let peakRss = 0;
 const sampler = setInterval(() => {
@@ -67,7 +69,9 @@ async function measure(label, path) {
   start = process.hrtime.bigint();
   const scan = await scanFiles(engine, [{ path: label, localPath, size }]);
   const scanSeconds = seconds(start);
-  console.log(`  scan (schema, row count, checks): ${scan.rowCount} rows in ${scanSeconds.toFixed(1)} s = ${(scan.rowCount / scanSeconds / 1e6).toFixed(2)} M rows/s`);
+  console.log(
+    `  scan (schema, row count, checks): ${scan.rowCount} rows in ${scanSeconds.toFixed(1)} s = ${(scan.rowCount / scanSeconds / 1e6).toFixed(2)} M rows/s`,
+  );
 
   peakRss = process.memoryUsage().rss;
   const rssBefore = peakRss;

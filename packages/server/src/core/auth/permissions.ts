@@ -21,7 +21,14 @@ export const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const READ: Permission[] = ['self:read', 'projects:read', 'audit:read', 'runs:read', 'blobs:read', 'datasets:read'];
+const READ: Permission[] = [
+  'self:read',
+  'projects:read',
+  'audit:read',
+  'runs:read',
+  'blobs:read',
+  'datasets:read',
+];
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   // Admin keys administer the whole instance: projects, every project's keys, the audit chain.
