@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AnalyticsEngine } from './duckdb-engine.js';
+
+describe('analytics engine', () => {
+  let dir: string;
+  let engine: AnalyticsEngine;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'plumb-duck-'));
+    writeFileSync(join(dir, 'ok.csv'), 'a,b\n1,x\n41,y\n');
+    engine = await AnalyticsEngine.open({ allowedDirectories: [dir] });
+  });
+  afterAll(() => {
+    engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads files in its allowed directories, converting values at the edge', async () => {
+    const rows = await engine.query(
+      `SELECT count(*) AS n, sum(a) AS s, avg(a)::DECIMAL(10,2) AS m, DATE '2026-01-02' AS d, TIMESTAMP '2026-01-02 03:04:05' AS t FROM read_csv('${join(dir, 'ok.csv')}')`,
+    );
+    expect(rows).toEqual([{ n: 2, s: 42, m: 21, d: '2026-01-02', t: '2026-01-02T03:04:05.000Z' }]);
+  });
+
+  it('binds parameters instead of splicing them', async () => {
+    const rows = await engine.query('SELECT $1 AS v, $2 + 1 AS n', ["'); DROP TABLE x; --", 41]);
+    expect(rows).toEqual([{ v: "'); DROP TABLE x; --", n: 42 }]);
+  });
+
+  it('refuses every file outside them, by any path or function', async () => {
+    for (const sql of [
+      "SELECT * FROM read_csv('/etc/passwd')",
+      `SELECT * FROM read_text('${dir}/../../etc/hostname')`,
+      "SELECT * FROM glob('/etc/*')",
+      "COPY (SELECT 1) TO '/tmp/plumb-escape.csv'",
+    ]) {
+      await expect(engine.query(sql), sql).rejects.toMatchObject({
+        code: expect.stringMatching(/permission_denied|invalid_argument/),
+      });
+    }
+  });
+
+  it('cannot be reconfigured to lift the confinement', async () => {
+    await expect(engine.query('SET enable_external_access = true')).rejects.toThrow(/locked|Cannot/);
+    await expect(engine.query("SET allowed_directories = ['/']")).rejects.toThrow(/locked|Cannot/);
+  });
+});
