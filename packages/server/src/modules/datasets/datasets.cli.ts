@@ -216,6 +216,10 @@ export function registerDatasetCommands(program: Command): void {
     );
 }
 
+function round(x: number): number {
+  return Number.isInteger(x) ? x : Number(x.toPrecision(6));
+}
+
 function fmt(n: number | null): string {
   return n === null ? '-' : n.toFixed(4);
 }
@@ -240,14 +244,18 @@ function describeVersion(v: DatasetVersion): string {
   lines.push('', 'columns:');
   const rows = v.schema.map((c) => {
     const p = (v.profile?.[c.name] ?? {}) as Record<string, unknown>;
+    // Times are profiled as epoch milliseconds; show them as times again.
+    const time = /^(DATE|TIMESTAMP)/.test(c.type);
+    const show = (x: unknown) =>
+      typeof x !== 'number' ? x : time ? new Date(x).toISOString().replace('T00:00:00.000Z', '') : round(x);
     return {
       name: c.name,
       type: c.type,
       nulls: p.nullFraction,
       distinct: p.distinct,
-      mean: p.mean,
-      min: p.min,
-      max: p.max,
+      mean: show(p.mean),
+      min: show(p.min),
+      max: show(p.max),
     };
   });
   lines.push(formatTable(rows, ['name', 'type', 'nulls', 'distinct', 'mean', 'min', 'max']));
