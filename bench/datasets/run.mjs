@@ -14,6 +14,8 @@ import { AnalyticsEngine } from '../../packages/server/dist/storage/analytics/du
 import { FileBlobStore } from '../../packages/server/dist/storage/blob/file-blob-store.js';
 
 const megabytes = Number(process.argv[2] ?? 1024);
+// The same limit the server gives DuckDB.
+const MEMORY_LIMIT = '1GB';
 const dir = mkdtempSync(join(tmpdir(), 'plumb-bench-datasets-'));
 const flights = fileURLToPath(
   new URL('../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url),
@@ -72,19 +74,22 @@ async function measure(label, path) {
     `  hash+store (fsync'd): ${(size / 1e6 / putSeconds).toFixed(0)} MB/s (blob put) vs ${(size / 1e6 / shaSeconds).toFixed(0)} MB/s (sha256sum): ratio ${(shaSeconds / putSeconds).toFixed(2)}`,
   );
 
-  const engine = await AnalyticsEngine.open({ allowedDirectories: [store.root] });
+  const engine = await AnalyticsEngine.open({ allowedDirectories: [store.root], memoryLimit: MEMORY_LIMIT });
   const localPath = store.localPath(ref);
+  peakRss = process.memoryUsage().rss;
+  const rssBeforeScan = peakRss;
   start = process.hrtime.bigint();
   const scan = await scanFiles(engine, [{ path: label, localPath, size }]);
   const scanSeconds = seconds(start);
+  const scanPeak = peakRss;
   console.log(
-    `  scan (schema, row count, checks): ${scan.rowCount} rows in ${scanSeconds.toFixed(1)} s = ${(scan.rowCount / scanSeconds / 1e6).toFixed(2)} M rows/s`,
+    `  scan (schema, row count, checks): ${scan.rowCount} rows in ${scanSeconds.toFixed(1)} s = ${(scan.rowCount / scanSeconds / 1e6).toFixed(2)} M rows/s, peak RSS ${mb(scanPeak)} MB (+${mb(scanPeak - rssBeforeScan)} MB during the scan)`,
   );
 
   peakRss = process.memoryUsage().rss;
   const rssBefore = peakRss;
   start = process.hrtime.bigint();
-  await profileSource(engine, { format: scan.format, paths: [localPath] }, scan.schema);
+  await profileSource(engine, { format: scan.format, paths: [localPath], columns: scan.schema }, scan.schema);
   const profileSeconds = seconds(start);
   console.log(
     `  profile (${scan.schema.length} columns): ${(scan.rowCount / profileSeconds / 1e6).toFixed(2)} M rows/s, ${((scan.rowCount * scan.schema.length) / profileSeconds / 1e6).toFixed(1)} M values/s, peak RSS ${mb(peakRss)} MB (+${mb(peakRss - rssBefore)} MB during profiling)`,

@@ -17,6 +17,27 @@ import {
 } from './schemas/datasets.js';
 import { Health } from './schemas/health.js';
 import { ApiKey, type CreateApiKey, CreatedApiKey, type ListApiKeys, WhoAmI } from './schemas/keys.js';
+import {
+  AliasMove,
+  type CreateModel,
+  type DecidePromotion,
+  InventoryItem,
+  type ListPromotionRequests,
+  Model,
+  ModelAlias,
+  ModelAliasList,
+  ModelCard,
+  ModelVersion,
+  type PromoteModelVersion,
+  PromotionOutcome,
+  PromotionRequest,
+  type RegisterModelVersion,
+  type RollbackAlias,
+  type SetModelAlias,
+  type SetModelCard,
+  type SetModelVersionStatus,
+  type UpdateModel,
+} from './schemas/models.js';
 import { type CreateProject, Project } from './schemas/projects.js';
 import {
   type CreateRun,
@@ -150,6 +171,60 @@ export class PlumbClient {
       this.request('GET', '/api/v1/runs/compare', { query: { ids: ids.join(',') }, schema: RunComparison }),
   };
 
+  /** The model registry. Versions are named `name@vN`, `name@latest` or `name@<alias>`. */
+  readonly models = {
+    create: (body: CreateModel) => this.request('POST', '/api/v1/models', { body, schema: Model }),
+    list: (query: PageParams = {}) => this.request('GET', '/api/v1/models', { query, schema: Page(Model) }),
+    get: (name: string) => this.request('GET', `/api/v1/models/${enc(name)}`, { schema: Model }),
+    update: (name: string, body: UpdateModel) =>
+      this.request('PATCH', `/api/v1/models/${enc(name)}`, { body, schema: Model }),
+    /** Upload an ONNX file with `blobs.upload` first and pass its ref, or name an upstream. */
+    register: (name: string, body: RegisterModelVersion) =>
+      this.request('POST', `/api/v1/models/${enc(name)}/versions`, { body, schema: ModelVersion }),
+    versions: (name: string, query: PageParams = {}) =>
+      this.request('GET', `/api/v1/models/${enc(name)}/versions`, { query, schema: Page(ModelVersion) }),
+    version: (ref: string) => this.request('GET', modelVersionPath(ref), { schema: ModelVersion }),
+    setStatus: (ref: string, body: SetModelVersionStatus) =>
+      this.request('POST', `${modelVersionPath(ref)}/status`, { body, schema: ModelVersion }),
+    card: (ref: string) => this.request('GET', `${modelVersionPath(ref)}/card`, { schema: ModelCard }),
+    setCard: (ref: string, body: SetModelCard) =>
+      this.request('PUT', `${modelVersionPath(ref)}/card`, { body, schema: ModelVersion }),
+    lineage: (ref: string) => this.request('GET', `${modelVersionPath(ref)}/lineage`, { schema: Lineage }),
+    /** Moves the alias, or answers `pending_approval` with the request an approver must decide. */
+    promote: (ref: string, body: PromoteModelVersion = {}) =>
+      this.request('POST', `${modelVersionPath(ref)}/promote`, { body, schema: PromotionOutcome }),
+    aliases: (name: string) =>
+      this.request('GET', `/api/v1/models/${enc(name)}/aliases`, { schema: ModelAliasList }),
+    setAlias: (name: string, alias: string, body: SetModelAlias) =>
+      this.request('PUT', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}`, { body, schema: ModelAlias }),
+    aliasHistory: (name: string, alias: string, query: PageParams = {}) =>
+      this.request('GET', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}/history`, {
+        query,
+        schema: Page(AliasMove),
+      }),
+    rollback: (name: string, alias = 'champion', body: RollbackAlias = {}) =>
+      this.request('POST', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}/rollback`, {
+        body,
+        schema: ModelAlias,
+      }),
+    requests: (query: ListPromotionRequests = {}) =>
+      this.request('GET', '/api/v1/promotion-requests', { query, schema: Page(PromotionRequest) }),
+    request: (id: string) =>
+      this.request('GET', `/api/v1/promotion-requests/${enc(id)}`, { schema: PromotionRequest }),
+    approve: (id: string, body: DecidePromotion) =>
+      this.request('POST', `/api/v1/promotion-requests/${enc(id)}/approve`, {
+        body,
+        schema: PromotionRequest,
+      }),
+    reject: (id: string, body: DecidePromotion) =>
+      this.request('POST', `/api/v1/promotion-requests/${enc(id)}/reject`, {
+        body,
+        schema: PromotionRequest,
+      }),
+    inventory: (query: PageParams = {}) =>
+      this.request('GET', '/api/v1/inventory', { query, schema: Page(InventoryItem) }),
+  };
+
   /** Follows `nextCursor` until the list is exhausted. */
   async *paginate<T>(list: (query: PageParams) => Promise<Page<T>>, limit = 200): AsyncGenerator<T> {
     let cursor: string | undefined;
@@ -252,6 +327,17 @@ function versionPath(ref: string): string {
   const name = at === -1 ? ref : ref.slice(0, at);
   const version = at === -1 ? 'latest' : ref.slice(at + 1);
   return `/api/v1/datasets/${enc(name)}/versions/${enc(version)}`;
+}
+
+/** `name@vN`, `name@latest` or `name@<alias>` as a path. */
+function modelVersionPath(ref: string): string {
+  const at = ref.indexOf('@');
+  if (at < 1)
+    throw new PlumbError(
+      'invalid_argument',
+      `"${ref}" is not a model version; write name@vN or name@<alias>`,
+    );
+  return `/api/v1/models/${enc(ref.slice(0, at))}/versions/${enc(ref.slice(at + 1))}`;
 }
 
 function enc(segment: string): string {

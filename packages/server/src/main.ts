@@ -14,6 +14,8 @@ import { blobRoutes } from './modules/blobs/blobs.routes.js';
 import { DatasetAnalysisService } from './modules/datasets/dataset-analysis.service.js';
 import { datasetRoutes } from './modules/datasets/datasets.routes.js';
 import { DatasetsService } from './modules/datasets/datasets.service.js';
+import { createRegistry, type Registry } from './modules/registry/registry.js';
+import { registryRoutes } from './modules/registry/registry.routes.js';
 import { runsRoutes } from './modules/runs/runs.routes.js';
 import { RunsService } from './modules/runs/runs.service.js';
 import { AnalyticsEngine } from './storage/analytics/duckdb-engine.js';
@@ -35,6 +37,7 @@ export interface Services {
   jobs: DbJobQueue;
   datasets: DatasetsService;
   datasetAnalysis: DatasetAnalysisService;
+  registry: Registry;
 }
 
 /** Queue of the background job that profiles large dataset versions. */
@@ -106,6 +109,21 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
     },
     { stat: async (ref) => (await blobs()).stat(ref) },
   );
+  const registry = createRegistry({
+    db,
+    audit,
+    clock,
+    runs,
+    datasets: {
+      get: (ctx, ref) => datasets.get(ctx, ref),
+      recordConsumer: (trx, versionId, consumer) => datasets.recordConsumer(trx, versionId, consumer),
+      lineage: (ctx, ref) => datasetAnalysis.lineage(ctx, ref),
+    },
+    blobs: blobStore,
+    // Until the evaluations module is wired here, no version has a gate decision or results,
+    // so gated aliases cannot move.
+    gates: { latestDecision: async () => null, evaluationsOf: async () => [] },
+  });
   const services: Services = {
     audit,
     projects,
@@ -115,6 +133,7 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
     jobs,
     datasets,
     datasetAnalysis,
+    registry,
   };
 
   const metrics = new Metrics();
@@ -130,6 +149,7 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
     ...runsRoutes(services),
     ...blobRoutes(services),
     ...datasetRoutes(services),
+    ...registryRoutes(services),
   ];
   const app = buildApp({
     routes,

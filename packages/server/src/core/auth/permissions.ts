@@ -18,6 +18,9 @@ export const PERMISSIONS = [
   'blobs:write',
   'datasets:read',
   'datasets:write',
+  'models:read',
+  'models:write',
+  'models:approve',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -28,13 +31,14 @@ const READ: Permission[] = [
   'runs:read',
   'blobs:read',
   'datasets:read',
+  'models:read',
 ];
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   // Admin keys administer the whole instance: projects, every project's keys, the audit chain.
   admin: new Set(PERMISSIONS),
-  maintainer: new Set([...READ, 'runs:write', 'blobs:write', 'datasets:write']),
-  approver: new Set([...READ, 'audit:verify']),
+  maintainer: new Set([...READ, 'runs:write', 'blobs:write', 'datasets:write', 'models:write']),
+  approver: new Set([...READ, 'audit:verify', 'models:approve']),
   annotator: new Set(['self:read']),
   viewer: new Set([...READ]),
   // Service keys are for applications: predictions, events and feedback only.

@@ -24,11 +24,14 @@ export async function profileSource(
   source: DatasetSource,
   schema: ColumnSchema[],
   onProgress?: (rows: number) => void,
+  /** The version's row count: the stream is checked against it instead of by a second pass. */
+  expectedRows?: number,
 ): Promise<Map<string, ColumnProfile>> {
   const profiles = new Map(schema.map((c) => [c.name, new ColumnProfile()] as const));
   const list = schema.map((c, i) => `${selectExpression(c)} AS c${i}`).join(', ');
   let rows = 0;
-  for await (const chunk of engine.stream(`SELECT ${list} FROM ${tableSql(source)}`)) {
+  const sql = `SELECT ${list} FROM ${tableSql(source)}`;
+  for await (const chunk of engine.stream(sql, expectedRows === undefined ? {} : { expectedRows })) {
     schema.forEach((column, i) => {
       const profile = profiles.get(column.name)!;
       for (const value of chunk.values[i]!) profile.update(value);

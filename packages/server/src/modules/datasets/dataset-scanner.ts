@@ -108,11 +108,14 @@ async function scanFile(
   let schema: ColumnSchema[];
   let rows: number;
   try {
-    // Detecting types reads the whole file once; the passes after it reuse the types.
+    // Types come from the first rows; the passes after this one reuse them.
     const described = await engine.query(`DESCRIBE SELECT * FROM ${tableSql(source)}`);
     schema = described.map((d) => ({ name: String(d.column_name), type: String(d.column_type) }));
+    // count(*) alone is answered without converting a single value; counting every column
+    // makes DuckDB read and type-check the whole file, so a value that does not fit fails here.
+    const counts = schema.map((c, i) => `count(${quoteIdent(c.name)}) AS c${i}`).join(', ');
     const counted = await engine.query(
-      `SELECT count(*) AS n FROM ${tableSql({ ...source, columns: schema })}`,
+      `SELECT count(*) AS n, ${counts} FROM ${tableSql({ ...source, columns: schema })}`,
     );
     rows = Number(counted[0]!.n);
   } catch (error) {

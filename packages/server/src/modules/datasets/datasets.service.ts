@@ -81,7 +81,9 @@ export class DatasetsService {
     };
     const inline = scan.rowCount * scan.schema.length <= INLINE_PROFILE_CELLS;
     const profile = inline
-      ? serializeProfiles(await profileSource(this.deps.engine, source, scan.schema))
+      ? serializeProfiles(
+          await profileSource(this.deps.engine, source, scan.schema, undefined, scan.rowCount),
+        )
       : null;
 
     try {
@@ -165,6 +167,7 @@ export class DatasetsService {
         await this.sourceOf(row),
         JSON.parse(row.schema),
         onProgress,
+        Number(row.row_count),
       );
       await this.repo.setProfile(versionId, {
         profile_status: 'ready',

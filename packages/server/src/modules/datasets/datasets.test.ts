@@ -199,6 +199,11 @@ describeEachBackend('datasets', (backend) => {
     ['bad.jsonl', '{"a":1}\n{"a":2\n', /bad\.jsonl: .*Malformed JSON/],
     ['fake.parquet', 'not parquet at all', /fake\.parquet: .*not a Parquet file/],
     ['notes.txt', 'hello', /unsupported file type/],
+    [
+      'late-text.csv',
+      `id,amount\n${Array.from({ length: 150_000 }, (_, i) => `${i},${i === 149_999 ? 'oops' : i * 2}`).join('\n')}\n`,
+      /late-text\.csv: .*Line: 150001.*oops/s,
+    ],
   ];
 
   it.each(BAD)('rejects %s with a clear error and records nothing', async (path, content, message) => {

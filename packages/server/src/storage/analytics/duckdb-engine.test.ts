@@ -24,6 +24,25 @@ describe('analytics engine', () => {
     expect(rows).toEqual([{ n: 2, s: 42, m: 21, d: '2026-01-02', t: '2026-01-02T03:04:05.000Z' }]);
   });
 
+  it('never lets a stream that failed midway look finished', async () => {
+    // DuckDB's streaming fetch ends a failed query like a finished one; the engine must notice.
+    const rows = Array.from({ length: 150_000 }, (_, i) => `${i},${i === 149_999 ? 'oops' : i}`);
+    writeFileSync(join(dir, 'late.csv'), `a,b\n${rows.join('\n')}\n`);
+    const sql = `SELECT * FROM read_csv('${join(dir, 'late.csv')}', header = true, auto_detect = false, columns = {'a': 'BIGINT', 'b': 'BIGINT'})`;
+    const drain = async (options = {}) => {
+      let n = 0;
+      for await (const chunk of engine.stream(sql, options)) n += chunk.rows;
+      return n;
+    };
+    await expect(drain()).rejects.toThrow(/Could not convert string "oops"/);
+    await expect(drain({ expectedRows: 150_000 })).rejects.toThrow(/Could not convert string "oops"/);
+    writeFileSync(join(dir, 'fine.csv'), `a,b\n${rows.slice(0, -1).join('\n')}\n`);
+    let n = 0;
+    for await (const chunk of engine.stream(sql.replace('late.csv', 'fine.csv'), { expectedRows: 149_999 }))
+      n += chunk.rows;
+    expect(n).toBe(149_999);
+  });
+
   it('binds parameters instead of splicing them', async () => {
     const rows = await engine.query('SELECT $1 AS v, $2 + 1 AS n', ["'); DROP TABLE x; --", 41]);
     expect(rows).toEqual([{ v: "'); DROP TABLE x; --", n: 42 }]);

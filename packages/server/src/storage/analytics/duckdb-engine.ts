@@ -73,11 +73,20 @@ export class AnalyticsEngine {
   /**
    * Streams a query's result in column chunks (about 2,048 rows each) so large scans never
    * hold the whole result. Values are converted as in `query`.
+   *
+   * DuckDB's streaming fetch ends a failed query exactly like a finished one (an empty chunk;
+   * its Node bindings expose no error), so a conversion error on row 150,000 would silently
+   * truncate the result. Every stream is therefore checked at its end: against `expectedRows`
+   * when the caller knows the count, otherwise by a second pass that reads every column and
+   * reports DuckDB's real error if there is one.
    */
   async *stream(
     sql: string,
+    options: { expectedRows?: number } = {},
   ): AsyncGenerator<{ columns: string[]; types: string[]; values: Cell[][]; rows: number }> {
     const connection = await this.instance.connect();
+    let streamed = 0;
+    let columns: string[] = [];
     try {
       let result: Awaited<ReturnType<typeof connection.stream>>;
       try {
@@ -85,7 +94,7 @@ export class AnalyticsEngine {
       } catch (error) {
         throw mapDuckError(error);
       }
-      const columns = result.columnNames();
+      columns = result.columnNames();
       const types = result.columnTypes().map((t) => t.toString());
       for (;;) {
         let chunk: Awaited<ReturnType<typeof result.fetchChunk>>;
@@ -96,10 +105,23 @@ export class AnalyticsEngine {
         }
         if (!chunk || chunk.rowCount === 0) break;
         const values = columns.map((_, i) => chunk!.getColumnValues(i).map(toCell));
+        streamed += chunk.rowCount;
         yield { columns, types, values, rows: chunk.rowCount };
       }
     } finally {
       connection.closeSync();
+    }
+    if (options.expectedRows !== undefined && options.expectedRows === streamed) return;
+    const counts = columns.map((c, i) => `count(${quoteIdent(c)}) AS c${i}`);
+    const [check] = await this.query(
+      `SELECT count(*) AS n${counts.length ? `, ${counts.join(', ')}` : ''} FROM (${sql}) AS streamed`,
+    );
+    const total = Number(check!.n);
+    if (total !== streamed || (options.expectedRows !== undefined && options.expectedRows !== total)) {
+      throw new PlumbError(
+        'internal',
+        `the scan stopped after ${streamed} of ${options.expectedRows ?? total} rows without an error from DuckDB`,
+      );
     }
   }
 

@@ -1,0 +1,49 @@
+import type { ModelAlias, ModelVersion, PromotionOutcome, PromotionRequest } from '@plumb/sdk';
+import { formatTable } from '../../cli/cli-context.js';
+import { formatBytes } from '../../cli/progress.js';
+
+// How the CLI shows registry objects to people; `--json` prints them as they are.
+
+export function describeVersion(v: ModelVersion): string {
+  const a = v.artifact;
+  const artifact =
+    a.kind === 'onnx'
+      ? `ONNX ${formatBytes(a.size)} ${a.blobRef}`
+      : a.kind === 'oip'
+        ? `Open Inference Protocol upstream ${a.url}`
+        : `OpenAI-compatible upstream ${a.baseUrl}, model ${a.model}`;
+  const lines = [
+    `${v.ref}  (${v.id})`,
+    `  status ${v.status} since ${v.statusChangedAt}; aliases ${v.aliases.join(', ') || 'none'}`,
+    `  artifact ${artifact}`,
+    `  run ${v.runId ?? '-'}; trained on ${v.datasets.map((d) => d.ref).join(', ') || '-'}`,
+    `  registered ${v.createdAt} by ${v.createdBy}; card ${v.hasCard ? 'yes' : 'no'}`,
+  ];
+  if (v.description) lines.push(`  ${v.description}`);
+  if (v.metrics.length)
+    lines.push('', 'metrics:', formatTable(v.metrics, ['key', 'value', 'step']).trimEnd());
+  return `${lines.join('\n')}\n`;
+}
+
+export function describeAlias(model: string, a: ModelAlias): string {
+  return `${model}@${a.alias} → ${a.ref}\n`;
+}
+
+export function describeRequest(r: PromotionRequest): string {
+  const from = r.expectedVersion === null ? 'unset' : `v${r.expectedVersion}`;
+  const lines = [
+    `${r.id}: ${r.ref} → ${r.alias} (now ${from}) ${r.status}`,
+    `  requested ${r.requestedAt} by ${r.requestedBy}${r.reason ? `: ${r.reason}` : ''}`,
+  ];
+  if (r.decidedBy || r.decidedAt) {
+    lines.push(
+      `  decided ${r.decidedAt ?? '-'} by ${r.decidedBy ?? '-'}${r.comment ? `: ${r.comment}` : ''}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function describeOutcome(o: PromotionOutcome, model: string): string {
+  if (o.outcome === 'moved') return `promoted: ${describeAlias(model, o.alias)}`;
+  return `approval required: ${describeRequest(o.request)}  an approver runs: plumb model approve ${o.request.id} --comment …\n`;
+}

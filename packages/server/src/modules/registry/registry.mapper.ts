@@ -1,0 +1,127 @@
+import type {
+  AliasMove,
+  Model,
+  ModelAlias,
+  ModelArtifact,
+  ModelVersion,
+  PromotionPolicy,
+  PromotionRequest,
+  RiskClass,
+} from '@plumb/sdk';
+import type { AliasRow, MoveRow } from './aliases.repo.js';
+import { versionRef } from './model-ref.js';
+import type { VersionRow } from './models.repo.js';
+import type { RequestRow } from './promotion-requests.repo.js';
+import type { ModelsTable, ModelVersionInputsTable } from './registry.tables.js';
+
+// Conversions between stored rows and the wire shapes of the registry.
+
+export function policyOf(model: ModelsTable): PromotionPolicy {
+  return {
+    gatedAliases: JSON.parse(model.gated_aliases) as string[],
+    approvalRequired: model.approval_required === 1,
+  };
+}
+
+/** High-risk models need approval whatever their policy says. */
+export function approvalRequired(model: ModelsTable): boolean {
+  return model.approval_required === 1 || model.risk_class === 'high';
+}
+
+export function toModel(
+  row: ModelsTable,
+  counts: { count: number; latest: number | null } | undefined,
+  aliases: AliasRow[],
+): Model {
+  return {
+    id: row.id,
+    name: row.name,
+    owner: row.owner,
+    description: row.description,
+    riskClass: row.risk_class as RiskClass,
+    policy: policyOf(row),
+    approvalRequired: approvalRequired(row),
+    latestVersion: counts?.latest ?? null,
+    versionCount: counts?.count ?? 0,
+    aliases: Object.fromEntries(aliases.map((a) => [a.alias, versionRef(row.name, a.version)])),
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function artifactOf(row: VersionRow): ModelArtifact {
+  if (row.artifact_kind === 'onnx')
+    return { kind: 'onnx', blobRef: row.blob_ref!, size: row.artifact_size ?? 0 };
+  if (row.artifact_kind === 'oip') return { kind: 'oip', url: row.upstream_url! };
+  return { kind: 'openai', baseUrl: row.upstream_url!, model: row.upstream_model! };
+}
+
+export function toVersion(
+  row: VersionRow,
+  inputs: ModelVersionInputsTable[],
+  aliases: string[],
+): ModelVersion {
+  return {
+    id: row.id,
+    model: row.model_name,
+    version: row.version,
+    ref: versionRef(row.model_name, row.version),
+    artifact: artifactOf(row),
+    signature: row.signature === null ? null : JSON.parse(row.signature),
+    runId: row.run_id,
+    datasets: inputs.map((i) => ({ id: i.dataset_version_id, ref: i.ref })),
+    metrics: JSON.parse(row.metrics),
+    status: row.status as ModelVersion['status'],
+    description: row.description,
+    hasCard: row.card !== null,
+    aliases,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    statusChangedAt: row.status_changed_at,
+  };
+}
+
+export function toAlias(row: AliasRow, model: ModelsTable): ModelAlias {
+  return {
+    alias: row.alias,
+    version: row.version,
+    ref: versionRef(model.name, row.version),
+    versionId: row.version_id,
+    gated: policyOf(model).gatedAliases.includes(row.alias),
+    updatedAt: row.updated_at,
+    updatedBy: row.updated_by,
+  };
+}
+
+export function toMove(row: MoveRow): AliasMove {
+  return {
+    seq: row.seq,
+    alias: row.alias,
+    fromVersion: row.from_version,
+    toVersion: row.to_version,
+    action: row.action as AliasMove['action'],
+    actor: row.actor,
+    reason: row.reason,
+    requestId: row.request_id,
+    at: row.created_at,
+  };
+}
+
+export function toRequest(row: RequestRow): PromotionRequest {
+  return {
+    id: row.id,
+    model: row.model_name,
+    version: row.version,
+    ref: versionRef(row.model_name, row.version),
+    alias: row.alias,
+    expectedVersion: row.expected_version,
+    status: row.status as PromotionRequest['status'],
+    reason: row.reason,
+    requestedBy: row.requested_by,
+    requestedAt: row.requested_at,
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at,
+    comment: row.comment,
+  };
+}
