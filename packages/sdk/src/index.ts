@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './schemas/audit.js';
 export * from './schemas/common.js';
 export * from './schemas/datasets.js';
+export * from './schemas/evals.js';
 export * from './schemas/health.js';
 export * from './schemas/keys.js';
 export * from './schemas/models.js';
