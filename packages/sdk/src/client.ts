@@ -15,6 +15,14 @@ import {
   type ValidateDatasetVersion,
   ValidationReport,
 } from './schemas/datasets.js';
+import {
+  CreatedEvalSuite,
+  EvalRun,
+  EvalRunSummary,
+  EvalSuite,
+  type ListEvalRuns,
+  type StartEvalRun,
+} from './schemas/evals.js';
 import { Health } from './schemas/health.js';
 import { ApiKey, type CreateApiKey, CreatedApiKey, type ListApiKeys, WhoAmI } from './schemas/keys.js';
 import {
@@ -223,6 +231,47 @@ export class PlumbClient {
       }),
     inventory: (query: PageParams = {}) =>
       this.request('GET', '/api/v1/inventory', { query, schema: Page(InventoryItem) }),
+  };
+
+  /** Evaluation suites (versioned YAML), evaluation runs and their gate decisions. */
+  readonly evals = {
+    /** Stores the YAML as its suite's next version; identical text returns the latest (`created: false`). */
+    createSuite: (yaml: string) =>
+      this.request('POST', '/api/v1/eval-suites', { body: { yaml }, schema: CreatedEvalSuite }),
+    listSuites: (query: PageParams = {}) =>
+      this.request('GET', '/api/v1/eval-suites', { query, schema: Page(EvalSuite) }),
+    /** `name` (the latest version), `name@vN` or `name@latest`. */
+    getSuite: (ref: string) => {
+      const at = ref.indexOf('@');
+      const path =
+        at === -1
+          ? `/api/v1/eval-suites/${enc(ref)}`
+          : `/api/v1/eval-suites/${enc(ref.slice(0, at))}/versions/${enc(ref.slice(at + 1))}`;
+      return this.request('GET', path, { schema: EvalSuite });
+    },
+    suiteVersions: (name: string, query: PageParams = {}) =>
+      this.request('GET', `/api/v1/eval-suites/${enc(name)}/versions`, { query, schema: Page(EvalSuite) }),
+    /** Queues an evaluation; poll `getRun` or use `waitForRun`. */
+    run: (body: StartEvalRun) => this.request('POST', '/api/v1/eval-runs', { body, schema: EvalRun }),
+    getRun: (id: string) => this.request('GET', `/api/v1/eval-runs/${enc(id)}`, { schema: EvalRun }),
+    listRuns: (query: ListEvalRuns = {}) =>
+      this.request('GET', '/api/v1/eval-runs', { query, schema: Page(EvalRunSummary) }),
+    /** The self-contained HTML report of a run. */
+    reportHtml: async (id: string) =>
+      (await this.raw('GET', `/api/v1/eval-runs/${enc(id)}/report.html`)).text(),
+    /** Polls a run until it has succeeded or failed; `onProgress` sees every poll. */
+    waitForRun: async (
+      id: string,
+      options: { intervalMs?: number; onProgress?: (run: EvalRun) => void; signal?: AbortSignal } = {},
+    ): Promise<EvalRun> => {
+      for (;;) {
+        const run = await this.evals.getRun(id);
+        options.onProgress?.(run);
+        if (run.status === 'succeeded' || run.status === 'failed') return run;
+        options.signal?.throwIfAborted();
+        await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));
+      }
+    },
   };
 
   /** Follows `nextCursor` until the list is exhausted. */

@@ -14,6 +14,9 @@ import { blobRoutes } from './modules/blobs/blobs.routes.js';
 import { DatasetAnalysisService } from './modules/datasets/dataset-analysis.service.js';
 import { datasetRoutes } from './modules/datasets/datasets.routes.js';
 import { DatasetsService } from './modules/datasets/datasets.service.js';
+import { evalRoutes } from './modules/evals/evals.routes.js';
+import { EVAL_RUN_QUEUE, EvalsService } from './modules/evals/evals.service.js';
+import { EvalGateLookup } from './modules/evals/gate-lookup.js';
 import { createRegistry, type Registry } from './modules/registry/registry.js';
 import { registryRoutes } from './modules/registry/registry.routes.js';
 import { runsRoutes } from './modules/runs/runs.routes.js';
@@ -37,6 +40,7 @@ export interface Services {
   jobs: DbJobQueue;
   datasets: DatasetsService;
   datasetAnalysis: DatasetAnalysisService;
+  evals: EvalsService;
   registry: Registry;
 }
 
@@ -120,9 +124,19 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
       lineage: (ctx, ref) => datasetAnalysis.lineage(ctx, ref),
     },
     blobs: blobStore,
-    // Until the evaluations module is wired here, no version has a gate decision or results,
-    // so gated aliases cannot move.
-    gates: { latestDecision: async () => null, evaluationsOf: async () => [] },
+    // Reads gate decisions from the database only, so it exists before the evaluations service
+    // (which resolves model versions through the registry).
+    gates: new EvalGateLookup(db),
+  });
+  const evals = new EvalsService({
+    db,
+    audit,
+    clock,
+    models: registry.models,
+    datasets,
+    engine,
+    blobs: blobStore,
+    jobs,
   });
   const services: Services = {
     audit,
@@ -133,22 +147,34 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
     jobs,
     datasets,
     datasetAnalysis,
+    evals,
     registry,
   };
 
   const metrics = new Metrics();
   // Delivery is at least once: profiling twice stores the same profile.
   const registerJobs = (worker: Worker) =>
-    worker.register<{ versionId: string }, { versionId: string }>(PROFILE_QUEUE, async (job, context) => {
-      await datasets.profileVersion(job.payload.versionId, (rows) => context.progress({ rows }));
-      return { versionId: job.payload.versionId };
-    });
+    worker
+      .register<{ versionId: string }, { versionId: string }>(PROFILE_QUEUE, async (job, context) => {
+        await datasets.profileVersion(job.payload.versionId, (rows) => context.progress({ rows }));
+        return { versionId: job.payload.versionId };
+      })
+      // Idempotent too: an ended run is left alone, one caught mid-way starts over.
+      .register<{ evalRunId: string }, { evalRunId: string }>(EVAL_RUN_QUEUE, async (job, context) => {
+        await evals.execute(job.payload.evalRunId, {
+          onProgress: (rows) => context.progress({ rows }),
+          signal: context.signal,
+          finalAttempt: job.attempts >= job.maxAttempts,
+        });
+        return { evalRunId: job.payload.evalRunId };
+      });
   const routes = [
     ...accessRoutes(services),
     ...auditRoutes(services),
     ...runsRoutes(services),
     ...blobRoutes(services),
     ...datasetRoutes(services),
+    ...evalRoutes(services),
     ...registryRoutes(services),
   ];
   const app = buildApp({
@@ -181,6 +207,7 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
       closed = true;
       await app.close();
       await worker.stop();
+      await evals.close();
       engine.close();
       if (!options.db) await db.close();
     },

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAccessCommands } from '../modules/access/access.cli.js';
 import { registerAuditCommands } from '../modules/audit/audit.cli.js';
 import { registerDatasetCommands } from '../modules/datasets/datasets.cli.js';
+import { registerEvalCommands } from '../modules/evals/evals.cli.js';
 import { registerRegistryCommands } from '../modules/registry/registry.cli.js';
 import { registerRunsCommands } from '../modules/runs/runs.cli.js';
 import { VERSION } from '../version.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerAccessCommands(program);
   registerAuditCommands(program);
   registerDatasetCommands(program);
+  registerEvalCommands(program);
   registerRunsCommands(program);
   registerRegistryCommands(program);
   for (const command of program.commands) command.exitOverride();

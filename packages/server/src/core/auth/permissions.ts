@@ -18,6 +18,8 @@ export const PERMISSIONS = [
   'blobs:write',
   'datasets:read',
   'datasets:write',
+  'evals:read',
+  'evals:write',
   'models:read',
   'models:write',
   'models:approve',
@@ -31,13 +33,21 @@ const READ: Permission[] = [
   'runs:read',
   'blobs:read',
   'datasets:read',
+  'evals:read',
   'models:read',
 ];
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   // Admin keys administer the whole instance: projects, every project's keys, the audit chain.
   admin: new Set(PERMISSIONS),
-  maintainer: new Set([...READ, 'runs:write', 'blobs:write', 'datasets:write', 'models:write']),
+  maintainer: new Set([
+    ...READ,
+    'runs:write',
+    'blobs:write',
+    'datasets:write',
+    'evals:write',
+    'models:write',
+  ]),
   approver: new Set([...READ, 'audit:verify', 'models:approve']),
   annotator: new Set(['self:read']),
   viewer: new Set([...READ]),

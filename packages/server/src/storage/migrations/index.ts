@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import { auditMigrations } from '../../core/audit/audit.migrations.js';
 import { accessMigrations } from '../../modules/access/access.migrations.js';
 import { datasetMigrations } from '../../modules/datasets/datasets.migrations.js';
+import { evalsMigrations } from '../../modules/evals/evals.migrations.js';
 import { registryMigrations } from '../../modules/registry/registry.migrations.js';
 import { runsMigrations } from '../../modules/runs/runs.migrations.js';
 import { jobsMigrations } from '../queue/jobs.migrations.js';
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   ...runsMigrations,
   ...datasetMigrations,
   ...registryMigrations,
+  ...evalsMigrations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PlumbError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import type { BlobStore } from '../../storage/blob/blob-store.js';
+import type {
+  ModelArtifact,
+  ModelVersionInfo,
+  ModelVersionResolver,
+} from '../registry/registry.contracts.js';
+import { exportLogisticRegression } from '../serving/runtime/logistic-onnx.js';
+import { LogisticRegression } from '../serving/runtime/train-logistic.js';
+
+// Test support for the evaluations module: real data, real trained models, and a small model
+// registry that serves them from a blob store. Used by tests and the benchmark only.
+
+export const WEATHER_CSV = fileURLToPath(
+  new URL('../../../../../node_modules/vega-datasets/data/seattle-weather.csv', import.meta.url),
+);
+export const WEATHER_FEATURES = ['precipitation', 'temp_max', 'temp_min', 'wind'] as const;
+
+export interface WeatherRow {
+  date: string;
+  precipitation: number;
+  temp_max: number;
+  temp_min: number;
+  wind: number;
+  weather: string;
+}
+
+/** date,precipitation,temp_max,temp_min,wind,weather — the file has no quoting. */
+export function loadWeather(): WeatherRow[] {
+  const [, ...lines] = readFileSync(WEATHER_CSV, 'utf8').trim().split('\n');
+  return lines.map((line) => {
+    const [date, precipitation, tempMax, tempMin, wind, weather] = line.split(',');
+    return {
+      date: date!,
+      precipitation: Number(precipitation),
+      temp_max: Number(tempMax),
+      temp_min: Number(tempMin),
+      wind: Number(wind),
+      weather: weather!,
+    };
+  });
+}
+
+export function featuresOf(row: WeatherRow, columns: readonly string[] = WEATHER_FEATURES): number[] {
+  return columns.map((c) => row[c as keyof WeatherRow] as number);
+}
+
+/**
+ * Two weather classifiers that differ: the baseline learns from 120 days for 40 steps, the
+ * candidate from 1,000 days for 400 steps. Both are deterministic.
+ */
+export function trainWeatherModels(rows = loadWeather()) {
+  const fit = (subset: WeatherRow[], epochs: number) =>
+    LogisticRegression.fit(
+      subset.map((r) => featuresOf(r)),
+      subset.map((r) => r.weather),
+      { epochs, learningRate: 0.5, seed: 7 },
+    );
+  const baseline = fit(
+    rows.filter((_, i) => i % 12 === 0),
+    40,
+  );
+  const candidate = fit(rows.slice(0, 1000), 400);
+  return {
+    baseline,
+    candidate,
+    baselineBytes: exportLogisticRegression(baseline, [...WEATHER_FEATURES]),
+    candidateBytes: exportLogisticRegression(candidate, [...WEATHER_FEATURES]),
+  };
+}
+
+/** A model registry in memory: versions `name@vN`, ids, aliases; ONNX bytes live in a blob store. */
+export class InTestRegistry implements ModelVersionResolver {
+  private readonly versions: ModelVersionInfo[] = [];
+  private readonly aliases = new Map<string, string>();
+
+  constructor(private readonly blobs: BlobStore) {}
+
+  async addOnnx(projectId: string, model: string, bytes: Uint8Array): Promise<ModelVersionInfo> {
+    const stored = await this.blobs.put(bytes);
+    return this.add(projectId, model, { kind: 'onnx', blobRef: stored.ref, size: stored.size });
+  }
+
+  add(projectId: string, model: string, artifact: ModelArtifact): ModelVersionInfo {
+    const version = this.versions.filter((v) => v.model === model && v.projectId === projectId).length + 1;
+    const info: ModelVersionInfo = {
+      id: newId('mv'),
+      model,
+      version,
+      ref: `${model}@v${version}`,
+      projectId,
+      artifact,
+      signature: null,
+      runId: null,
+      datasetVersionIds: [],
+    };
+    this.versions.push(info);
+    return info;
+  }
+
+  setAlias(info: ModelVersionInfo, alias: string): void {
+    this.aliases.set(`${info.projectId}/${info.model}@${alias}`, info.id);
+  }
+
+  async resolve(projectId: string, ref: string): Promise<ModelVersionInfo> {
+    const found = this.versions.find(
+      (v) =>
+        v.projectId === projectId &&
+        (v.id === ref || v.ref === ref || this.aliases.get(`${projectId}/${ref}`) === v.id),
+    );
+    if (!found) throw new PlumbError('not_found', `model version ${ref} does not exist`);
+    return found;
+  }
+
+  async aliasTarget(projectId: string, model: string, alias: string): Promise<ModelVersionInfo | null> {
+    if (!this.versions.some((v) => v.projectId === projectId && v.model === model)) {
+      throw new PlumbError('not_found', `model ${model} does not exist`);
+    }
+    const id = this.aliases.get(`${projectId}/${model}@${alias}`);
+    return this.versions.find((v) => v.id === id) ?? null;
+  }
+}
