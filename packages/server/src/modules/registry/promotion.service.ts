@@ -76,7 +76,7 @@ export class PromotionService {
       refuseUnacceptable(model);
       const version = (await this.models.repo.findVersionById(target.id, trx))!;
       refuseArchived(version);
-      refuseNoop(model, alias, expected, version);
+      await this.refuseNoop(trx, model, alias, version);
       const row = await this.mover.move(trx, ctx, {
         model,
         alias,
@@ -106,7 +106,7 @@ export class PromotionService {
       const { model, version } = await this.lockedCandidate(trx, target);
       checkPromotable(model, version);
       await checkGate(this.deps.gates, model, alias, version, trx);
-      refuseNoop(model, alias, expected, version);
+      await this.refuseNoop(trx, model, alias, version);
       if (!approvalRequired(model)) {
         const row = await this.mover.move(trx, ctx, {
           model,
@@ -344,17 +344,27 @@ export class PromotionService {
     });
   }
 
+  /** Judged on where the alias points now: a stale expectation is the move's conflict to report. */
+  private async refuseNoop(
+    trx: Executor,
+    model: ModelsTable,
+    alias: string,
+    version: VersionRow,
+  ): Promise<void> {
+    const current = await this.aliasesRepo.find(model.id, alias, trx);
+    if (current?.version_id === version.id) {
+      throw new PlumbError(
+        'failed_precondition',
+        `${model.name}@${alias} already points at ${refOf(version)}`,
+      );
+    }
+  }
+
   private async expectedTarget(modelId: string, alias: string, expected: Expected): Promise<string | null> {
     if (expected === null) return null;
     if (expected === undefined) return (await this.aliasesRepo.find(modelId, alias))?.version_id ?? null;
     const row = await this.models.repo.findVersion(modelId, expected);
     if (!row) throw new PlumbError('invalid_argument', `expected version v${expected} does not exist`);
     return row.id;
-  }
-}
-
-function refuseNoop(model: ModelsTable, alias: string, expected: string | null, version: VersionRow): void {
-  if (expected === version.id) {
-    throw new PlumbError('failed_precondition', `${model.name}@${alias} already points at ${refOf(version)}`);
   }
 }

@@ -1,0 +1,190 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
+import { registryKit } from './registry.test-kit.js';
+
+// The registry walkthrough through the built CLI and the SDK against a listening server.
+const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
+
+const CARD = `---
+intended_use: Next-day weather category for Seattle dashboards.
+out_of_scope_use: Severe-weather warnings.
+limitations: Fog and drizzle are rare.
+ethical_considerations: Show the confidence with every prediction.
+---
+`;
+
+describe('plumb model, inventory and lineage model commands', () => {
+  let t: TestPlumb;
+  let env: Record<string, string>;
+  let work: string;
+
+  beforeAll(async () => {
+    expect(existsSync(CLI), 'run `npm run build` first').toBe(true);
+    t = await createTestPlumb();
+    const url = await t.plumb.app.listen({ host: '127.0.0.1', port: 0 });
+    env = { PATH: process.env.PATH ?? '', PLUMB_URL: url, PLUMB_API_KEY: t.adminSecret };
+    work = mkdtempSync(join(tmpdir(), 'plumb-cli-models-'));
+  });
+  afterAll(async () => {
+    await t.dispose();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  // Asynchronous: the server answering the CLI runs in this process, so it must not be blocked.
+  const plumb = (args: string[], extraEnv: Record<string, string> = {}) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, cwd: work });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  it('creates, registers, aliases, promotes through approval, rolls back and traces a model', async () => {
+    const world = await registryKit.weatherWorld(t);
+    writeFileSync(join(work, 'model.onnx'), registryKit.weatherModel().bytes);
+    writeFileSync(join(work, 'card.md'), CARD);
+    writeFileSync(join(work, 'weather.csv'), registryKit.weatherCsv());
+
+    const created = await plumb([
+      'model',
+      'create',
+      'weather-clf',
+      '--risk-class',
+      'limited',
+      '--owner',
+      'forecasting',
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain('risk class limited; owner forecasting');
+
+    const registered = await plumb([
+      'model',
+      'register',
+      'weather-clf',
+      '--artifact',
+      'model.onnx',
+      '--run',
+      world.runId,
+      '--card',
+      'card.md',
+    ]);
+    expect(registered.code, registered.stderr).toBe(0);
+    expect(registered.stdout).toMatch(
+      /^registered weather-clf@v1 \(mv_\w+\): ONNX, .*, run run_\w+, trained on weather@v1\n$/,
+    );
+
+    const notOnnx = await plumb(['model', 'register', 'weather-clf', '--artifact', 'weather.csv']);
+    expect(notOnnx.code).toBe(1);
+    expect(notOnnx.stderr).toMatch(/^plumb: invalid_argument: .*not a loadable ONNX model/);
+
+    const upstream = await plumb([
+      'model',
+      'register',
+      'weather-clf',
+      '--upstream-oip',
+      'http://triton:8000/v2/models/w',
+      '--json',
+    ]);
+    expect(JSON.parse(upstream.stdout)).toMatchObject({ ref: 'weather-clf@v2', artifact: { kind: 'oip' } });
+
+    // champion is gated and nothing has evaluated the candidate.
+    const gated = await plumb(['model', 'promote', 'weather-clf@v1']);
+    expect(gated.code).toBe(1);
+    expect(gated.stderr).toMatch(
+      /failed_precondition: champion is gated and weather-clf@v1 has no evaluation gate decision/,
+    );
+
+    const set = await plumb(['model', 'alias', 'set', 'weather-clf', 'challenger', 'weather-clf@v2']);
+    expect(set.stdout).toBe('weather-clf@challenger → weather-clf@v2\n');
+    const stale = await plumb(['model', 'alias', 'set', 'weather-clf', 'challenger', 'v1', '--expect', 'v1']);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/conflict: weather-clf@challenger points at v2, not v1/);
+    expect(
+      (await plumb(['model', 'alias', 'set', 'weather-clf', 'challenger', 'v1', '--expect', 'v2'])).code,
+    ).toBe(0);
+    const back = await plumb([
+      'model',
+      'rollback',
+      'weather-clf',
+      '--alias',
+      'challenger',
+      '--reason',
+      'v1 misbehaves',
+    ]);
+    expect(back.stdout).toBe('rolled back: weather-clf@challenger → weather-clf@v2\n');
+    const history = await plumb(['model', 'alias', 'history', 'weather-clf', 'challenger', '--json']);
+    expect(JSON.parse(history.stdout).map((m: { action: string }) => m.action)).toEqual([
+      'rollback',
+      'set',
+      'set',
+    ]);
+
+    // Approval: a maintainer asks, the same key cannot approve, an approver can.
+    const update = await plumb(['model', 'update', 'weather-clf', '--approval-required', 'yes']);
+    expect(update.stdout).toContain('approval required');
+    const maintainer = { PLUMB_API_KEY: await t.keyFor('maintainer') };
+    const asked = await plumb(
+      ['model', 'promote', 'weather-clf@v1', '--alias', 'canary', '--json'],
+      maintainer,
+    );
+    const request = JSON.parse(asked.stdout).request;
+    expect(request).toMatchObject({ status: 'pending', alias: 'canary', ref: 'weather-clf@v1' });
+    const own = await plumb(['model', 'approve', request.id, '--comment', 'mine'], maintainer);
+    expect(own.code).toBe(1);
+    expect(own.stderr).toMatch(/permission_denied/);
+    const approved = await plumb(['model', 'approve', request.id, '--comment', 'looks right'], {
+      PLUMB_API_KEY: await t.keyFor('approver'),
+    });
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toMatch(
+      new RegExp(`^${request.id}: weather-clf@v1 → canary \\(now unset\\) approved`),
+    );
+    const requests = await plumb(['model', 'requests', '--status', 'approved']);
+    expect(requests.stdout).toContain(request.id);
+
+    const status = await plumb(['model', 'status', 'weather-clf@v2', 'staging']);
+    expect(status.stdout).toBe('weather-clf@v2 is staging\n');
+
+    const card = await plumb(['model', 'card', 'weather-clf@canary']);
+    expect(card.code, card.stderr).toBe(0);
+    expect(card.stdout).toContain('# Model card: weather-clf@v1');
+    expect(card.stdout).toContain('| weather@v1 | 1461 | ready | unvalidated |');
+    expect(card.stdout).toContain('looks right');
+
+    const inventory = JSON.parse((await plumb(['inventory', '--json'])).stdout);
+    expect(inventory).toMatchObject([
+      {
+        name: 'weather-clf',
+        riskClass: 'limited',
+        versionCount: 2,
+        aliases: { canary: 'weather-clf@v1', challenger: 'weather-clf@v2' },
+        datasets: [{ ref: 'weather@v1' }],
+      },
+    ]);
+    const table = await plumb(['inventory']);
+    expect(table.stdout).toMatch(/NAME\s+RISKCLASS\s+OWNER/);
+
+    const lineage = await plumb(['lineage', 'model', 'weather-clf@v1']);
+    expect(lineage.code, lineage.stderr).toBe(0);
+    expect(lineage.stdout).toBe(
+      [
+        'weather-clf@v1 (model version)',
+        `  ↑ weather-logreg (${world.runId}) (run) [produced]`,
+        '    ↑ weather@v1 (dataset version) [consumed by]',
+        '',
+      ].join('\n'),
+    );
+    expect((await plumb(['lineage', 'dataset', 'weather@v1'])).code).toBe(0);
+  });
+});
