@@ -10,8 +10,10 @@ const NUMERIC =
 function selectExpression(column: ColumnSchema): string {
   const c = quoteIdent(column.name);
   // Times are profiled as epoch milliseconds so their quantiles and drift mean something.
-  if (/^(DATE|TIMESTAMP)/.test(column.type)) return `epoch_ms(CAST(${c} AS TIMESTAMP))`;
-  if (NUMERIC.test(column.type) || column.type === 'BOOLEAN' || column.type === 'VARCHAR') return c;
+  if (/^(DATE|TIMESTAMP)/.test(column.type)) return `CAST(epoch_ms(CAST(${c} AS TIMESTAMP)) AS DOUBLE)`;
+  // Profiles hold doubles; converting in DuckDB avoids a BigInt per value on the JS side.
+  if (NUMERIC.test(column.type)) return `CAST(${c} AS DOUBLE)`;
+  if (column.type === 'BOOLEAN' || column.type === 'VARCHAR') return c;
   return `CAST(${c} AS VARCHAR)`;
 }
 
