@@ -116,7 +116,13 @@ export class EvalExecutor {
         positiveLabel: spec.positiveLabel,
         slices: spec.slices,
         groupColumns: spec.gate.fairness.map((f) => f.groupColumn),
-        sources: datasets.map((d) => ({ ref: d.ref, role: d.role, source: d.source, schema: d.schema })),
+        sources: datasets.map((d) => ({
+          ref: d.ref,
+          role: d.role,
+          source: d.source,
+          schema: d.schema,
+          rows: d.rowCount,
+        })),
         models: leases.map((lease, i) => ({
           model: lease.value,
           columns: featureColumnsFor(spec, lease.value, infos[i]!),

@@ -18,6 +18,8 @@ export interface EvalSource {
   role: 'data' | 'red_team';
   source: DatasetSource;
   schema: { name: string; type: string }[];
+  /** The version's recorded row count: a scan that ends short of it is an error, not a result. */
+  rows?: number;
 }
 
 export interface EvalPlan {
@@ -178,7 +180,10 @@ export async function collectPredictions(engine: AnalyticsEngine, plan: EvalPlan
     const groupAt = plan.groupColumns.map((c) => rawIndex.get(c)!);
     const isData = source.role === 'data';
 
-    for await (const chunk of engine.stream(`SELECT ${select} FROM ${tableSql(source.source)}`)) {
+    for await (const chunk of engine.stream(
+      `SELECT ${select} FROM ${tableSql(source.source)}`,
+      source.rows === undefined ? {} : { expectedRows: source.rows },
+    )) {
       if (plan.signal?.aborted) throw plan.signal.reason;
       const v = chunk.values;
       for (let r = 0; r < chunk.rows; r++) {
