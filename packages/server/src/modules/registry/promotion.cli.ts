@@ -150,11 +150,27 @@ export function registerPromotionCommands(model: Command): void {
     )
     .option('--alias <alias>', 'the alias to roll back', 'champion')
     .option('--reason <text>', 'why', '')
-    .action(
-      action(async (name: string, opts: { alias: string; reason: string }, command: Command) => {
-        const moved = await clientFromEnv().models.rollback(name, opts.alias, { reason: opts.reason });
-        if (wantsJson(command)) return output(command, moved);
-        process.stdout.write(`rolled back: ${describeAlias(name, moved)}`);
+    .addOption(
+      new Option(
+        '--expect <version>',
+        'roll back only if the alias points at this version now (vN)',
+      ).argParser((v: string) => {
+        const n = parseExpect(v);
+        if (n === null)
+          throw new PlumbError('invalid_argument', '--expect: a rolled-back alias points somewhere');
+        return n;
       }),
+    )
+    .action(
+      action(
+        async (name: string, opts: { alias: string; reason: string; expect?: number }, command: Command) => {
+          const moved = await clientFromEnv().models.rollback(name, opts.alias, {
+            reason: opts.reason,
+            ...(opts.expect === undefined ? {} : { expectedVersion: opts.expect }),
+          });
+          if (wantsJson(command)) return output(command, moved);
+          process.stdout.write(`rolled back: ${describeAlias(name, moved)}`);
+        },
+      ),
     );
 }

@@ -344,6 +344,23 @@ describeEachBackend('model registry: promotion rules', (backend) => {
       ]);
     });
 
+    it('two rollbacks at once undo one move, not two', async () => {
+      await model('fraud', { gated: [], versions: 2 });
+      await registry.promotion.setAlias(maintainer, 'fraud', 'challenger', { version: 1, reason: '' });
+      await registry.promotion.setAlias(maintainer, 'fraud', 'challenger', { version: 2, reason: '' });
+      const results = await Promise.allSettled(
+        [1, 2].map(() =>
+          registry.promotion.rollback(maintainer, 'fraud', 'challenger', {
+            reason: 'page',
+            expectedVersion: 2,
+          }),
+        ),
+      );
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'conflict' } });
+      expect(await target('fraud', 'challenger')).toBe('fraud@v1');
+    });
+
     it('concurrent promotions without an expected target still leave one consistent history', async () => {
       const ids = await model('fraud', { versions: 5 });
       for (const id of ids) gates.decide(id, true);
