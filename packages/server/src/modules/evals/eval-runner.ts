@@ -153,10 +153,11 @@ export async function collectPredictions(engine: AnalyticsEngine, plan: EvalPlan
     const outputs = await Promise.all(
       plan.models.map((m, i) => m.model.run(buffers[i]!.subarray(0, n * widths[i]!), n)),
     );
-    inferenceMs += performance.now() - t0;
     outputs.forEach((out, i) => {
       record(answers[i]!, out, n, plan, labels, positiveCode, plan.models[i]!.model.classes);
     });
+    // Inference includes reading the outputs into labels and probabilities.
+    inferenceMs += performance.now() - t0;
   };
 
   for (const source of plan.sources) {

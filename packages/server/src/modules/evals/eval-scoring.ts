@@ -64,6 +64,8 @@ export function scoreCollected(
 export function scoreRows(spec: EvalSuiteSpec, c: Collected, a: ModelAnswers, rows: Int32Array): Scores {
   const values: Record<string, number | null> = {};
   const notes: Record<string, string> = {};
+  // One view per slice and model: the gathered arrays are shared by all of its metrics.
+  const view = new RowsView(c, a, rows);
   for (const m of spec.metrics) {
     if (rows.length === 0) {
       values[m] = null;
@@ -71,7 +73,7 @@ export function scoreRows(spec: EvalSuiteSpec, c: Collected, a: ModelAnswers, ro
       continue;
     }
     try {
-      values[m] = metricOn(m, c, a, Array.from(rows));
+      values[m] = metricOn(m, view);
     } catch (error) {
       values[m] = null;
       notes[m] = error instanceof Error ? error.message : String(error);
@@ -80,55 +82,96 @@ export function scoreRows(spec: EvalSuiteSpec, c: Collected, a: ModelAnswers, ro
   return { values, notes };
 }
 
-/** One metric of one model's answers on a list of rows (repeats allowed, as in a resample). */
-function metricOn(metric: string, c: Collected, a: ModelAnswers, rows: number[]): number {
-  if (metricInfo(metric).task === 'regression') {
-    const truth = rows.map((i) => c.truthValues[i]!);
-    const pred = rows.map((i) => a.values[i]!);
-    return metric === 'mae' ? mae(truth, pred) : metric === 'rmse' ? rmse(truth, pred) : r2(truth, pred);
+/** One model's answers on a list of rows (repeats allowed, as in a resample), gathered on demand. */
+class RowsView {
+  private cache = new Map<string, number[]>();
+
+  constructor(
+    readonly c: Collected,
+    readonly a: ModelAnswers,
+    readonly rows: ArrayLike<number>,
+  ) {}
+
+  private gather(key: string, value: (row: number) => number): number[] {
+    let out = this.cache.get(key);
+    if (!out) {
+      out = Array.from(this.rows, value);
+      this.cache.set(key, out);
+    }
+    return out;
   }
-  const truth = rows.map((i) => c.truthCodes[i]!);
-  const pred = rows.map((i) => a.codes[i]!);
-  const pos = c.positiveCode ?? -1;
-  const truth01 = () => truth.map((t) => (t === pos ? 1 : 0));
-  const pred01 = () => pred.map((p) => (p === pos ? 1 : 0));
-  // Float32 softmax outputs can overshoot 1 by an ulp; the metrics insist on [0, 1].
-  const prob = () => rows.map((i) => Math.min(1, Math.max(0, a.positive[i]!)));
+
+  get truth() {
+    return this.gather('truth', (i) => this.c.truthCodes[i]!);
+  }
+  get pred() {
+    return this.gather('pred', (i) => this.a.codes[i]!);
+  }
+  get truth01() {
+    const pos = this.c.positiveCode ?? -1;
+    return this.gather('truth01', (i) => (this.c.truthCodes[i] === pos ? 1 : 0));
+  }
+  get pred01() {
+    const pos = this.c.positiveCode ?? -1;
+    return this.gather('pred01', (i) => (this.a.codes[i] === pos ? 1 : 0));
+  }
+  /** Float32 softmax outputs can overshoot 1 by an ulp; the metrics insist on [0, 1]. */
+  get prob() {
+    return this.gather('prob', (i) => Math.min(1, Math.max(0, this.a.positive[i]!)));
+  }
+  get truthValues() {
+    return this.gather('truthValues', (i) => this.c.truthValues[i]!);
+  }
+  get predValues() {
+    return this.gather('predValues', (i) => this.a.values[i]!);
+  }
+}
+
+function metricOn(metric: string, v: RowsView): number {
   switch (metric) {
+    case 'mae':
+      return mae(v.truthValues, v.predValues);
+    case 'rmse':
+      return rmse(v.truthValues, v.predValues);
+    case 'r2':
+      return r2(v.truthValues, v.predValues);
     case 'accuracy':
-      return accuracy(truth, pred);
+      return accuracy(v.truth, v.pred);
     case 'precision':
     case 'recall':
     case 'f1':
-      return precisionRecallF1(truth01(), pred01(), { average: 'binary', positiveLabel: 1 })[metric];
+      return precisionRecallF1(v.truth01, v.pred01, { average: 'binary', positiveLabel: 1 })[metric];
     case 'roc_auc':
-      return rocAuc(truth01(), prob());
+      return rocAuc(v.truth01, v.prob);
     case 'brier_score':
-      return brierScore(truth01(), prob(), { positiveLabel: 1 });
+      return brierScore(v.truth01, v.prob, { positiveLabel: 1 });
     case 'expected_calibration_error':
-      return expectedCalibrationError(prob(), truth01());
+      return expectedCalibrationError(v.prob, v.truth01);
     case 'log_loss':
-      return logLossOf(c, a, rows, truth);
+      return logLossOf(v);
   }
   const [kind, average] = metric.split('_') as [
     'precision' | 'recall' | 'f1',
     'macro' | 'micro' | 'weighted',
   ];
-  return precisionRecallF1(truth, pred, { average })[kind];
+  return precisionRecallF1(v.truth, v.pred, { average })[kind];
 }
 
-function logLossOf(c: Collected, a: ModelAnswers, rows: number[], truth: number[]): number {
+function logLossOf(v: RowsView): number {
+  const { c, a } = v;
   const classes = a.classCodes;
   const known = new Set(classes);
-  const unknown = truth.find((t) => !known.has(t));
+  const unknown = v.truth.find((t) => !known.has(t));
   if (unknown !== undefined) {
     throw new RangeError(`the label ${c.labels.names[unknown]} is not one of the model's classes`);
   }
   // logLoss takes columns in sorted label order; the model's are in its own class order.
   const order = classes.map((_, j) => j).sort((x, y) => classes[x]! - classes[y]!);
   const width = classes.length;
-  const probs = rows.map((i) => order.map((j) => Math.min(1, Math.max(0, a.probabilities[i * width + j]!))));
-  return logLoss(truth, probs, { labels: classes });
+  const probs = Array.from(v.rows, (i) =>
+    order.map((j) => Math.min(1, Math.max(0, a.probabilities[i * width + j]!))),
+  );
+  return logLoss(v.truth, probs, { labels: classes });
 }
 
 function fairnessOf(f: FairnessSpec, c: Collected, rows: Int32Array): FairnessResult {
@@ -204,9 +247,11 @@ function significanceOf(s: SignificanceSpec, c: Collected, rows: Int32Array): Si
     const answers = encoded[0]! >= n ? candidate! : baseline;
     return metricOn(
       s.metric,
-      c,
-      answers,
-      encoded.map((e) => e % n),
+      new RowsView(
+        c,
+        answers,
+        encoded.map((e) => e % n),
+      ),
     );
   };
   const index = Array.from(rows);
