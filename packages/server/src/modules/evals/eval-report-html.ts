@@ -60,7 +60,14 @@ export function renderEvalReportHtml(run: EvalRun): string {
       'Datasets',
       run.datasets.map((d) => `${e(d.ref)}${d.role === 'red_team' ? ' (red team)' : ''}`).join(', '),
     ],
-    ['Duration', run.durationMs === null ? '-' : `${(run.durationMs / 1000).toFixed(1)} s`],
+    [
+      'Duration',
+      run.durationMs === null
+        ? '-'
+        : run.durationMs < 1000
+          ? `${run.durationMs} ms`
+          : `${(run.durationMs / 1000).toFixed(1)} s`,
+    ],
   ];
   const result = run.result;
   if (result) {

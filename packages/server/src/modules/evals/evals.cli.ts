@@ -163,7 +163,7 @@ export function registerEvalCommands(program: Command): void {
 export function formatReport(run: EvalRun): string {
   const lines = [
     `eval run ${run.id}  ${run.suite.ref}: ${run.candidate.ref} vs ${run.baseline?.ref ?? (run.baselineRequested ? `nothing (${run.baselineRequested} points at no version)` : 'no baseline')}`,
-    `status ${run.status}${run.durationMs === null ? '' : ` in ${(run.durationMs / 1000).toFixed(1)} s`}, datasets ${run.datasets.map((d) => d.ref).join(', ')}`,
+    `status ${run.status}${run.durationMs === null ? '' : ` in ${formatDuration(run.durationMs)}`}, datasets ${run.datasets.map((d) => d.ref).join(', ')}`,
   ];
   if (run.error) lines.push(`error: ${run.error}`);
   if (run.result) {
@@ -214,4 +214,8 @@ function rowProgress(enabled: boolean) {
       if (on && drawn) process.stderr.write('\n');
     },
   };
+}
+
+function formatDuration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
