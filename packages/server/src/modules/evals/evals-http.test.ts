@@ -10,9 +10,9 @@ import type { FileBlobStore } from '../../storage/blob/file-blob-store.js';
 import { Worker } from '../../storage/queue/worker.js';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
-import { InTestRegistry, trainWeatherModels, WEATHER_CSV } from './eval-test-kit.js';
 import { evalRoutes } from './evals.routes.js';
 import { EVAL_RUN_QUEUE, EvalsService } from './evals.service.js';
+import { InTestRegistry, trainWeatherModels, WEATHER_CSV } from './evals.test-kit.js';
 
 const MODELS = trainWeatherModels();
 

@@ -5,7 +5,7 @@ import type { RequestContext } from '../../core/context.js';
 import { PlumbError } from '../../core/errors.js';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
-import { trainWeatherModels, WEATHER_CSV } from './eval-test-kit.js';
+import { trainWeatherModels, WEATHER_CSV } from './evals.test-kit.js';
 
 const MODELS = trainWeatherModels();
 

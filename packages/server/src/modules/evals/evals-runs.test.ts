@@ -7,14 +7,14 @@ import type { FileBlobStore } from '../../storage/blob/file-blob-store.js';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import { encodeOnnxModel } from '../serving/runtime/onnx-writer.js';
+import { EvalsService } from './evals.service.js';
 import {
   featuresOf,
   InTestRegistry,
   loadWeather,
   trainWeatherModels,
   type WeatherRow,
-} from './eval-test-kit.js';
-import { EvalsService } from './evals.service.js';
+} from './evals.test-kit.js';
 
 const ROWS = loadWeather();
 const MODELS = trainWeatherModels(ROWS);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
-import { trainWeatherModels, WEATHER_CSV } from './eval-test-kit.js';
+import { trainWeatherModels, WEATHER_CSV } from './evals.test-kit.js';
 
 // The built CLI against a listening server wired as `plumb serve` is: the real registry, and
 // evaluations run by the in-process worker from the job queue.

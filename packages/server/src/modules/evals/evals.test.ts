@@ -9,6 +9,7 @@ import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import type { ModelVersionInfo } from '../registry/registry.contracts.js';
 import type { LogisticRegression } from '../serving/runtime/train-logistic.js';
+import { EvalsService } from './evals.service.js';
 import {
   featuresOf,
   InTestRegistry,
@@ -16,8 +17,7 @@ import {
   trainWeatherModels,
   WEATHER_CSV,
   type WeatherRow,
-} from './eval-test-kit.js';
-import { EvalsService } from './evals.service.js';
+} from './evals.test-kit.js';
 import { EvalGateLookup } from './gate-lookup.js';
 
 const WEATHER = readFileSync(WEATHER_CSV);

@@ -12,7 +12,7 @@ import { exportLogisticRegression } from '../serving/runtime/logistic-onnx.js';
 import { LogisticRegression } from '../serving/runtime/train-logistic.js';
 
 // Test support for the evaluations module: real data, real trained models, and a small model
-// registry that serves them from a blob store. Used by tests and the benchmark only.
+// registry that serves them from a blob store. Test-only: the build leaves *.test-kit.ts out.
 
 export const WEATHER_CSV = fileURLToPath(
   new URL('../../../../../node_modules/vega-datasets/data/seattle-weather.csv', import.meta.url),
