@@ -1,6 +1,6 @@
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { PlumbError } from '../../core/errors.js';
+import { readYaml } from '../../core/yaml-input.js';
 import { METRIC_NAMES, METRICS } from './metric-catalog.js';
 import { parseWhere, type SliceCondition } from './slice-expression.js';
 
@@ -165,36 +165,13 @@ export interface EvalSuiteSpec {
   };
 }
 
-/** Above this a suite is not something a person wrote. */
-const MAX_SUITE_CHARS = 1_000_000;
-
 /**
  * Parses and checks a suite at the edge. Every problem is reported at once, each with its place
  * (`gate.thresholds.accuracy.min`) and line, so a suite can be fixed in one pass.
  */
 export function parseEvalSuite(yamlText: string): { yaml: EvalSuiteYaml; spec: EvalSuiteSpec } {
-  if (yamlText.length > MAX_SUITE_CHARS) {
-    throw new PlumbError('invalid_argument', `the suite is larger than ${MAX_SUITE_CHARS} characters`);
-  }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(yamlText, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const problems = doc.errors.map(
-      (e) => `line ${lineCounter.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`,
-    );
-    throw new PlumbError('invalid_argument', `the suite is not valid YAML: ${problems.join('; ')}`, {
-      details: { problems },
-    });
-  }
-  let data: unknown;
-  try {
-    // A low alias limit refuses alias bombs.
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    throw new PlumbError('invalid_argument', `the suite is not valid YAML: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
+  const input = readYaml(yamlText);
+  const data = input.data;
   const parsed = EvalSuiteYaml.safeParse(data ?? {});
   const problems = parsed.success
     ? crossChecks(parsed.data)
@@ -204,7 +181,7 @@ export function parseEvalSuite(yamlText: string): { yaml: EvalSuiteYaml; spec: E
       }));
   if (problems.length > 0 || !parsed.success) {
     const lines = problems.map((p) => {
-      const line = lineOf(doc, lineCounter, p.path);
+      const line = input.lineOf(p.path);
       return `${formatPath(p.path)}: ${p.message}${line === null ? '' : ` (line ${line})`}`;
     });
     throw new PlumbError('invalid_argument', `the suite is invalid: ${lines.join('; ')}`, {
@@ -365,18 +342,4 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 function formatPath(path: (string | number)[]): string {
   if (path.length === 0) return 'suite';
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
-}
-
-/** The line of the deepest node on `path` that exists (a missing key points at its parent). */
-function lineOf(
-  doc: ReturnType<typeof parseDocument>,
-  lineCounter: LineCounter,
-  path: (string | number)[],
-): number | null {
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-    if (range) return lineCounter.linePos(range[0]).line;
-  }
-  return null;
 }

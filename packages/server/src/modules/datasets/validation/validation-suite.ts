@@ -1,6 +1,6 @@
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { PlumbError } from '../../../core/errors.js';
+import { readYaml } from '../../../core/yaml-input.js';
 import { DURATION_PATTERN } from './duration.js';
 
 const column = z.string().min(1, 'must name a column');
@@ -110,42 +110,18 @@ export const ValidationSuite = z.strictObject({
 });
 export type ValidationSuite = z.infer<typeof ValidationSuite>;
 
-/** Above this a suite is not something a person wrote; parsing it could be slow. */
-const MAX_SUITE_CHARS = 1_000_000;
-
 /**
  * Parses and checks a suite once, at the edge. Every problem is reported together, each with
  * where it is (`expectations[3].max`) and its line, so a user can fix a suite in one pass.
  */
 export function parseSuite(yamlText: string): ValidationSuite {
-  if (yamlText.length > MAX_SUITE_CHARS) {
-    throw new PlumbError('invalid_argument', `the suite is larger than ${MAX_SUITE_CHARS} characters`);
-  }
-  const lineCounter = new LineCounter();
-  // uniqueKeys and a low alias limit: a duplicated key is a mistake, and alias bombs are refused.
-  const doc = parseDocument(yamlText, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => {
-      const line = lineCounter.linePos(e.pos[0]).line;
-      return `line ${line}: ${e.message.split('\n')[0]}`;
-    });
-    throw new PlumbError('invalid_argument', `the suite is not valid YAML: ${problems.join('; ')}`, {
-      details: { problems },
-    });
-  }
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    throw new PlumbError('invalid_argument', `the suite is not valid YAML: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
+  const input = readYaml(yamlText);
+  const data = input.data;
   const parsed = ValidationSuite.safeParse(data ?? {});
   if (parsed.success) return parsed.data;
 
   const problems = parsed.error.issues.map((issue) =>
-    describeIssue(issue, data, (path) => lineOf(doc, lineCounter, path)),
+    describeIssue(issue, data, (path) => input.lineOf(path)),
   );
   throw new PlumbError('invalid_argument', `the suite is invalid: ${problems.join('; ')}`, {
     details: { problems },
@@ -183,14 +159,4 @@ function expectKind(data: unknown, path: Path): string | undefined {
 function formatPath(path: Path): string {
   if (path.length === 0) return 'suite';
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
-}
-
-/** The line of the deepest node on `path` that exists (a missing key points at its parent). */
-function lineOf(doc: ReturnType<typeof parseDocument>, lineCounter: LineCounter, path: Path): number | null {
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-    if (range) return lineCounter.linePos(range[0]).line;
-  }
-  return null;
 }
