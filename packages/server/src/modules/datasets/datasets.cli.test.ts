@@ -1,14 +1,12 @@
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_PATH, runCli } from '../../testing/cli-harness.js';
 import { vegaData } from '../../testing/data.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 
 // The README's dataset walkthrough, run through the built CLI against a listening server.
-const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 
 describe('plumb dataset, validate and lineage commands', () => {
   let t: TestPlumb;
@@ -16,7 +14,7 @@ describe('plumb dataset, validate and lineage commands', () => {
   let work: string;
 
   beforeAll(async () => {
-    expect(existsSync(CLI), 'run `npm run build` first').toBe(true);
+    expect(existsSync(CLI_PATH), 'run `npm run build` first').toBe(true);
     t = await createTestPlumb();
     const url = await t.plumb.app.listen({ host: '127.0.0.1', port: 0 });
     env = { PATH: process.env.PATH ?? '', PLUMB_URL: url, PLUMB_API_KEY: t.adminSecret };
@@ -27,20 +25,7 @@ describe('plumb dataset, validate and lineage commands', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  // Asynchronous: the server answering the CLI runs in this process, so it must not be blocked.
-  const plumb = (...args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env, cwd: work });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      child.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const plumb = (...args: string[]) => runCli(args, { env, cwd: work });
 
   it('adds, re-adds, changes, diffs, validates, downloads and traces a dataset', async () => {
     const file = join(work, 'weather.csv');

@@ -1,15 +1,13 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_PATH, runCli } from '../../testing/cli-harness.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import { trainWeatherModels, WEATHER_CSV } from './evals.test-kit.js';
 
 // The built CLI against a listening server wired as `plumb serve` is: the real registry, and
 // evaluations run by the in-process worker from the job queue.
-const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 
 const SUITE = `name: weather-gate
 datasets: [seattle@v1]
@@ -31,7 +29,7 @@ describe('plumb eval commands', () => {
   let work: string;
 
   beforeAll(async () => {
-    expect(existsSync(CLI), 'run `npm run build` first').toBe(true);
+    expect(existsSync(CLI_PATH), 'run `npm run build` first').toBe(true);
     t = await createTestPlumb();
     const url = await t.plumb.app.listen({ host: '127.0.0.1', port: 0 });
     t.plumb.worker.start();
@@ -62,20 +60,7 @@ describe('plumb eval commands', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  // Asynchronous: the server answering the CLI runs in this process, so it must not be blocked.
-  const plumb = (...args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env, cwd: work });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      child.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const plumb = (...args: string[]) => runCli(args, { env, cwd: work });
 
   it('stores a suite, runs it with progress to a decision, reports as a table and HTML, lists', async () => {
     const file = join(work, 'suite.yaml');

@@ -1,14 +1,12 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_PATH, runCli } from '../../testing/cli-harness.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import { registryKit } from './registry.test-kit.js';
 
 // The registry walkthrough through the built CLI and the SDK against a listening server.
-const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 
 const CARD = `---
 intended_use: Next-day weather category for Seattle dashboards.
@@ -24,7 +22,7 @@ describe('plumb model, inventory and lineage model commands', () => {
   let work: string;
 
   beforeAll(async () => {
-    expect(existsSync(CLI), 'run `npm run build` first').toBe(true);
+    expect(existsSync(CLI_PATH), 'run `npm run build` first').toBe(true);
     t = await createTestPlumb();
     const url = await t.plumb.app.listen({ host: '127.0.0.1', port: 0 });
     env = { PATH: process.env.PATH ?? '', PLUMB_URL: url, PLUMB_API_KEY: t.adminSecret };
@@ -35,20 +33,8 @@ describe('plumb model, inventory and lineage model commands', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  // Asynchronous: the server answering the CLI runs in this process, so it must not be blocked.
   const plumb = (args: string[], extraEnv: Record<string, string> = {}) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, cwd: work });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      child.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    runCli(args, { env: { ...env, ...extraEnv }, cwd: work });
 
   it('creates, registers, aliases, promotes through approval, rolls back and traces a model', async () => {
     const world = await registryKit.weatherWorld(t);
