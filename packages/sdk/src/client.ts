@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ErrorEnvelope, PlumbError } from './errors.js';
+import { PlumbError } from './errors.js';
 import { AuditRecord, AuditVerification, type ListAudit } from './schemas/audit.js';
 import { Page, type PageParams } from './schemas/common.js';
 import {
@@ -61,6 +61,7 @@ import {
   RunMetricPoint,
   RunSummary,
 } from './schemas/runs.js';
+import { HttpTransport, type Query } from './transport.js';
 
 export interface PlumbClientOptions {
   /** Base URL of the Plumb server, e.g. `http://127.0.0.1:7070`. */
@@ -72,20 +73,19 @@ export interface PlumbClientOptions {
   timeoutMs?: number;
 }
 
-type Query = { [key: string]: string | number | boolean | undefined } | object;
-
 /** Typed client for the Plumb REST API; works in Node 20+ and browsers. */
 export class PlumbClient {
   readonly url: string;
-  readonly #apiKey: string | undefined;
-  readonly #fetch: typeof fetch;
-  readonly #timeoutMs: number;
+  readonly #transport: HttpTransport;
 
   constructor(options: PlumbClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
-    this.#apiKey = options.apiKey;
-    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#transport = new HttpTransport({
+      url: this.url,
+      apiKey: options.apiKey,
+      fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+      timeoutMs: options.timeoutMs ?? 30_000,
+    });
   }
 
   readonly health = {
@@ -285,72 +285,20 @@ export class PlumbClient {
   }
 
   /** A request whose body or response is bytes; errors are rebuilt as for JSON requests. */
-  async raw(
-    method: string,
-    path: string,
-    options: { body?: BlobBody; query?: Query } = {},
-  ): Promise<Response> {
-    const url = new URL(this.url + path);
-    for (const [k, v] of Object.entries((options.query ?? {}) as Record<string, unknown>)) {
-      if (v !== undefined) url.searchParams.set(k, String(v));
-    }
-    const headers: Record<string, string> = {};
-    if (this.#apiKey) headers.authorization = `Bearer ${this.#apiKey}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/octet-stream';
-    let response: Response;
-    try {
-      response = await this.#fetch(url, {
-        method,
-        headers,
-        ...(options.body === undefined ? {} : { body: options.body as BodyInit, duplex: 'half' }),
-      } as RequestInit);
-    } catch (cause) {
-      throw new PlumbError('unavailable', `cannot reach Plumb at ${this.url}: ${describe(cause)}`, { cause });
-    }
-    if (!response.ok) {
-      const text = await response.text();
-      throw errorFrom(response.status, parseJson(text), text);
-    }
-    return response;
+  raw(method: string, path: string, options: { body?: BlobBody; query?: Query } = {}): Promise<Response> {
+    return this.#transport.send(method, path, {
+      ...(options.query ? { query: options.query } : {}),
+      ...(options.body === undefined ? {} : { body: options.body, contentType: 'application/octet-stream' }),
+    });
   }
 
-  async request<S extends z.ZodType>(
+  /** A JSON request whose response is checked against the contract. */
+  request<S extends z.ZodType>(
     method: string,
     path: string,
     options: { body?: unknown; query?: Query; schema: S },
   ): Promise<z.infer<S>> {
-    const url = new URL(this.url + path);
-    for (const [k, v] of Object.entries((options.query ?? {}) as Record<string, unknown>)) {
-      if (v !== undefined) url.searchParams.set(k, String(v));
-    }
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.#apiKey) headers.authorization = `Bearer ${this.#apiKey}`;
-    let body: string | undefined;
-    if (options.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(options.body);
-    }
-    let response: Response;
-    try {
-      response = await this.#fetch(url, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body }),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-    } catch (cause) {
-      throw new PlumbError('unavailable', `cannot reach Plumb at ${this.url}: ${describe(cause)}`, { cause });
-    }
-    const text = await response.text();
-    const json = parseJson(text);
-    if (!response.ok) throw errorFrom(response.status, json, text);
-    const parsed = options.schema.safeParse(json);
-    if (!parsed.success) {
-      throw new PlumbError('internal', `unexpected response from ${method} ${path}`, {
-        details: parsed.error.issues,
-      });
-    }
-    return parsed.data;
+    return this.#transport.json(method, path, options);
   }
 }
 
@@ -391,41 +339,4 @@ function modelVersionPath(ref: string): string {
 
 function enc(segment: string): string {
   return encodeURIComponent(segment);
-}
-
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function errorFrom(status: number, json: unknown, text: string): PlumbError {
-  const envelope = ErrorEnvelope.safeParse(json);
-  if (envelope.success) {
-    const { code, message, details } = envelope.data.error;
-    return new PlumbError(code, message, { details });
-  }
-  // A proxy or a non-Plumb server answered; keep what it said so the user can see why.
-  const code =
-    status === 401
-      ? 'unauthenticated'
-      : status === 403
-        ? 'permission_denied'
-        : status === 404
-          ? 'not_found'
-          : status >= 500
-            ? 'unavailable'
-            : 'invalid_argument';
-  return new PlumbError(code, `HTTP ${status}: ${text.slice(0, 200)}`);
-}
-
-function describe(cause: unknown): string {
-  if (cause instanceof Error) {
-    const inner = (cause as { cause?: unknown }).cause;
-    return inner instanceof Error ? `${cause.message} (${inner.message})` : cause.message;
-  }
-  return String(cause);
 }
