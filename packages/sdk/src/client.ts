@@ -63,6 +63,9 @@ import {
 } from './schemas/runs.js';
 import { HttpTransport, type Query } from './transport.js';
 
+/** Requests that read whole datasets (adding a version, validating one) may take minutes. */
+const SCAN_TIMEOUT_MS = 60 * 60 * 1000;
+
 export interface PlumbClientOptions {
   /** Base URL of the Plumb server, e.g. `http://127.0.0.1:7070`. */
   url: string;
@@ -136,8 +139,13 @@ export class PlumbClient {
   readonly datasets = {
     list: (query: PageParams = {}) =>
       this.request('GET', '/api/v1/datasets', { query, schema: Page(Dataset) }),
+    /** Waits while the server reads every file (about 1.7 M CSV rows a second). */
     addVersion: (name: string, body: CreateDatasetVersion) =>
-      this.request('POST', `/api/v1/datasets/${enc(name)}/versions`, { body, schema: CreatedDatasetVersion }),
+      this.request('POST', `/api/v1/datasets/${enc(name)}/versions`, {
+        body,
+        schema: CreatedDatasetVersion,
+        timeoutMs: SCAN_TIMEOUT_MS,
+      }),
     versions: (name: string, query: PageParams = {}) =>
       this.request('GET', `/api/v1/datasets/${enc(name)}/versions`, { query, schema: Page(DatasetVersion) }),
     /** `ref` is `name@vN`, `name@latest` or `name`. */
@@ -147,7 +155,11 @@ export class PlumbClient {
     diff: (from: string, to: string) =>
       this.request('GET', `${versionPath(to)}/diff`, { query: { against: from }, schema: DatasetDiff }),
     validate: (ref: string, body: ValidateDatasetVersion) =>
-      this.request('POST', `${versionPath(ref)}/validations`, { body, schema: ValidationReport }),
+      this.request('POST', `${versionPath(ref)}/validations`, {
+        body,
+        schema: ValidationReport,
+        timeoutMs: SCAN_TIMEOUT_MS,
+      }),
     report: (id: string) =>
       this.request('GET', `/api/v1/validation-reports/${enc(id)}`, { schema: ValidationReport }),
     lineage: (ref: string) => this.request('GET', `${versionPath(ref)}/lineage`, { schema: Lineage }),
@@ -296,7 +308,7 @@ export class PlumbClient {
   request<S extends z.ZodType>(
     method: string,
     path: string,
-    options: { body?: unknown; query?: Query; schema: S },
+    options: { body?: unknown; query?: Query; schema: S; timeoutMs?: number },
   ): Promise<z.infer<S>> {
     return this.#transport.json(method, path, options);
   }

@@ -60,11 +60,11 @@ export class HttpTransport {
   async json<S extends z.ZodType>(
     method: string,
     path: string,
-    options: { body?: unknown; query?: Query; schema: S },
+    options: { body?: unknown; query?: Query; schema: S; timeoutMs?: number },
   ): Promise<z.infer<S>> {
     const response = await this.send(method, path, {
       accept: 'application/json',
-      timeoutMs: this.options.timeoutMs,
+      timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
       ...(options.query ? { query: options.query } : {}),
       ...(options.body === undefined
         ? {}
