@@ -44,6 +44,9 @@ export function registerDatasetCommands(program: Command): void {
             refs.push({ path: file.path, ref });
           }
           bar.finish();
+          if (process.stderr.isTTY && !wantsJson(command)) {
+            process.stderr.write('checking every row and profiling on the server…\n');
+          }
           const tags = Object.fromEntries(
             (opts.tag as string[]).map((t) => {
               const eq = t.indexOf('=');
