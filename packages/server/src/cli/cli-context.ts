@@ -33,10 +33,10 @@ export function readCredentials(home: string): Credentials | undefined {
 }
 
 /**
- * The client for CLI commands: PLUMB_URL and PLUMB_API_KEY, else the credentials file in
- * PLUMB_HOME (default ./.plumb), else the default local URL without a key.
+ * Where CLI commands go: PLUMB_URL and PLUMB_API_KEY, else the credentials file in PLUMB_HOME
+ * (default ./.plumb), else the default local URL, which then lacks a key.
  */
-export function clientFromEnv(env: NodeJS.ProcessEnv = process.env): PlumbClient {
+export function connectionFromEnv(env: NodeJS.ProcessEnv = process.env): Credentials {
   const credentials = env.PLUMB_API_KEY ? undefined : readCredentials(env.PLUMB_HOME || './.plumb');
   const url = env.PLUMB_URL || credentials?.url || DEFAULT_URL;
   const apiKey = env.PLUMB_API_KEY || credentials?.apiKey;
@@ -46,7 +46,12 @@ export function clientFromEnv(env: NodeJS.ProcessEnv = process.env): PlumbClient
       'no API key: set PLUMB_API_KEY, or run the CLI where `plumb serve` wrote .plumb/credentials (PLUMB_HOME)',
     );
   }
-  return new PlumbClient({ url, apiKey });
+  return { url, apiKey };
+}
+
+/** The client for CLI commands, on the connection above. */
+export function clientFromEnv(env: NodeJS.ProcessEnv = process.env): PlumbClient {
+  return new PlumbClient(connectionFromEnv(env));
 }
 
 export function wantsJson(command: Command): boolean {

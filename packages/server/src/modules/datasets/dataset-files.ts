@@ -5,6 +5,8 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DatasetFile, PlumbClient } from '@plumb/sdk';
+import { type Credentials, connectionFromEnv } from '../../cli/cli-context.js';
+import { streamUpload } from '../../cli/stream-upload.js';
 import { PlumbError } from '../../core/errors.js';
 import { detectFormat } from './dataset-source.js';
 
@@ -69,6 +71,7 @@ export async function uploadFile(
   client: PlumbClient,
   file: LocalFile,
   onBytes?: (n: number) => void,
+  connection: Credentials = connectionFromEnv(),
 ): Promise<{ ref: string; uploaded: boolean }> {
   const hex = await sha256File(file.absolute);
   const ref = `sha256:${hex}`;
@@ -80,16 +83,7 @@ export async function uploadFile(
     onBytes?.(file.size);
     return { ref, uploaded: false };
   }
-  let sent = 0;
-  const counting = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      sent += chunk.length;
-      onBytes?.(sent);
-      done(null, chunk);
-    },
-  });
-  const body = createReadStream(file.absolute, { highWaterMark: 1 << 20 }).pipe(counting);
-  const result = await client.blobs.upload(body, { sha256: hex });
+  const result = await streamUpload(connection, file.absolute, hex, onBytes);
   return { ref: result.ref, uploaded: true };
 }
 
