@@ -118,7 +118,9 @@ export class PlumbClient {
   readonly blobs = {
     /**
      * Streams bytes up (a Node Readable or async iterable, a web ReadableStream, or a buffer);
-     * pass `sha256` when known so a corrupted transfer is refused.
+     * pass `sha256` when known so a corrupted transfer is refused. Uses fetch so it works in
+     * browsers; Node's fetch reads a streamed body ahead of the socket, so multi-gigabyte
+     * uploads from Node are better sent with `node:http` (the plumb CLI does).
      */
     upload: async (body: BlobBody, options: { sha256?: string } = {}) => {
       const response = await this.raw('POST', '/api/v1/blobs', {
