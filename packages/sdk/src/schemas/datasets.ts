@@ -13,6 +13,14 @@ export const BlobInfo = z.object({
 });
 export type BlobInfo = z.infer<typeof BlobInfo>;
 export const BlobRefParams = z.object({ ref: BlobRef }).strict();
+export const UploadBlobQuery = z
+  .object({
+    sha256: z
+      .string()
+      .regex(/^(sha256:)?[0-9a-f]{64}$/, 'expected 64 lowercase hex digits')
+      .optional(),
+  })
+  .strict();
 
 export const ColumnSchema = z.object({ name: z.string(), type: z.string() });
 export type ColumnSchema = z.infer<typeof ColumnSchema>;
@@ -160,6 +168,8 @@ export const ValidateDatasetVersion = z
   })
   .strict();
 export type ValidateDatasetVersion = z.input<typeof ValidateDatasetVersion>;
+
+export const ValidationReportParams = z.object({ id: Id }).strict();
 
 export const ValidationResult = z.object({
   index: z.number().int(),

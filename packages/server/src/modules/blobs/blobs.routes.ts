@@ -1,18 +1,9 @@
 import type { Readable } from 'node:stream';
-import { BlobInfo, BlobRefParams } from '@plumb/sdk';
+import { BlobInfo, BlobRefParams, UploadBlobQuery } from '@plumb/sdk';
 import { z } from 'zod';
 import { PlumbError } from '../../core/errors.js';
 import { defineRoute, type RouteSpec } from '../../http/route.js';
 import type { BlobStore } from '../../storage/blob/blob-store.js';
-
-const UploadQuery = z
-  .object({
-    sha256: z
-      .string()
-      .regex(/^(sha256:)?[0-9a-f]{64}$/, 'expected 64 lowercase hex digits')
-      .optional(),
-  })
-  .strict();
 
 /** The content-addressed store over HTTP: files of datasets, run artifacts and models go up here first. */
 export function blobRoutes(services: { blobs: BlobStore }): RouteSpec[] {
@@ -24,7 +15,7 @@ export function blobRoutes(services: { blobs: BlobStore }): RouteSpec[] {
       permission: 'blobs:write',
       summary: 'Upload bytes (application/octet-stream, streamed); identical content is stored once',
       tag: 'blobs',
-      query: UploadQuery,
+      query: UploadBlobQuery,
       rawBody: true,
       response: BlobInfo,
       status: 201,

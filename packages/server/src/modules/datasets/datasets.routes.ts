@@ -15,14 +15,13 @@ import {
   RowsQuery,
   ValidateDatasetVersion,
   ValidationReport,
+  ValidationReportParams,
 } from '@plumb/sdk';
-import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../../http/route.js';
 import type { DatasetAnalysisService } from './dataset-analysis.service.js';
 import type { DatasetsService } from './datasets.service.js';
 
 const ref = (p: { name: string; v: string }) => `${p.name}@${/^\d+$/.test(p.v) ? `v${p.v}` : p.v}`;
-const ReportParams = z.object({ id: z.string().min(4).max(64) }).strict();
 
 export function datasetRoutes(services: {
   datasets: DatasetsService;
@@ -119,7 +118,7 @@ export function datasetRoutes(services: {
       permission: 'datasets:read',
       summary: 'A stored validation report',
       tag: 'datasets',
-      params: ReportParams,
+      params: ValidationReportParams,
       response: ValidationReport,
       handler: ({ ctx, params }) => analysis.report(ctx, params.id),
     }),
