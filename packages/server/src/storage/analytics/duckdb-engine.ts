@@ -96,17 +96,30 @@ export class AnalyticsEngine {
       }
       columns = result.columnNames();
       const types = result.columnTypes().map((t) => t.toString());
-      for (;;) {
-        let chunk: Awaited<ReturnType<typeof result.fetchChunk>>;
-        try {
-          chunk = await result.fetchChunk();
-        } catch (error) {
-          throw mapDuckError(error);
+      // The next chunk is fetched while the caller works on this one, so DuckDB and JavaScript
+      // run side by side instead of taking turns.
+      let next: Promise<Awaited<ReturnType<typeof result.fetchChunk>>> | undefined = result.fetchChunk();
+      try {
+        for (;;) {
+          let chunk: Awaited<ReturnType<typeof result.fetchChunk>>;
+          try {
+            chunk = await next;
+          } catch (error) {
+            next = undefined;
+            throw mapDuckError(error);
+          }
+          if (!chunk || chunk.rowCount === 0) {
+            next = undefined;
+            break;
+          }
+          const values = columns.map((_, i) => chunk!.getColumnValues(i).map(toCell));
+          next = result.fetchChunk();
+          streamed += chunk.rowCount;
+          yield { columns, types, values, rows: chunk.rowCount };
         }
-        if (!chunk || chunk.rowCount === 0) break;
-        const values = columns.map((_, i) => chunk!.getColumnValues(i).map(toCell));
-        streamed += chunk.rowCount;
-        yield { columns, types, values, rows: chunk.rowCount };
+      } finally {
+        // A caller that stops early leaves one fetch in flight; settle it before closing.
+        await next?.catch(() => null);
       }
     } finally {
       connection.closeSync();
