@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,6 +147,43 @@ describe('plumb CLI', () => {
 });
 
 describe('plumb serve configuration', () => {
+  it('on SIGTERM finishes a request already in flight, then exits 0', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'plumb-cli-'));
+    const adminKey = `plumb_${'t'.repeat(40)}`;
+    const server = await startServe({ PLUMB_HOME: home, PLUMB_ADMIN_KEY: adminKey });
+    try {
+      const exited = exitOf(server.child);
+      const req = request(`${server.url}/api/v1/blobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/octet-stream' },
+      });
+      const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        req.on('response', (res) => {
+          let body = '';
+          res.on('data', (d) => {
+            body += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+      });
+      const half = Buffer.alloc(4 * 1024 * 1024, 'a');
+      req.write(half);
+      // The upload is under way when the signal arrives; the rest of the body follows it.
+      await new Promise((r) => setTimeout(r, 300));
+      server.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      req.end(half);
+      const { status, body } = await answered;
+      expect(status, body).toBe(201);
+      expect(JSON.parse(body).size).toBe(8 * 1024 * 1024);
+      expect(await exited).toBe(0);
+    } finally {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('uses PLUMB_ADMIN_KEY for the first admin key', async () => {
     const home = mkdtempSync(join(tmpdir(), 'plumb-cli-'));
     const adminKey = `plumb_${'k'.repeat(40)}`;
