@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Role } from '@plumb/sdk';
 import type { LightMyRequestResponse } from 'fastify';
 import { loadConfig } from '../core/config.js';
+import type { RequestContext } from '../core/context.js';
 import { createPlumb, type Plumb } from '../main.js';
 import { type Backend, createTestDatabase } from './test-database.js';
 
@@ -11,6 +12,8 @@ export interface TestPlumb {
   plumb: Plumb;
   /** PLUMB_HOME of this instance, a temporary folder. */
   home: string;
+  /** The first admin key as a request context, for calling services directly. */
+  adminCtx: RequestContext;
   adminSecret: string;
   /** Creates a key with the given role in the default project and returns its secret. */
   keyFor(role: Role, project?: string): Promise<string>;
@@ -33,7 +36,7 @@ export async function createTestPlumb(
   const plumb = await createPlumb(config, { db: database.db, logger: false });
   const boot = await plumb.services.keys.bootstrap(undefined);
   if (!boot) throw new Error('bootstrap did not create an admin key');
-  const adminCtx = {
+  const adminCtx: RequestContext = {
     principal: {
       keyId: boot.key.id,
       keyName: boot.key.name,
@@ -61,6 +64,7 @@ export async function createTestPlumb(
   return {
     plumb,
     home,
+    adminCtx,
     adminSecret: boot.secret,
     keyFor: async (role, project) =>
       (

@@ -2,17 +2,14 @@ import { readFileSync } from 'node:fs';
 import { type EvalRun, PlumbClient } from '@plumb/sdk';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { systemClock } from '../../core/clock.js';
 import { buildApp } from '../../http/app.js';
 import { Metrics } from '../../http/metrics.js';
-import { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
-import type { FileBlobStore } from '../../storage/blob/file-blob-store.js';
 import { Worker } from '../../storage/queue/worker.js';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import { evalRoutes } from './evals.routes.js';
-import { EVAL_RUN_QUEUE, EvalsService } from './evals.service.js';
-import { InTestRegistry, trainWeatherModels, WEATHER_CSV } from './evals.test-kit.js';
+import { EVAL_RUN_QUEUE, type EvalsService } from './evals.service.js';
+import { type InTestRegistry, inTestEvals, trainWeatherModels, WEATHER_CSV } from './evals.test-kit.js';
 
 const MODELS = trainWeatherModels();
 
@@ -35,7 +32,7 @@ gate:
 // the in-test registry, with jobs run by a worker as `plumb serve` runs them.
 describeEachBackend('evaluations over HTTP and the SDK', (backend) => {
   let t: TestPlumb;
-  let engine: AnalyticsEngine;
+  let kit: Awaited<ReturnType<typeof inTestEvals>>;
   let evals: EvalsService;
   let app: FastifyInstance;
   let worker: Worker;
@@ -45,20 +42,9 @@ describeEachBackend('evaluations over HTTP and the SDK', (backend) => {
 
   beforeEach(async () => {
     t = await createTestPlumb(backend);
-    const blobs = t.plumb.services.blobs as FileBlobStore;
-    engine = await AnalyticsEngine.open({ allowedDirectories: [blobs.root] });
-    registry = new InTestRegistry(blobs);
-    evals = new EvalsService({
-      db: t.plumb.db,
-      audit: t.plumb.services.audit,
-      clock: systemClock,
-      models: registry,
-      datasets: t.plumb.services.datasets,
-      engine,
-      blobs,
-      jobs: t.plumb.services.jobs,
-      batchSize: 500,
-    });
+    kit = await inTestEvals(t, { batchSize: 500 });
+    ({ registry, evals } = kit);
+    const blobs = kit.blobs;
     app = buildApp({
       routes: [...t.plumb.routes.filter((r) => !r.url.startsWith('/api/v1/eval-')), ...evalRoutes({ evals })],
       authenticate: (secret) => t.plumb.services.keys.authenticate(secret),
@@ -93,8 +79,7 @@ describeEachBackend('evaluations over HTTP and the SDK', (backend) => {
   afterEach(async () => {
     await worker.stop();
     await app.close();
-    await evals.close();
-    engine.close();
+    await kit.close();
     await t.dispose();
   });
 

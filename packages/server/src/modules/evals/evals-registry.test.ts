@@ -38,8 +38,7 @@ describeEachBackend('evaluations with the model registry', (backend) => {
 
   beforeEach(async () => {
     t = await createTestPlumb(backend);
-    const principal = await t.plumb.services.keys.authenticate(t.adminSecret);
-    ctx = { principal: principal!, requestId: 'test' };
+    ctx = t.adminCtx;
     const s = t.plumb.services;
     const { ref } = await s.blobs.put(readFileSync(WEATHER_CSV));
     await s.datasets.addVersion(ctx, 'seattle', {

@@ -1,16 +1,14 @@
 import type { EvalRun } from '@plumb/sdk';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { systemClock } from '../../core/clock.js';
 import type { RequestContext } from '../../core/context.js';
-import { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
-import type { FileBlobStore } from '../../storage/blob/file-blob-store.js';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import { encodeOnnxModel } from '../serving/runtime/onnx-writer.js';
-import { EvalsService } from './evals.service.js';
+import type { EvalsService } from './evals.service.js';
 import {
   featuresOf,
-  InTestRegistry,
+  type InTestRegistry,
+  inTestEvals,
   loadWeather,
   trainWeatherModels,
   type WeatherRow,
@@ -90,40 +88,18 @@ function fitLinear(rows: WeatherRow[]): { w: number[]; b: number } {
 describeEachBackend('evaluation runs: regression, red team, fairness, probabilities, failures', (backend) => {
   let t: TestPlumb;
   let ctx: RequestContext;
-  let engine: AnalyticsEngine;
+  let kit: Awaited<ReturnType<typeof inTestEvals>>;
   let registry: InTestRegistry;
   let evals: EvalsService;
 
   beforeEach(async () => {
     t = await createTestPlumb(backend);
-    const me = (await t.call('GET', '/api/v1/whoami')).json();
-    ctx = {
-      principal: {
-        keyId: me.keyId,
-        keyName: me.keyName,
-        role: 'admin',
-        projectId: me.projectId,
-        projectName: me.project,
-      },
-      requestId: 'test',
-    };
-    const blobs = t.plumb.services.blobs as FileBlobStore;
-    engine = await AnalyticsEngine.open({ allowedDirectories: [blobs.root] });
-    registry = new InTestRegistry(blobs);
-    evals = new EvalsService({
-      db: t.plumb.db,
-      audit: t.plumb.services.audit,
-      clock: systemClock,
-      models: registry,
-      datasets: t.plumb.services.datasets,
-      engine,
-      blobs,
-      jobs: t.plumb.services.jobs,
-    });
+    ctx = t.adminCtx;
+    kit = await inTestEvals(t);
+    ({ registry, evals } = kit);
   });
   afterEach(async () => {
-    await evals.close();
-    engine.close();
+    await kit.close();
     await t.dispose();
   });
 

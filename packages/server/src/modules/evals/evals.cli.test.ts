@@ -35,8 +35,7 @@ describe('plumb eval commands', () => {
     t.plumb.worker.start();
     env = { PATH: process.env.PATH ?? '', PLUMB_URL: url, PLUMB_API_KEY: t.adminSecret };
     work = mkdtempSync(join(tmpdir(), 'plumb-cli-evals-'));
-    const principal = await t.plumb.services.keys.authenticate(t.adminSecret);
-    const ctx = { principal: principal!, requestId: 'test' };
+    const ctx = t.adminCtx;
     const s = t.plumb.services;
     const csv = await s.blobs.put(readFileSync(WEATHER_CSV));
     await s.datasets.addVersion(ctx, 'seattle', {

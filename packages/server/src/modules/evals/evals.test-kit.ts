@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { systemClock } from '../../core/clock.js';
 import { PlumbError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
 import type { BlobStore } from '../../storage/blob/blob-store.js';
+import type { FileBlobStore } from '../../storage/blob/file-blob-store.js';
+import type { TestPlumb } from '../../testing/test-plumb.js';
 import type {
   ModelArtifact,
   ModelVersionInfo,
@@ -10,6 +14,7 @@ import type {
 } from '../registry/registry.contracts.js';
 import { exportLogisticRegression } from '../serving/runtime/logistic-onnx.js';
 import { LogisticRegression } from '../serving/runtime/train-logistic.js';
+import { EvalsService } from './evals.service.js';
 
 // Test support for the evaluations module: real data, real trained models, and a small model
 // registry that serves them from a blob store. Test-only: the build leaves *.test-kit.ts out.
@@ -122,4 +127,34 @@ export class InTestRegistry implements ModelVersionResolver {
     const id = this.aliases.get(`${projectId}/${model}@${alias}`);
     return this.versions.find((v) => v.id === id) ?? null;
   }
+}
+
+/**
+ * An evaluations service wired as `main.ts` wires it, except that models come from an
+ * InTestRegistry the test fills. `close` releases the service's sessions and its engine.
+ */
+export async function inTestEvals(t: TestPlumb, options: { batchSize?: number } = {}) {
+  const blobs = t.plumb.services.blobs as FileBlobStore;
+  const engine = await AnalyticsEngine.open({ allowedDirectories: [blobs.root] });
+  const registry = new InTestRegistry(blobs);
+  const evals = new EvalsService({
+    db: t.plumb.db,
+    audit: t.plumb.services.audit,
+    clock: systemClock,
+    models: registry,
+    datasets: t.plumb.services.datasets,
+    engine,
+    blobs,
+    jobs: t.plumb.services.jobs,
+    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+  });
+  return {
+    blobs,
+    registry,
+    evals,
+    async close() {
+      await evals.close();
+      engine.close();
+    },
+  };
 }

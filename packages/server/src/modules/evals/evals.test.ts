@@ -1,18 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { EvalRun } from '@plumb/sdk';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { systemClock } from '../../core/clock.js';
 import type { RequestContext } from '../../core/context.js';
-import { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
-import type { FileBlobStore } from '../../storage/blob/file-blob-store.js';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import type { ModelVersionInfo } from '../registry/registry.contracts.js';
 import type { LogisticRegression } from '../serving/runtime/train-logistic.js';
-import { EvalsService } from './evals.service.js';
+import type { EvalsService } from './evals.service.js';
 import {
   featuresOf,
-  InTestRegistry,
+  type InTestRegistry,
+  inTestEvals,
   loadWeather,
   trainWeatherModels,
   WEATHER_CSV,
@@ -122,7 +120,7 @@ gate:
 describeEachBackend('evaluations on seattle-weather with two trained classifiers', (backend) => {
   let t: TestPlumb;
   let ctx: RequestContext;
-  let engine: AnalyticsEngine;
+  let kit: Awaited<ReturnType<typeof inTestEvals>>;
   let registry: InTestRegistry;
   let evals: EvalsService;
   let v1: ModelVersionInfo;
@@ -130,33 +128,13 @@ describeEachBackend('evaluations on seattle-weather with two trained classifiers
 
   beforeEach(async () => {
     t = await createTestPlumb(backend);
-    const me = (await t.call('GET', '/api/v1/whoami')).json();
-    ctx = {
-      principal: {
-        keyId: me.keyId,
-        keyName: me.keyName,
-        role: 'admin',
-        projectId: me.projectId,
-        projectName: me.project,
-      },
-      requestId: 'test',
-    };
-    const blobs = t.plumb.services.blobs as FileBlobStore;
-    engine = await AnalyticsEngine.open({ allowedDirectories: [blobs.root] });
-    registry = new InTestRegistry(blobs);
+    ctx = t.adminCtx;
+    kit = await inTestEvals(t);
+    ({ registry, evals } = kit);
+    const blobs = kit.blobs;
     v1 = await registry.addOnnx(ctx.principal.projectId, 'weather', MODELS.baselineBytes);
     v2 = await registry.addOnnx(ctx.principal.projectId, 'weather', MODELS.candidateBytes);
     registry.setAlias(v1, 'champion');
-    evals = new EvalsService({
-      db: t.plumb.db,
-      audit: t.plumb.services.audit,
-      clock: systemClock,
-      models: registry,
-      datasets: t.plumb.services.datasets,
-      engine,
-      blobs,
-      jobs: t.plumb.services.jobs,
-    });
     const { ref } = await blobs.put(WEATHER);
     await t.plumb.services.datasets.addVersion(ctx, 'seattle', {
       files: [{ path: 'seattle-weather.csv', ref }],
@@ -166,8 +144,7 @@ describeEachBackend('evaluations on seattle-weather with two trained classifiers
     });
   });
   afterEach(async () => {
-    await evals.close();
-    engine.close();
+    await kit.close();
     await t.dispose();
   });
 

@@ -53,17 +53,7 @@ describeEachBackend('run metrics', (backend) => {
   beforeEach(async () => {
     t = await createTestPlumb(backend);
     runs = t.plumb.services.runs;
-    const me = (await t.call('GET', '/api/v1/whoami')).json();
-    ctx = {
-      principal: {
-        keyId: me.keyId,
-        keyName: me.keyName,
-        role: 'admin',
-        projectId: me.projectId,
-        projectName: me.project,
-      },
-      requestId: 'test',
-    };
+    ctx = t.adminCtx;
   });
   afterEach(() => t.dispose());
 

@@ -42,17 +42,7 @@ describeEachBackend('runs', (backend) => {
     runs = new RunsService(t.plumb.db, t.plumb.services.audit, systemClock, datasets.resolver, {
       stat: async (ref) => (ref === BLOB ? { size: 1234 } : null),
     });
-    const me = (await t.call('GET', '/api/v1/whoami')).json();
-    ctx = {
-      principal: {
-        keyId: me.keyId,
-        keyName: me.keyName,
-        role: 'admin',
-        projectId: me.projectId,
-        projectName: me.project,
-      },
-      requestId: 'test',
-    };
+    ctx = t.adminCtx;
   });
   afterEach(() => t.dispose());
 
