@@ -220,33 +220,10 @@ function valueCheck(exp: ValueExpectation, ctx: CheckContext): Plan {
           `${label} holds ${type}, not numbers: write its bounds as text (for dates, '2024-01-31')`,
         );
       }
-      const outside = (p: Params) =>
-        [
-          exp.min === undefined ? null : `${c} < ${p.add(exp.min)}`,
-          exp.max === undefined ? null : `${c} > ${p.add(exp.max)}`,
-        ]
-          .filter(Boolean)
-          .join(' OR ');
-      return {
-        kind: 'scan',
-        build: (p) => {
-          const where = `(${outside(p)})`;
-          return {
-            aggregates: [`min(${c})`, `max(${c})`, `count(*) FILTER (WHERE ${where})`],
-            failing: { where },
-          };
-        },
-        judge: ([min, max, n]) =>
-          outsideVerdict(
-            Number(n),
-            { min, max, outside: Number(n) },
-            {
-              pass: `${label} is ${rangeText(exp.min, exp.max)}`,
-              fail: `${label} ${outsideText(exp.min, exp.max)}`,
-              seen: `seen ${min} to ${max}`,
-            },
-          ),
-      };
+      return rangeCheck(c, exp, (min, max, n) => ({ min, max, outside: n }), {
+        pass: `${label} is ${rangeText(exp.min, exp.max)}`,
+        fail: `${label} ${outsideText(exp.min, exp.max)}`,
+      });
     }
     case 'in_set': {
       if (numeric && exp.values.some((v) => typeof v !== 'number')) {
@@ -295,36 +272,48 @@ function valueCheck(exp: ValueExpectation, ctx: CheckContext): Plan {
       };
     }
     case 'length': {
-      const len = `length(CAST(${c} AS VARCHAR))`;
-      const outside = (p: Params) =>
-        [
-          exp.min === undefined ? null : `${len} < ${p.add(exp.min)}`,
-          exp.max === undefined ? null : `${len} > ${p.add(exp.max)}`,
-        ]
-          .filter(Boolean)
-          .join(' OR ');
-      return {
-        kind: 'scan',
-        build: (p) => {
-          const where = `(${outside(p)})`;
-          return {
-            aggregates: [`min(${len})`, `max(${len})`, `count(*) FILTER (WHERE ${where})`],
-            failing: { where },
-          };
+      return rangeCheck(
+        `length(CAST(${c} AS VARCHAR))`,
+        exp,
+        (min, max, n) => ({ minLength: min, maxLength: max, outside: n }),
+        {
+          pass: `the length of ${label} is ${rangeText(exp.min, exp.max)}`,
+          fail: `${label} of a length ${outsideText(exp.min, exp.max)}`,
         },
-        judge: ([min, max, n]) =>
-          outsideVerdict(
-            Number(n),
-            { minLength: min, maxLength: max, outside: Number(n) },
-            {
-              pass: `the length of ${label} is ${rangeText(exp.min, exp.max)}`,
-              fail: `${label} of a length ${outsideText(exp.min, exp.max)}`,
-              seen: `seen ${min} to ${max}`,
-            },
-          ),
-      };
+      );
     }
   }
+}
+
+/**
+ * Values of `expr` outside [min, max] (either bound optional): one scan gives the smallest and
+ * largest values seen and how many fall outside, and the failing rows come from the same test.
+ */
+function rangeCheck(
+  expr: string,
+  bounds: { min?: number | string | undefined; max?: number | string | undefined },
+  observed: (min: unknown, max: unknown, outside: number) => unknown,
+  text: { pass: string; fail: string },
+): Plan {
+  const outside = (p: Params) =>
+    [
+      bounds.min === undefined ? null : `${expr} < ${p.add(bounds.min)}`,
+      bounds.max === undefined ? null : `${expr} > ${p.add(bounds.max)}`,
+    ]
+      .filter(Boolean)
+      .join(' OR ');
+  return {
+    kind: 'scan',
+    build: (p) => {
+      const where = `(${outside(p)})`;
+      return {
+        aggregates: [`min(${expr})`, `max(${expr})`, `count(*) FILTER (WHERE ${where})`],
+        failing: { where },
+      };
+    },
+    judge: ([min, max, n]) =>
+      outsideVerdict(Number(n), observed(min, max, Number(n)), { ...text, seen: `seen ${min} to ${max}` }),
+  };
 }
 
 /** `claim` is what the expectation says; the verdict tells how many values break it. */
