@@ -44,6 +44,17 @@ export async function profileSource(
   return profiles;
 }
 
+/** What a version stores for its profile: the sketches (for drift) and their summary (for people). */
+export function storedProfile(profiles: Map<string, ColumnProfile>): {
+  profile: string;
+  profile_summary: string;
+} {
+  return {
+    profile: serializeProfiles(profiles),
+    profile_summary: JSON.stringify(summarizeProfiles(profiles)),
+  };
+}
+
 export function serializeProfiles(profiles: Map<string, ColumnProfile>): string {
   return JSON.stringify(
     Object.fromEntries(

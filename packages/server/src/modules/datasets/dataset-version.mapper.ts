@@ -1,5 +1,4 @@
 import type { DatasetVersion } from '@plumb/sdk';
-import { deserializeProfiles, summarizeProfiles } from './dataset-profiler.js';
 import type { VersionRow } from './datasets.repo.js';
 import type { DatasetFilesTable } from './datasets.tables.js';
 
@@ -28,10 +27,7 @@ export function toDatasetVersion(
     sliceCounts: row.slice_counts === null ? null : JSON.parse(row.slice_counts),
     profileStatus: row.profile_status as DatasetVersion['profileStatus'],
     profileError: row.profile_error,
-    profile:
-      row.profile === null
-        ? null
-        : (summarizeProfiles(deserializeProfiles(row.profile)) as unknown as DatasetVersion['profile']),
+    profile: row.profile_summary === null ? null : JSON.parse(row.profile_summary),
     validationStatus: row.validation_status as DatasetVersion['validationStatus'],
     validationReportId: row.validation_report_id,
     createdBy: row.created_by,

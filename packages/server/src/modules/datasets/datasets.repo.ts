@@ -184,7 +184,12 @@ export class DatasetsRepo {
 
   async setProfile(
     versionId: string,
-    update: { profile_status: string; profile: string | null; profile_error: string | null },
+    update: {
+      profile_status: string;
+      profile: string | null;
+      profile_summary: string | null;
+      profile_error: string | null;
+    },
   ): Promise<void> {
     await this.db.kysely.updateTable('dataset_versions').set(update).where('id', '=', versionId).execute();
   }

@@ -10,7 +10,7 @@ import { decodeCursor, isNumber, isString, pageOf } from '../../core/pagination.
 import type { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
 import type { BlobStore } from '../../storage/blob/blob-store.js';
 import type { Db, Executor } from '../../storage/database.js';
-import { profileSource, serializeProfiles } from './dataset-profiler.js';
+import { profileSource, storedProfile } from './dataset-profiler.js';
 import { parseVersionRef } from './dataset-ref.js';
 import { scanFiles } from './dataset-scanner.js';
 import type { DatasetFormat, DatasetSource } from './dataset-source.js';
@@ -80,11 +80,9 @@ export class DatasetsService {
       paths: sized.map((f) => this.deps.localPath(f.ref)),
     };
     const inline = scan.rowCount * scan.schema.length <= INLINE_PROFILE_CELLS;
-    const profile = inline
-      ? serializeProfiles(
-          await profileSource(this.deps.engine, source, scan.schema, undefined, scan.rowCount),
-        )
-      : null;
+    const stored = inline
+      ? storedProfile(await profileSource(this.deps.engine, source, scan.schema, undefined, scan.rowCount))
+      : { profile: null, profile_summary: null };
 
     try {
       const row = await this.deps.db.kysely.transaction().execute(async (trx) => {
@@ -104,7 +102,7 @@ export class DatasetsService {
           slice_counts: scan.sliceCounts === null ? null : JSON.stringify(scan.sliceCounts),
           profile_status: inline ? 'ready' : 'pending',
           profile_error: null,
-          profile,
+          ...stored,
           produced_by_run: input.producedByRun ?? null,
           message: input.message,
           tags: JSON.stringify(input.tags),
@@ -171,13 +169,14 @@ export class DatasetsService {
       );
       await this.repo.setProfile(versionId, {
         profile_status: 'ready',
-        profile: serializeProfiles(profiles),
+        ...storedProfile(profiles),
         profile_error: null,
       });
     } catch (error) {
       await this.repo.setProfile(versionId, {
         profile_status: 'failed',
         profile: null,
+        profile_summary: null,
         profile_error: error instanceof Error ? error.message : String(error),
       });
       throw error;

@@ -27,6 +27,8 @@ export interface DatasetVersionsTable {
   profile_error: string | null;
   /** JSON: column name → base64 of the serialized ColumnProfile. */
   profile: string | null;
+  /** JSON: column name → ColumnProfile summary, what the API shows. */
+  profile_summary: string | null;
   produced_by_run: string | null;
   message: string;
   /** JSON object of string tags. */
