@@ -17,7 +17,12 @@ export interface RunningServer {
  */
 export async function startServer(
   config: Config,
-  options: { logger?: FastifyServerOptions['logger'] | false; print?: (line: string) => void } = {},
+  options: {
+    logger?: FastifyServerOptions['logger'] | false;
+    print?: (line: string) => void;
+    /** False for API-only replicas whose background jobs run in `plumb worker` processes. */
+    worker?: boolean;
+  } = {},
 ): Promise<RunningServer> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   mkdirSync(config.home, { recursive: true });
@@ -25,7 +30,7 @@ export async function startServer(
   try {
     const bootstrap = await plumb.services.keys.bootstrap(config.adminKey);
     const address = await plumb.app.listen({ port: config.port, host: config.host });
-    plumb.worker.start();
+    if (options.worker !== false) plumb.worker.start();
     const url = publicUrl(address, config.host);
     if (bootstrap) {
       const path = credentialsPath(config.home);

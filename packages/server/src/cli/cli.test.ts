@@ -20,8 +20,9 @@ function plumb(args: string[], env: Record<string, string>) {
 
 function startServe(
   env: Record<string, string>,
+  args: string[] = [],
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'serve'], {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], {
     env: { PATH: process.env.PATH ?? '', PLUMB_PORT: '0', PLUMB_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -147,6 +148,57 @@ describe('plumb CLI', () => {
 });
 
 describe('plumb serve configuration', () => {
+  it('an API-only server leaves background jobs to a separate plumb worker process', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'plumb-cli-'));
+    const adminKey = `plumb_${'w'.repeat(40)}`;
+    const server = await startServe({ PLUMB_HOME: home, PLUMB_ADMIN_KEY: adminKey }, ['--no-worker']);
+    const auth = { authorization: `Bearer ${adminKey}` };
+    let worker: ChildProcess | undefined;
+    try {
+      const parquet = readFileSync(
+        fileURLToPath(
+          new URL('../../../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url),
+        ),
+      );
+      const blob = await (
+        await fetch(`${server.url}/api/v1/blobs`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/octet-stream' },
+          body: parquet,
+        })
+      ).json();
+      const added = await fetch(`${server.url}/api/v1/datasets/flights/versions`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ files: [{ path: 'flights.parquet', ref: blob.ref }] }),
+      });
+      expect((await added.json()).version.profileStatus).toBe('pending');
+      const status = async () =>
+        (await (await fetch(`${server.url}/api/v1/datasets/flights/versions/1`, { headers: auth })).json())
+          .profileStatus;
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await status()).toBe('pending');
+
+      worker = spawn(process.execPath, [CLI, 'worker'], {
+        env: { PATH: process.env.PATH ?? '', PLUMB_HOME: home, PLUMB_LOG_LEVEL: 'warn' },
+        stdio: 'ignore',
+      });
+      let seen = 'pending';
+      for (let i = 0; i < 120 && seen === 'pending'; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        seen = await status();
+      }
+      expect(seen).toBe('ready');
+      worker.kill('SIGTERM');
+      expect(await exitOf(worker)).toBe(0);
+    } finally {
+      if (worker && worker.exitCode === null) worker.kill('SIGKILL');
+      server.child.kill('SIGTERM');
+      await exitOf(server.child);
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('on SIGTERM finishes a request already in flight, then exits 0', async () => {
     const home = mkdtempSync(join(tmpdir(), 'plumb-cli-'));
     const adminKey = `plumb_${'t'.repeat(40)}`;

@@ -11,46 +11,55 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'address to bind (PLUMB_HOST, default 127.0.0.1)')
     .option('--home <dir>', 'state directory (PLUMB_HOME, default ./.plumb)')
     .option('--database-url <url>', 'sqlite:PATH or postgres://… (PLUMB_DATABASE_URL)')
-    .action(async (opts: { port?: string; host?: string; home?: string; databaseUrl?: string }) => {
-      let config: ReturnType<typeof loadConfig>;
-      try {
-        config = loadConfig(process.env, {
-          port: opts.port,
-          host: opts.host,
-          home: opts.home,
-          databaseUrl: opts.databaseUrl,
-        });
-      } catch (error) {
-        if (error instanceof ConfigError) {
-          process.stderr.write(`plumb: ${error.message}\n`);
-          process.exit(2);
-        }
-        throw error;
-      }
-      let running: RunningServer;
-      try {
-        // Loaded on demand so client commands do not pay for the server's modules at start-up.
-        const { startServer } = await import('../server.js');
-        running = await startServer(config);
-      } catch (error) {
-        reportError(error);
-        process.exit(1);
-      }
-      let stopping = false;
-      const stop = async (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        running.plumb.app.log.info({ signal }, 'stopping: finishing in-flight requests');
+    .option('--no-worker', 'serve the API only; background jobs run in `plumb worker` processes')
+    .action(
+      async (opts: {
+        port?: string;
+        host?: string;
+        home?: string;
+        databaseUrl?: string;
+        worker: boolean;
+      }) => {
+        let config: ReturnType<typeof loadConfig>;
         try {
-          await running.plumb.close();
-          running.plumb.app.log.info('stopped');
-          process.exit(0);
+          config = loadConfig(process.env, {
+            port: opts.port,
+            host: opts.host,
+            home: opts.home,
+            databaseUrl: opts.databaseUrl,
+          });
+        } catch (error) {
+          if (error instanceof ConfigError) {
+            process.stderr.write(`plumb: ${error.message}\n`);
+            process.exit(2);
+          }
+          throw error;
+        }
+        let running: RunningServer;
+        try {
+          // Loaded on demand so client commands do not pay for the server's modules at start-up.
+          const { startServer } = await import('../server.js');
+          running = await startServer(config, { worker: opts.worker });
         } catch (error) {
           reportError(error);
           process.exit(1);
         }
-      };
-      process.once('SIGTERM', () => void stop('SIGTERM'));
-      process.once('SIGINT', () => void stop('SIGINT'));
-    });
+        let stopping = false;
+        const stop = async (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          running.plumb.app.log.info({ signal }, 'stopping: finishing in-flight requests');
+          try {
+            await running.plumb.close();
+            running.plumb.app.log.info('stopped');
+            process.exit(0);
+          } catch (error) {
+            reportError(error);
+            process.exit(1);
+          }
+        };
+        process.once('SIGTERM', () => void stop('SIGTERM'));
+        process.once('SIGINT', () => void stop('SIGINT'));
+      },
+    );
 }
