@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createTestPlumb, type TestPlumb } from './test-plumb.js';
 
 /** The built CLI, as a user runs it; `npm test` builds first. */
 export const CLI_PATH = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -30,4 +34,33 @@ export function runCli(
     });
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+export interface CliFixture {
+  /** The app the CLI talks to, listening on a loopback port. */
+  t: TestPlumb;
+  /** A scratch folder the CLI runs in. */
+  work: string;
+  /** Runs the CLI with the admin key against the app, from `work`. */
+  plumb(args: string[], extraEnv?: Record<string, string>): Promise<CliResult>;
+  dispose(): Promise<void>;
+}
+
+/** A listening app plus a scratch folder, for tests that drive it through the built CLI. */
+export async function startCliFixture(options: { worker?: boolean } = {}): Promise<CliFixture> {
+  if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first`);
+  const t = await createTestPlumb();
+  const url = await t.plumb.app.listen({ host: '127.0.0.1', port: 0 });
+  if (options.worker) t.plumb.worker.start();
+  const env = { PATH: process.env.PATH ?? '', PLUMB_URL: url, PLUMB_API_KEY: t.adminSecret };
+  const work = mkdtempSync(join(tmpdir(), 'plumb-cli-'));
+  return {
+    t,
+    work,
+    plumb: (args, extraEnv = {}) => runCli(args, { env: { ...env, ...extraEnv }, cwd: work }),
+    dispose: async () => {
+      await t.dispose();
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,31 +1,22 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_PATH, runCli } from '../../testing/cli-harness.js';
+import { type CliFixture, startCliFixture } from '../../testing/cli-harness.js';
 import { vegaData } from '../../testing/data.js';
-import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 
 // The README's dataset walkthrough, run through the built CLI against a listening server.
 
 describe('plumb dataset, validate and lineage commands', () => {
-  let t: TestPlumb;
-  let env: Record<string, string>;
+  let cli: CliFixture;
   let work: string;
 
   beforeAll(async () => {
-    expect(existsSync(CLI_PATH), 'run `npm run build` first').toBe(true);
-    t = await createTestPlumb();
-    const url = await t.plumb.app.listen({ host: '127.0.0.1', port: 0 });
-    env = { PATH: process.env.PATH ?? '', PLUMB_URL: url, PLUMB_API_KEY: t.adminSecret };
-    work = mkdtempSync(join(tmpdir(), 'plumb-cli-data-'));
+    cli = await startCliFixture();
+    ({ work } = cli);
   });
-  afterAll(async () => {
-    await t.dispose();
-    rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => cli.dispose());
 
-  const plumb = (...args: string[]) => runCli(args, { env, cwd: work });
+  const plumb = (...args: string[]) => cli.plumb(args);
 
   it('adds, re-adds, changes, diffs, validates, downloads and traces a dataset', async () => {
     const file = join(work, 'weather.csv');

@@ -1,9 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_PATH, runCli } from '../../testing/cli-harness.js';
-import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
+import { type CliFixture, startCliFixture } from '../../testing/cli-harness.js';
+import type { TestPlumb } from '../../testing/test-plumb.js';
 import { trainWeatherModels, WEATHER_CSV } from './evals.test-kit.js';
 
 // The built CLI against a listening server wired as `plumb serve` is: the real registry, and
@@ -24,17 +23,13 @@ gate:
 `;
 
 describe('plumb eval commands', () => {
+  let cli: CliFixture;
   let t: TestPlumb;
-  let env: Record<string, string>;
   let work: string;
 
   beforeAll(async () => {
-    expect(existsSync(CLI_PATH), 'run `npm run build` first').toBe(true);
-    t = await createTestPlumb();
-    const url = await t.plumb.app.listen({ host: '127.0.0.1', port: 0 });
-    t.plumb.worker.start();
-    env = { PATH: process.env.PATH ?? '', PLUMB_URL: url, PLUMB_API_KEY: t.adminSecret };
-    work = mkdtempSync(join(tmpdir(), 'plumb-cli-evals-'));
+    cli = await startCliFixture({ worker: true });
+    ({ t, work } = cli);
     const ctx = t.adminCtx;
     const s = t.plumb.services;
     const csv = await s.blobs.put(readFileSync(WEATHER_CSV));
@@ -54,12 +49,11 @@ describe('plumb eval commands', () => {
       });
     }
   });
-  afterAll(async () => {
-    await t.dispose();
-    rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => cli.dispose());
 
-  const plumb = (...args: string[]) => runCli(args, { env, cwd: work });
+  const plumb = (...args: string[]) => cli.plumb(args);
+
+  const _run = (...args: string[]) => cli.plumb(args);
 
   it('stores a suite, runs it with progress to a decision, reports as a table and HTML, lists', async () => {
     const file = join(work, 'suite.yaml');

@@ -1,9 +1,8 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_PATH, runCli } from '../../testing/cli-harness.js';
-import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
+import { type CliFixture, startCliFixture } from '../../testing/cli-harness.js';
+import type { TestPlumb } from '../../testing/test-plumb.js';
 import { registryKit } from './registry.test-kit.js';
 
 // The registry walkthrough through the built CLI and the SDK against a listening server.
@@ -17,24 +16,15 @@ ethical_considerations: Show the confidence with every prediction.
 `;
 
 describe('plumb model, inventory and lineage model commands', () => {
+  let cli: CliFixture;
   let t: TestPlumb;
-  let env: Record<string, string>;
   let work: string;
 
   beforeAll(async () => {
-    expect(existsSync(CLI_PATH), 'run `npm run build` first').toBe(true);
-    t = await createTestPlumb();
-    const url = await t.plumb.app.listen({ host: '127.0.0.1', port: 0 });
-    env = { PATH: process.env.PATH ?? '', PLUMB_URL: url, PLUMB_API_KEY: t.adminSecret };
-    work = mkdtempSync(join(tmpdir(), 'plumb-cli-models-'));
+    cli = await startCliFixture();
+    ({ t, work } = cli);
   });
-  afterAll(async () => {
-    await t.dispose();
-    rmSync(work, { recursive: true, force: true });
-  });
-
-  const plumb = (args: string[], extraEnv: Record<string, string> = {}) =>
-    runCli(args, { env: { ...env, ...extraEnv }, cwd: work });
+  afterAll(() => cli.dispose());
 
   it('creates, registers, aliases, promotes through approval, rolls back and traces a model', async () => {
     const world = await registryKit.weatherWorld(t);
@@ -42,7 +32,7 @@ describe('plumb model, inventory and lineage model commands', () => {
     writeFileSync(join(work, 'card.md'), CARD);
     writeFileSync(join(work, 'weather.csv'), registryKit.weatherCsv());
 
-    const created = await plumb([
+    const created = await cli.plumb([
       'model',
       'create',
       'weather-clf',
@@ -54,7 +44,7 @@ describe('plumb model, inventory and lineage model commands', () => {
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toContain('risk class limited; owner forecasting');
 
-    const registered = await plumb([
+    const registered = await cli.plumb([
       'model',
       'register',
       'weather-clf',
@@ -70,11 +60,11 @@ describe('plumb model, inventory and lineage model commands', () => {
       /^registered weather-clf@v1 \(mv_\w+\): ONNX, .*, run run_\w+, trained on weather@v1\n$/,
     );
 
-    const notOnnx = await plumb(['model', 'register', 'weather-clf', '--artifact', 'weather.csv']);
+    const notOnnx = await cli.plumb(['model', 'register', 'weather-clf', '--artifact', 'weather.csv']);
     expect(notOnnx.code).toBe(1);
     expect(notOnnx.stderr).toMatch(/^plumb: invalid_argument: .*not a loadable ONNX model/);
 
-    const upstream = await plumb([
+    const upstream = await cli.plumb([
       'model',
       'register',
       'weather-clf',
@@ -85,21 +75,30 @@ describe('plumb model, inventory and lineage model commands', () => {
     expect(JSON.parse(upstream.stdout)).toMatchObject({ ref: 'weather-clf@v2', artifact: { kind: 'oip' } });
 
     // champion is gated and nothing has evaluated the candidate.
-    const gated = await plumb(['model', 'promote', 'weather-clf@v1']);
+    const gated = await cli.plumb(['model', 'promote', 'weather-clf@v1']);
     expect(gated.code).toBe(1);
     expect(gated.stderr).toMatch(
       /failed_precondition: champion is gated and weather-clf@v1 has no evaluation gate decision/,
     );
 
-    const set = await plumb(['model', 'alias', 'set', 'weather-clf', 'challenger', 'weather-clf@v2']);
+    const set = await cli.plumb(['model', 'alias', 'set', 'weather-clf', 'challenger', 'weather-clf@v2']);
     expect(set.stdout).toBe('weather-clf@challenger → weather-clf@v2\n');
-    const stale = await plumb(['model', 'alias', 'set', 'weather-clf', 'challenger', 'v1', '--expect', 'v1']);
+    const stale = await cli.plumb([
+      'model',
+      'alias',
+      'set',
+      'weather-clf',
+      'challenger',
+      'v1',
+      '--expect',
+      'v1',
+    ]);
     expect(stale.code).toBe(1);
     expect(stale.stderr).toMatch(/conflict: weather-clf@challenger points at v2, not v1/);
     expect(
-      (await plumb(['model', 'alias', 'set', 'weather-clf', 'challenger', 'v1', '--expect', 'v2'])).code,
+      (await cli.plumb(['model', 'alias', 'set', 'weather-clf', 'challenger', 'v1', '--expect', 'v2'])).code,
     ).toBe(0);
-    const back = await plumb([
+    const back = await cli.plumb([
       'model',
       'rollback',
       'weather-clf',
@@ -109,7 +108,7 @@ describe('plumb model, inventory and lineage model commands', () => {
       'v1 misbehaves',
     ]);
     expect(back.stdout).toBe('rolled back: weather-clf@challenger → weather-clf@v2\n');
-    const history = await plumb(['model', 'alias', 'history', 'weather-clf', 'challenger', '--json']);
+    const history = await cli.plumb(['model', 'alias', 'history', 'weather-clf', 'challenger', '--json']);
     expect(JSON.parse(history.stdout).map((m: { action: string }) => m.action)).toEqual([
       'rollback',
       'set',
@@ -117,38 +116,38 @@ describe('plumb model, inventory and lineage model commands', () => {
     ]);
 
     // Approval: a maintainer asks, the same key cannot approve, an approver can.
-    const update = await plumb(['model', 'update', 'weather-clf', '--approval-required', 'yes']);
+    const update = await cli.plumb(['model', 'update', 'weather-clf', '--approval-required', 'yes']);
     expect(update.stdout).toContain('approval required');
     const maintainer = { PLUMB_API_KEY: await t.keyFor('maintainer') };
-    const asked = await plumb(
+    const asked = await cli.plumb(
       ['model', 'promote', 'weather-clf@v1', '--alias', 'canary', '--json'],
       maintainer,
     );
     const request = JSON.parse(asked.stdout).request;
     expect(request).toMatchObject({ status: 'pending', alias: 'canary', ref: 'weather-clf@v1' });
-    const own = await plumb(['model', 'approve', request.id, '--comment', 'mine'], maintainer);
+    const own = await cli.plumb(['model', 'approve', request.id, '--comment', 'mine'], maintainer);
     expect(own.code).toBe(1);
     expect(own.stderr).toMatch(/permission_denied/);
-    const approved = await plumb(['model', 'approve', request.id, '--comment', 'looks right'], {
+    const approved = await cli.plumb(['model', 'approve', request.id, '--comment', 'looks right'], {
       PLUMB_API_KEY: await t.keyFor('approver'),
     });
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.stdout).toMatch(
       new RegExp(`^${request.id}: weather-clf@v1 → canary \\(now unset\\) approved`),
     );
-    const requests = await plumb(['model', 'requests', '--status', 'approved']);
+    const requests = await cli.plumb(['model', 'requests', '--status', 'approved']);
     expect(requests.stdout).toContain(request.id);
 
-    const status = await plumb(['model', 'status', 'weather-clf@v2', 'staging']);
+    const status = await cli.plumb(['model', 'status', 'weather-clf@v2', 'staging']);
     expect(status.stdout).toBe('weather-clf@v2 is staging\n');
 
-    const card = await plumb(['model', 'card', 'weather-clf@canary']);
+    const card = await cli.plumb(['model', 'card', 'weather-clf@canary']);
     expect(card.code, card.stderr).toBe(0);
     expect(card.stdout).toContain('# Model card: weather-clf@v1');
     expect(card.stdout).toContain('| weather@v1 | 1461 | ready | unvalidated |');
     expect(card.stdout).toContain('looks right');
 
-    const inventory = JSON.parse((await plumb(['inventory', '--json'])).stdout);
+    const inventory = JSON.parse((await cli.plumb(['inventory', '--json'])).stdout);
     expect(inventory).toMatchObject([
       {
         name: 'weather-clf',
@@ -158,10 +157,10 @@ describe('plumb model, inventory and lineage model commands', () => {
         datasets: [{ ref: 'weather@v1' }],
       },
     ]);
-    const table = await plumb(['inventory']);
+    const table = await cli.plumb(['inventory']);
     expect(table.stdout).toMatch(/NAME\s+RISKCLASS\s+OWNER/);
 
-    const lineage = await plumb(['lineage', 'model', 'weather-clf@v1']);
+    const lineage = await cli.plumb(['lineage', 'model', 'weather-clf@v1']);
     expect(lineage.code, lineage.stderr).toBe(0);
     expect(lineage.stdout).toBe(
       [
@@ -171,6 +170,6 @@ describe('plumb model, inventory and lineage model commands', () => {
         '',
       ].join('\n'),
     );
-    expect((await plumb(['lineage', 'dataset', 'weather@v1'])).code).toBe(0);
+    expect((await cli.plumb(['lineage', 'dataset', 'weather@v1'])).code).toBe(0);
   });
 });
