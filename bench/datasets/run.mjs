@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256File } from '../../packages/server/dist/modules/datasets/dataset-files.js';
-import { profileSource } from '../../packages/server/dist/modules/datasets/dataset-profiler.js';
+import {
+  deserializeProfiles,
+  profileSource,
+  storedProfile,
+  summarizeProfiles,
+} from '../../packages/server/dist/modules/datasets/dataset-profiler.js';
 import { scanFiles } from '../../packages/server/dist/modules/datasets/dataset-scanner.js';
 import { AnalyticsEngine } from '../../packages/server/dist/storage/analytics/duckdb-engine.js';
 import { FileBlobStore } from '../../packages/server/dist/storage/blob/file-blob-store.js';
@@ -89,10 +94,26 @@ async function measure(label, path) {
   peakRss = process.memoryUsage().rss;
   const rssBefore = peakRss;
   start = process.hrtime.bigint();
-  await profileSource(engine, { format: scan.format, paths: [localPath], columns: scan.schema }, scan.schema);
+  const profiles = await profileSource(
+    engine,
+    { format: scan.format, paths: [localPath], columns: scan.schema },
+    scan.schema,
+  );
   const profileSeconds = seconds(start);
   console.log(
     `  profile (${scan.schema.length} columns): ${(scan.rowCount / profileSeconds / 1e6).toFixed(2)} M rows/s, ${((scan.rowCount * scan.schema.length) / profileSeconds / 1e6).toFixed(1)} M values/s, peak RSS ${mb(peakRss)} MB (+${mb(peakRss - rssBefore)} MB during profiling)`,
+  );
+  // What showing a version costs: the stored summary, against rebuilding it from the sketches.
+  const stored = storedProfile(profiles);
+  const timeIt = (fn) => {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < 50; i++) fn();
+    return seconds(t0) / 50;
+  };
+  const fromSketches = timeIt(() => summarizeProfiles(deserializeProfiles(stored.profile)));
+  const fromSummary = timeIt(() => JSON.parse(stored.profile_summary));
+  console.log(
+    `  show a version's profile: ${(fromSummary * 1000).toFixed(3)} ms from the stored summary (${stored.profile_summary.length} chars) vs ${(fromSketches * 1000).toFixed(2)} ms from the sketches (${stored.profile.length} chars)`,
   );
   engine.close();
 }
