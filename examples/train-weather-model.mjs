@@ -1,11 +1,12 @@
 // Trains a small weather classifier (multinomial logistic regression) on a CSV with the
 // columns of seattle-weather.csv and writes it as an ONNX file, for trying the registry and
-// evaluations without a Python toolchain. Run after `npm run build`:
+// evaluations without a Python toolchain. The trainer is test support, built into examples/dist
+// (not into the server's dist) by `npm run build`; run after it:
 //   node examples/train-weather-model.mjs [csv] [out.onnx] [epochs] [features]
 //   node examples/train-weather-model.mjs weather.csv model-v1.onnx 400 precipitation,temp_max,temp_min,wind
 import { readFileSync, writeFileSync } from 'node:fs';
-import { exportLogisticRegression } from '../packages/server/dist/modules/serving/runtime/logistic-onnx.js';
-import { LogisticRegression } from '../packages/server/dist/modules/serving/runtime/train-logistic.js';
+import { exportLogisticRegression } from './dist/logistic-onnx.js';
+import { LogisticRegression } from './dist/train-logistic.js';
 
 const [
   csvPath = 'node_modules/vega-datasets/data/seattle-weather.csv',

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { exportLogisticRegression } from '../../examples/dist/logistic-onnx.js';
+import { LogisticRegression } from '../../examples/dist/train-logistic.js';
 import { collectPredictions } from '../../packages/server/dist/modules/evals/eval-runner.js';
 import { scoreCollected } from '../../packages/server/dist/modules/evals/eval-scoring.js';
 import { parseEvalSuite } from '../../packages/server/dist/modules/evals/eval-suite.js';
-import { exportLogisticRegression } from '../../packages/server/dist/modules/serving/runtime/logistic-onnx.js';
-import { OnnxModel } from '../../packages/server/dist/modules/serving/runtime/onnx-model.js';
-import { LogisticRegression } from '../../packages/server/dist/modules/serving/runtime/train-logistic.js';
+import { OnnxModel } from '../../packages/server/dist/runtime/onnx-model.js';
 import { AnalyticsEngine } from '../../packages/server/dist/storage/analytics/duckdb-engine.js';
 
 const batchSize = Number(process.argv[2] ?? 4096);

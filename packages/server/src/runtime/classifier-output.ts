@@ -1,4 +1,4 @@
-import { PlumbError } from '../../../core/errors.js';
+import { PlumbError } from '../core/errors.js';
 import type { ClassLabel } from './onnx-model-prep.js';
 
 /** One output of a run, as onnxruntime returns it. */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { exportTreeEnsembleClassifier } from '../testing/tree-ensemble-onnx.js';
 import { type Closable, ModelSessionPool } from './model-session-pool.js';
 import { OnnxModel } from './onnx-model.js';
-import { exportTreeEnsembleClassifier } from './tree-ensemble-onnx.js';
 
 class FakeModel implements Closable {
   closed = 0;

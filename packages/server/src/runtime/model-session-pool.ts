@@ -1,4 +1,4 @@
-import { PlumbError } from '../../../core/errors.js';
+import { PlumbError } from '../core/errors.js';
 
 export interface Closable {
   close(): Promise<void>;

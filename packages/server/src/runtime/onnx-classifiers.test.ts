@@ -1,8 +1,12 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { attr, encodeOnnxModel } from '../testing/onnx-writer.js';
+import {
+  exportTreeEnsembleClassifier,
+  TREE_OPSETS,
+  treeEnsembleNode,
+} from '../testing/tree-ensemble-onnx.js';
 import { OnnxModel } from './onnx-model.js';
-import { attr, encodeOnnxModel } from './onnx-writer.js';
-import { exportTreeEnsembleClassifier, TREE_OPSETS, treeEnsembleNode } from './tree-ensemble-onnx.js';
 
 async function classify(bytes: Uint8Array, features: number[], rows: number, classes?: (string | number)[]) {
   const model = await OnnxModel.load(bytes, classes ? { classes } : {});

@@ -1,6 +1,13 @@
-import { writeNode, writeValueInfo } from './onnx-writer.js';
-import { fieldString, fieldVarints, type ProtoField, readFields, toSigned } from './protobuf-reader.js';
-import { ProtoWriter } from './protobuf-writer.js';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import {
+  ELEM_FLOAT,
+  type GraphProto,
+  type ModelProto,
+  ModelProtoSchema,
+  type NodeProto,
+  NodeProtoSchema,
+  TypeProtoSchema,
+} from './onnx-proto.js';
 
 export type ClassLabel = string | number;
 
@@ -15,114 +22,87 @@ export interface PreparedModel {
   unwrappedOutputs: string[];
 }
 
-// ONNX field numbers (onnx.proto3).
-const MODEL = { graph: 7, metadataProps: 14 };
-const GRAPH = { node: 1, output: 12 };
-const NODE = { input: 1, output: 2, opType: 4, attribute: 5, domain: 7 };
-const ATTRIBUTE = { name: 1, ints: 8, strings: 9 };
 const ML_DOMAIN = 'ai.onnx.ml';
 /** Operators whose class-label attributes give the order of their probability columns. */
 const CLASSIFIERS = new Set(['TreeEnsembleClassifier', 'LinearClassifier', 'SVMClassifier', 'ZipMap']);
-
-interface NodeInfo {
-  opType: string;
-  domain: string;
-  inputs: string[];
-  outputs: string[];
-  classes: ClassLabel[] | null;
-}
+const decoder = new TextDecoder();
 
 /**
  * Reads what the runtime needs from a model and makes it loadable by onnxruntime-node, which
  * returns tensors only: a ZipMap that produces a graph output (scikit-learn exporters add one
  * for probabilities) is replaced by an Identity of its input, so that output becomes the
- * [N, C] probability tensor the ZipMap was built from, under the same name. Every other byte of
- * the model is copied unchanged.
+ * [N, C] probability tensor the ZipMap was built from, under the same name. Every other field
+ * of the model is written back unchanged. Parsing keeps large fields (initializers) as views
+ * of `bytes`, so only a rewrite copies the model.
  */
 export function prepareOnnxModel(bytes: Uint8Array): PreparedModel {
-  const model = readFields(bytes);
+  const model = fromBinary(ModelProtoSchema, bytes) as ModelProto;
   const metadata: Record<string, string> = {};
-  for (const f of model) {
-    if (f.field !== MODEL.metadataProps) continue;
-    const entry = readFields(f.value as Uint8Array);
-    const key = entry.find((e) => e.field === 1);
-    const value = entry.find((e) => e.field === 2);
-    if (key) metadata[fieldString(key)] = value ? fieldString(value) : '';
-  }
-  const graphField = model.find((f) => f.field === MODEL.graph);
-  if (!graphField) return { bytes, classes: null, metadata, unwrappedOutputs: [] };
+  for (const entry of model.metadataProps) metadata[entry.key] = entry.value;
+  const graph = model.graph;
+  if (!graph) return { bytes, classes: null, metadata, unwrappedOutputs: [] };
 
-  const graph = readFields(graphField.value as Uint8Array);
-  const outputNames = new Set(
-    graph.filter((f) => f.field === GRAPH.output).map((f) => valueInfoName(f.value as Uint8Array)),
-  );
-  const nodes = graph.map((f) => (f.field === GRAPH.node ? readNode(f.value as Uint8Array) : null));
-  const isUnwrapped = (node: NodeInfo | null): node is NodeInfo =>
-    node !== null &&
+  const outputNames = new Set(graph.output.map((o) => o.name));
+  const isUnwrapped = (node: NodeProto): boolean =>
     node.opType === 'ZipMap' &&
     node.domain === ML_DOMAIN &&
-    node.outputs.length === 1 &&
-    outputNames.has(node.outputs[0]!);
+    node.output.length === 1 &&
+    node.input.length === 1 &&
+    outputNames.has(node.output[0]!);
 
-  const zipMaps = nodes.filter(isUnwrapped);
-  const classifiers = nodes.filter(
-    (n): n is NodeInfo => n !== null && CLASSIFIERS.has(n.opType) && n.classes !== null,
-  );
-  const classes = zipMaps[0]?.classes ?? classifiers[0]?.classes ?? null;
+  const zipMaps = graph.node.filter(isUnwrapped);
+  const classifier = graph.node.find((n) => CLASSIFIERS.has(n.opType) && classLabels(n) !== null);
+  const classes = (zipMaps[0] && classLabels(zipMaps[0])) ?? (classifier ? classLabels(classifier) : null);
   if (zipMaps.length === 0) return { bytes, classes, metadata, unwrappedOutputs: [] };
 
-  const unwrapped = new Set(zipMaps.map((z) => z.outputs[0]!));
-  const newGraph = new ProtoWriter();
-  graph.forEach((f, i) => {
-    const node = nodes[i] ?? null;
-    if (isUnwrapped(node)) {
-      newGraph.message(GRAPH.node, (w) =>
-        writeNode(w, { opType: 'Identity', inputs: [node.inputs[0]!], outputs: [node.outputs[0]!] }),
-      );
-    } else if (f.field === GRAPH.output && unwrapped.has(valueInfoName(f.value as Uint8Array))) {
-      const name = valueInfoName(f.value as Uint8Array);
-      const width = zipMaps.find((z) => z.outputs[0] === name)?.classes?.length ?? null;
-      newGraph.message(GRAPH.output, (w) =>
-        writeValueInfo(w, { name, type: { tensor: 'float', shape: [null, width] } }),
-      );
-    } else {
-      newGraph.raw(f.encoded);
-    }
-  });
-  const newModel = new ProtoWriter();
-  for (const f of model) {
-    if (f === graphField) newModel.bytes(MODEL.graph, newGraph.finish());
-    else newModel.raw(f.encoded);
-  }
-  return { bytes: newModel.finish(), classes, metadata, unwrappedOutputs: [...unwrapped] };
-}
-
-function readNode(bytes: Uint8Array): NodeInfo {
-  const fields = readFields(bytes);
-  const strings = (field: number) => fields.filter((f) => f.field === field).map(fieldString);
-  let classes: ClassLabel[] | null = null;
-  for (const f of fields) {
-    if (f.field !== NODE.attribute) continue;
-    const attribute = readFields(f.value as Uint8Array);
-    const nameField = attribute.find((a) => a.field === ATTRIBUTE.name);
-    const name = nameField ? fieldString(nameField) : '';
-    // LinearClassifier and SVMClassifier say classlabels_ints; the others classlabels_int64s.
-    if (name === 'classlabels_int64s' || name === 'classlabels_ints') {
-      classes = fieldVarints(attribute, ATTRIBUTE.ints).map(toSigned);
-    } else if (name === 'classlabels_strings') {
-      classes = attribute.filter((a) => a.field === ATTRIBUTE.strings).map(fieldString);
-    }
-  }
+  const widths = new Map(zipMaps.map((z) => [z.output[0]!, classLabels(z)?.length ?? null]));
+  rewriteZipMaps(graph, isUnwrapped, widths);
   return {
-    opType: strings(NODE.opType)[0] ?? '',
-    domain: strings(NODE.domain)[0] ?? '',
-    inputs: strings(NODE.input),
-    outputs: strings(NODE.output),
-    classes: classes && classes.length > 0 ? classes : null,
+    bytes: toBinary(ModelProtoSchema, model),
+    classes,
+    metadata,
+    unwrappedOutputs: [...widths.keys()],
   };
 }
 
-function valueInfoName(bytes: Uint8Array): string {
-  const name = readFields(bytes).find((f: ProtoField) => f.field === 1);
-  return name ? fieldString(name) : '';
+function rewriteZipMaps(
+  graph: GraphProto,
+  isUnwrapped: (node: NodeProto) => boolean,
+  widths: Map<string, number | null>,
+): void {
+  graph.node = graph.node.map((node) =>
+    isUnwrapped(node)
+      ? (create(NodeProtoSchema, {
+          input: [node.input[0]!],
+          output: [node.output[0]!],
+          opType: 'Identity',
+          ...(node.name ? { name: node.name } : {}),
+        }) as NodeProto)
+      : node,
+  );
+  for (const output of graph.output) {
+    if (!widths.has(output.name)) continue;
+    const width = widths.get(output.name) ?? null;
+    // [N, C] float: the batch dimension stays unnamed, C is the number of classes when known.
+    output.type = create(TypeProtoSchema, {
+      tensorType: {
+        elemType: ELEM_FLOAT,
+        shape: { dim: [{}, width === null ? {} : { dimValue: BigInt(width) }] },
+      },
+    });
+  }
+}
+
+/** The labels a classifier or ZipMap names, in the order of its probability columns. */
+function classLabels(node: NodeProto): ClassLabel[] | null {
+  for (const a of node.attribute) {
+    // LinearClassifier and SVMClassifier say classlabels_ints; the others classlabels_int64s.
+    if ((a.name === 'classlabels_int64s' || a.name === 'classlabels_ints') && a.ints.length > 0) {
+      return a.ints.map((v) => Number(v));
+    }
+    if (a.name === 'classlabels_strings' && a.strings.length > 0) {
+      return a.strings.map((s) => decoder.decode(s));
+    }
+  }
+  return null;
 }

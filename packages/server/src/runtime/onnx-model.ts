@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { PlumbError } from '../../../core/errors.js';
+import { PlumbError } from '../core/errors.js';
 import { type ClassifierOutput, type OutputTensor, toClassifierOutput } from './classifier-output.js';
 import { type ClassLabel, prepareOnnxModel } from './onnx-model-prep.js';
 

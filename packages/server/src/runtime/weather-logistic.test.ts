@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { exportLogisticRegression } from './logistic-onnx.js';
+import { exportLogisticRegression } from '../testing/logistic-onnx.js';
+import { LogisticRegression, mulberry32 } from '../testing/train-logistic.js';
 import { OnnxModel } from './onnx-model.js';
-import { LogisticRegression, mulberry32 } from './train-logistic.js';
 
-const CSV = new URL('../../../../../../node_modules/vega-datasets/data/seattle-weather.csv', import.meta.url);
+const CSV = new URL('../../../../node_modules/vega-datasets/data/seattle-weather.csv', import.meta.url);
 const FEATURES = ['precipitation', 'temp_max', 'temp_min', 'wind'];
 
 /** date,precipitation,temp_max,temp_min,wind,weather — the file has no quoting. */

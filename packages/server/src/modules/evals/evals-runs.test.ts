@@ -1,9 +1,9 @@
 import type { EvalRun } from '@plumb/sdk';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { RequestContext } from '../../core/context.js';
+import { encodeOnnxModel } from '../../testing/onnx-writer.js';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
-import { encodeOnnxModel } from '../serving/runtime/onnx-writer.js';
 import type { EvalsService } from './evals.service.js';
 import {
   featuresOf,

@@ -6,14 +6,14 @@ import { newId } from '../../core/ids.js';
 import { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
 import type { BlobStore } from '../../storage/blob/blob-store.js';
 import type { FileBlobStore } from '../../storage/blob/file-blob-store.js';
+import { exportLogisticRegression } from '../../testing/logistic-onnx.js';
 import type { TestPlumb } from '../../testing/test-plumb.js';
+import { LogisticRegression } from '../../testing/train-logistic.js';
 import type {
   ModelArtifact,
   ModelVersionInfo,
   ModelVersionResolver,
 } from '../registry/registry.contracts.js';
-import { exportLogisticRegression } from '../serving/runtime/logistic-onnx.js';
-import { LogisticRegression } from '../serving/runtime/train-logistic.js';
 import { EvalsService } from './evals.service.js';
 
 // Test support for the evaluations module: real data, real trained models, and a small model

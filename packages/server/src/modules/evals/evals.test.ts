@@ -4,8 +4,8 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { RequestContext } from '../../core/context.js';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
+import type { LogisticRegression } from '../../testing/train-logistic.js';
 import type { ModelVersionInfo } from '../registry/registry.contracts.js';
-import type { LogisticRegression } from '../serving/runtime/train-logistic.js';
 import type { EvalsService } from './evals.service.js';
 import {
   featuresOf,

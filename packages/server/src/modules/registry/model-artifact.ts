@@ -1,5 +1,5 @@
 import { PlumbError } from '../../core/errors.js';
-import { OnnxModel } from '../serving/runtime/onnx-model.js';
+import { OnnxModel } from '../../runtime/onnx-model.js';
 import type { ArtifactStore } from './registry.deps.js';
 
 /** Protocol buffers, and so ONNX files without external data, stop at 2 GiB. */

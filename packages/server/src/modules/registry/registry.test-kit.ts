@@ -4,8 +4,8 @@ import type { LightMyRequestResponse } from 'fastify';
 import { systemClock } from '../../core/clock.js';
 import type { RequestContext } from '../../core/context.js';
 import type { Plumb } from '../../main.js';
-import { exportLogisticRegression } from '../serving/runtime/logistic-onnx.js';
-import { LogisticRegression } from '../serving/runtime/train-logistic.js';
+import { exportLogisticRegression } from '../../testing/logistic-onnx.js';
+import { LogisticRegression } from '../../testing/train-logistic.js';
 import type { EvalSummary, GateDecisionInfo, GateLookup } from './registry.contracts.js';
 import { createRegistry, type Registry } from './registry.js';
 
