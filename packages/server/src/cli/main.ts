@@ -1,10 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { registerAccessCommands } from '../modules/access/access.cli.js';
-import { registerAuditCommands } from '../modules/audit/audit.cli.js';
-import { registerDatasetCommands } from '../modules/datasets/datasets.cli.js';
-import { registerEvalCommands } from '../modules/evals/evals.cli.js';
-import { registerRegistryCommands } from '../modules/registry/registry.cli.js';
-import { registerRunsCommands } from '../modules/runs/runs.cli.js';
+import { MODULES } from '../modules.js';
 import { VERSION } from '../version.js';
 import { registerServeCommand } from './serve.cli.js';
 import { registerWorkerCommand } from './worker.cli.js';
@@ -19,12 +14,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServeCommand(program);
   registerWorkerCommand(program);
-  registerAccessCommands(program);
-  registerAuditCommands(program);
-  registerDatasetCommands(program);
-  registerEvalCommands(program);
-  registerRunsCommands(program);
-  registerRegistryCommands(program);
+  for (const module of MODULES) module.cli?.(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

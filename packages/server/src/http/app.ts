@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { roleAllows } from '../core/auth/permissions.js';
+import type { PermissionTable } from '../core/auth/permissions.js';
 import type { Principal, RequestContext } from '../core/context.js';
 import { PlumbError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
@@ -12,11 +12,17 @@ import { parseInput } from './validation.js';
 
 export interface AppOptions {
   routes: RouteSpec[];
+  /** Who may do what; every route's permission must be declared in it. */
+  permissions: PermissionTable;
   authenticate(secret: string): Promise<Principal | null>;
   /** Throws when the database is unreachable. */
   checkReady(): Promise<void>;
   metrics: Metrics;
   bodyLimitBytes: number;
+  /** A socket that sends nothing for this long is closed (default 30 s). */
+  idleTimeoutMs?: number;
+  /** Longest a whole request, body included, may take (default one hour). */
+  requestTimeoutMs?: number;
   logger: FastifyServerOptions['logger'] | false;
   version: string;
 }
@@ -38,6 +44,8 @@ declare module 'fastify' {
 }
 
 export function buildApp(options: AppOptions): FastifyInstance {
+  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 3_600_000;
   const app = Fastify({
     logger: options.logger,
     bodyLimit: options.bodyLimitBytes,
@@ -46,7 +54,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // Closes idle keep-alive sockets on shutdown so SIGTERM does not wait for clients.
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
+    // Without these a client that promises a large body and stops sending holds the socket, and
+    // the upload's temp file, for good: the idle timeout closes it, the stream errors and the
+    // blob store removes the partial file.
+    connectionTimeout: idleTimeoutMs,
+    requestTimeout: requestTimeoutMs,
   });
+  // Headers come first and are small; a client that trickles them is treated as idle.
+  app.server.headersTimeout = Math.min(idleTimeoutMs, requestTimeoutMs);
   app.decorateRequest('plumb', null);
   const registered: FastifyInstance['registeredRoutes'] = [];
   app.decorate('registeredRoutes', registered);
@@ -82,7 +97,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if (!principal) throw new PlumbError('unauthenticated', 'the API key is unknown or revoked');
     request.plumb = { principal, requestId: request.id };
     const permission = request.routeOptions.config.permission;
-    if (permission && !roleAllows(principal.role, permission)) {
+    if (permission && !options.permissions.allows(principal.role, permission)) {
       throw new PlumbError(
         'permission_denied',
         `the ${principal.role} role may not ${permission.replace(':', ' ')}`,
@@ -132,7 +147,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const openapi = buildOpenApi(options.routes, options.version);
   app.get('/api/v1/openapi.json', { config: { permission: 'self:read' } }, async () => openapi);
 
-  for (const spec of options.routes) registerRoute(app, spec);
+  for (const spec of options.routes) {
+    if (!options.permissions.has(spec.permission)) {
+      throw new TypeError(`${spec.method} ${spec.url} needs ${spec.permission}, which no module declares`);
+    }
+    registerRoute(app, spec);
+  }
   return app;
 }
 

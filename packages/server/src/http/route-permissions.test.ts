@@ -1,6 +1,5 @@
 import { Role } from '@plumb/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roleAllows } from '../core/auth/permissions.js';
 import { createTestPlumb, type TestPlumb } from '../testing/test-plumb.js';
 import { PUBLIC_PATHS } from './app.js';
 
@@ -62,7 +61,7 @@ describe('every route checks its key and permission', () => {
       for (const role of Role.options) {
         const response = await t.call(route.method, concrete(route.url), { key: keys.get(role)! });
         const label = `${role} ${route.method} ${route.url}`;
-        if (roleAllows(role, route.permission as never)) {
+        if (t.plumb.permissions.allows(role, route.permission!)) {
           expect([401, 403], label).not.toContain(response.statusCode);
         } else {
           expect(response.statusCode, label).toBe(403);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { PlumbError } from '../core/errors.js';
 import { createTestDatabase, describeEachBackend, type TestDatabase } from '../testing/test-database.js';
-import { migrateToLatest } from './migrations/index.js';
+import { migrate } from '../main.js';
 
 describeEachBackend('database adapter', (backend) => {
   let t: TestDatabase;
@@ -89,6 +89,6 @@ describeEachBackend('database adapter', (backend) => {
   });
 
   it('running migrations again changes nothing', async () => {
-    expect(await migrateToLatest(t.db.kysely, t.db.schema)).toEqual([]);
+    expect(await migrate(t.db)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'vitest';
 import { type Db, dropPostgresSchema, ensurePostgresSchema, openDatabase } from '../storage/database.js';
-import { migrateToLatest } from '../storage/migrations/index.js';
+import { migrate } from '../main.js';
 
 export interface TestDatabase {
   db: Db;
@@ -28,7 +28,7 @@ export async function createTestDatabase(backend: Backend = 'sqlite'): Promise<T
     const schema = `plumb_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
     await ensurePostgresSchema(url, schema);
     const db = openDatabase(url, { schema, poolSize: 5 });
-    await migrateToLatest(db.kysely, db.schema);
+    await migrate(db);
     return {
       db,
       dispose: async () => {
@@ -39,7 +39,7 @@ export async function createTestDatabase(backend: Backend = 'sqlite'): Promise<T
   }
   const dir = mkdtempSync(join(tmpdir(), 'plumb-db-'));
   const db = openDatabase(`sqlite:${join(dir, 'plumb.db')}`);
-  await migrateToLatest(db.kysely, db.schema);
+  await migrate(db);
   return {
     db,
     dispose: async () => {

@@ -23,3 +23,8 @@ export interface AuditTables {
   audit_records: AuditRecordsTable;
   audit_head: AuditHeadTable;
 }
+
+declare module '../../storage/schema.js' {
+  // biome-ignore lint/suspicious/noEmptyInterface: adds this module's tables to the database type
+  interface Database extends AuditTables {}
+}

@@ -1,60 +1,49 @@
-import type { Role } from '@plumb/sdk';
+import { Role } from '@plumb/sdk';
+
+/** A permission names a resource and an action: `datasets:read`. Modules declare their own. */
+export type Permission = `${string}:${string}`;
+
+/** Roles that read everything in their project. */
+export const READERS: readonly Role[] = ['viewer', 'maintainer', 'approver'];
 
 /**
- * Every permission a route can require. Each route declares exactly one; the auth hook checks
- * it against the caller's role through ROLE_PERMISSIONS, the only table of who may do what.
+ * Who may do what: every permission the modules declare, with the roles granted it. Admin keys
+ * administer the whole instance and hold every permission. Built once, from the module
+ * manifests; a route naming a permission no module declared is refused at start-up.
  */
-export const PERMISSIONS = [
-  'self:read',
-  'projects:read',
-  'projects:write',
-  'keys:read',
-  'keys:write',
-  'audit:read',
-  'audit:verify',
-  'runs:read',
-  'runs:write',
-  'blobs:read',
-  'blobs:write',
-  'datasets:read',
-  'datasets:write',
-  'evals:read',
-  'evals:write',
-  'models:read',
-  'models:write',
-  'models:approve',
-] as const;
-export type Permission = (typeof PERMISSIONS)[number];
+export class PermissionTable {
+  private readonly grants = new Map<string, ReadonlySet<Role>>();
 
-const READ: Permission[] = [
-  'self:read',
-  'projects:read',
-  'audit:read',
-  'runs:read',
-  'blobs:read',
-  'datasets:read',
-  'evals:read',
-  'models:read',
-];
+  constructor(declarations: Iterable<[owner: string, permissions: Record<string, readonly Role[]>]>) {
+    const ownerOf = new Map<string, string>();
+    for (const [owner, permissions] of declarations) {
+      for (const [permission, roles] of Object.entries(permissions)) {
+        if (!/^[a-z-]+:[a-z-]+$/.test(permission)) {
+          throw new TypeError(`module ${owner}: permission ${permission} is not of the form resource:action`);
+        }
+        const other = ownerOf.get(permission);
+        if (other) throw new TypeError(`permission ${permission} is declared by both ${other} and ${owner}`);
+        ownerOf.set(permission, owner);
+        this.grants.set(permission, new Set<Role>(['admin', ...roles]));
+      }
+    }
+  }
 
-export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
-  // Admin keys administer the whole instance: projects, every project's keys, the audit chain.
-  admin: new Set(PERMISSIONS),
-  maintainer: new Set([
-    ...READ,
-    'runs:write',
-    'blobs:write',
-    'datasets:write',
-    'evals:write',
-    'models:write',
-  ]),
-  approver: new Set([...READ, 'audit:verify', 'models:approve']),
-  annotator: new Set(['self:read']),
-  viewer: new Set([...READ]),
-  // Service keys are for applications: predictions, events and feedback only.
-  service: new Set(['self:read']),
-};
+  has(permission: string): boolean {
+    return this.grants.has(permission);
+  }
 
-export function roleAllows(role: Role, permission: Permission): boolean {
-  return ROLE_PERMISSIONS[role].has(permission);
+  allows(role: Role, permission: string): boolean {
+    return this.grants.get(permission)?.has(role) ?? false;
+  }
+
+  /** Every declared permission, in declaration order. */
+  list(): string[] {
+    return [...this.grants.keys()];
+  }
+
+  rolesFor(permission: string): Role[] {
+    const granted = this.grants.get(permission);
+    return Role.options.filter((role) => granted?.has(role));
+  }
 }

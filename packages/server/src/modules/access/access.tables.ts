@@ -23,3 +23,8 @@ export interface AccessTables {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
 }
+
+declare module '../../storage/schema.js' {
+  // biome-ignore lint/suspicious/noEmptyInterface: adds this module's tables to the database type
+  interface Database extends AccessTables {}
+}

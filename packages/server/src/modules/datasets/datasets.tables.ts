@@ -83,3 +83,8 @@ export interface DatasetTables {
   dataset_consumers: DatasetConsumersTable;
   validation_reports: ValidationReportsTable;
 }
+
+declare module '../../storage/schema.js' {
+  // biome-ignore lint/suspicious/noEmptyInterface: adds this module's tables to the database type
+  interface Database extends DatasetTables {}
+}

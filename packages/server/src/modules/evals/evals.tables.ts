@@ -63,3 +63,8 @@ export interface EvalTables {
   eval_runs: EvalRunsTable;
   gate_decisions: GateDecisionsTable;
 }
+
+declare module '../../storage/schema.js' {
+  // biome-ignore lint/suspicious/noEmptyInterface: adds this module's tables to the database type
+  interface Database extends EvalTables {}
+}

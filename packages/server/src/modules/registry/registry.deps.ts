@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { DatasetVersion, Lineage, Run } from '@plumb/sdk';
+import type { PermissionTable } from '../../core/auth/permissions.js';
 import type { AuditService } from '../../core/audit/audit.service.js';
 import type { Clock } from '../../core/clock.js';
 import type { RequestContext } from '../../core/context.js';
@@ -39,4 +40,6 @@ export interface RegistryDeps {
   datasets: RegistryDatasets;
   blobs: ArtifactStore;
   gates: GateLookup;
+  /** Loosening a policy needs `models:approve`, whoever holds it. */
+  permissions: PermissionTable;
 }

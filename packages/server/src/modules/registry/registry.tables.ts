@@ -98,3 +98,8 @@ export interface RegistryTables {
   model_alias_history: ModelAliasHistoryTable;
   promotion_requests: PromotionRequestsTable;
 }
+
+declare module '../../storage/schema.js' {
+  // biome-ignore lint/suspicious/noEmptyInterface: adds this module's tables to the database type
+  interface Database extends RegistryTables {}
+}

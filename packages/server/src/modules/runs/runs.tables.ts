@@ -64,3 +64,8 @@ export interface RunsTables {
   run_latest_metrics: RunLatestMetricsTable;
   run_artifacts: RunArtifactsTable;
 }
+
+declare module '../../storage/schema.js' {
+  // biome-ignore lint/suspicious/noEmptyInterface: adds this module's tables to the database type
+  interface Database extends RunsTables {}
+}

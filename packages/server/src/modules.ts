@@ -1,0 +1,22 @@
+import { accessModule } from './modules/access/access.module.js';
+import { auditModule } from './modules/audit/audit.module.js';
+import { blobsModule } from './modules/blobs/blobs.module.js';
+import { datasetsModule } from './modules/datasets/datasets.module.js';
+import { evalsModule } from './modules/evals/evals.module.js';
+import { registryModule } from './modules/registry/registry.module.js';
+import { runsModule } from './modules/runs/runs.module.js';
+
+/**
+ * Every capability, in order: migrations apply and services are created in this order, so a
+ * module comes after the modules whose services it takes at creation. Adding a capability is
+ * adding its folder and one line here.
+ */
+export const MODULES = [
+  accessModule,
+  auditModule,
+  blobsModule,
+  datasetsModule,
+  runsModule,
+  registryModule,
+  evalsModule,
+] as const;

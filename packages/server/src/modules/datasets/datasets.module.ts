@@ -1,0 +1,44 @@
+import { READERS } from '../../core/auth/permissions.js';
+import { defineModule } from '../../module.js';
+import { FileBlobStore } from '../../storage/blob/file-blob-store.js';
+import { DatasetAnalysisService } from './dataset-analysis.service.js';
+import { registerDatasetCommands } from './datasets.cli.js';
+import { datasetMigrations } from './datasets.migrations.js';
+import { datasetRoutes } from './datasets.routes.js';
+import { DatasetsService } from './datasets.service.js';
+
+/** Queue of the background job that profiles large dataset versions. */
+export const PROFILE_QUEUE = 'dataset.profile';
+
+/** Versioned, content-addressed datasets: files, schema, profiles, diffs, lineage, validation. */
+export const datasetsModule = defineModule({
+  name: 'datasets',
+  migrations: datasetMigrations,
+  permissions: { 'datasets:read': READERS, 'datasets:write': ['maintainer'] },
+  create: ({ db, audit, clock, blobs, engine, jobs }) => {
+    // DuckDB scans the blob files where they lie.
+    if (!(blobs instanceof FileBlobStore)) throw new Error('dataset scans need a file blob store');
+    const datasets = new DatasetsService({
+      db,
+      audit,
+      clock,
+      blobs,
+      engine,
+      localPath: (ref) => blobs.localPath(ref),
+      scheduleProfile: async (trx, versionId) => {
+        await jobs.enqueue(PROFILE_QUEUE, { versionId }, { dedupeKey: `profile:${versionId}` }, trx);
+      },
+    });
+    return { datasets, datasetAnalysis: new DatasetAnalysisService({ db, audit, clock, engine, datasets }) };
+  },
+  routes: datasetRoutes,
+  jobs: ({ datasets }) => ({
+    // Delivery is at least once: profiling twice stores the same profile.
+    [PROFILE_QUEUE]: async (job, context) => {
+      const { versionId } = job.payload as { versionId: string };
+      await datasets.profileVersion(versionId, (rows) => context.progress({ rows }));
+      return { versionId };
+    },
+  }),
+  cli: registerDatasetCommands,
+});
