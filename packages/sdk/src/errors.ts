@@ -19,7 +19,8 @@ export const ErrorEnvelope = z.object({
   error: z.object({
     code: ErrorCode,
     message: z.string(),
-    details: z.unknown().optional(),
+    /** Always present, `{}` when there is nothing to add; older servers left it out. */
+    details: z.unknown().default({}),
   }),
 });
 export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;
@@ -40,9 +41,7 @@ export class PlumbError extends Error {
   }
 
   toEnvelope(): ErrorEnvelope {
-    const error: ErrorEnvelope['error'] = { code: this.code, message: this.message };
-    if (this.details !== undefined) error.details = this.details;
-    return { error };
+    return { error: { code: this.code, message: this.message, details: this.details ?? {} } };
   }
 
   static is(value: unknown, code?: ErrorCode): value is PlumbError {
