@@ -118,6 +118,8 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
     },
     metrics,
     bodyLimitBytes: config.bodyLimitBytes,
+    idleTimeoutMs: config.httpIdleTimeoutMs,
+    requestTimeoutMs: config.httpRequestTimeoutMs,
     logger: options.logger ?? { level: config.logLevel },
     version: VERSION,
   });

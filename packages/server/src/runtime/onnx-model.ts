@@ -34,6 +34,8 @@ export class OnnxModel {
     /** Declared or configured classes; null when the model names none (columns are then 0..C-1). */
     readonly classes: ClassLabel[] | null,
     readonly metadata: Record<string, string>,
+    /** Size of the model file it was loaded from. */
+    readonly byteSize: number,
   ) {}
 
   static async load(bytes: Uint8Array, options: LoadOptions = {}): Promise<OnnxModel> {
@@ -56,7 +58,7 @@ export class OnnxModel {
       outputs: session.outputMetadata.map(toSignature),
     };
     const classes = options.classes ?? prepared.classes ?? classesFromMetadata(prepared.metadata);
-    return new OnnxModel(session, signature, classes, prepared.metadata);
+    return new OnnxModel(session, signature, classes, prepared.metadata, bytes.length);
   }
 
   /** Number of features per row the model's single float input expects, if its shape says. */

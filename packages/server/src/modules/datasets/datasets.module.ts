@@ -1,6 +1,7 @@
 import { READERS } from '../../core/auth/permissions.js';
 import { defineModule } from '../../module.js';
 import { FileBlobStore } from '../../storage/blob/file-blob-store.js';
+import type { BlobsService } from '../blobs/blobs.service.js';
 import { DatasetAnalysisService } from './dataset-analysis.service.js';
 import { registerDatasetCommands } from './datasets.cli.js';
 import { datasetMigrations } from './datasets.migrations.js';
@@ -15,14 +16,16 @@ export const datasetsModule = defineModule({
   name: 'datasets',
   migrations: datasetMigrations,
   permissions: { 'datasets:read': READERS, 'datasets:write': ['maintainer'] },
-  create: ({ db, audit, clock, blobs, engine, jobs }) => {
+  needs: ['blobService'],
+  create: ({ db, audit, clock, blobs, engine, jobs }, { blobService }: { blobService: BlobsService }) => {
     // DuckDB scans the blob files where they lie.
     if (!(blobs instanceof FileBlobStore)) throw new Error('dataset scans need a file blob store');
     const datasets = new DatasetsService({
       db,
       audit,
       clock,
-      blobs,
+      // A version may list only blobs its project holds.
+      blobs: { stat: (ref, projectId) => blobService.statForUse(projectId, ref) },
       engine,
       localPath: (ref) => blobs.localPath(ref),
       scheduleProfile: async (trx, versionId) => {

@@ -211,6 +211,12 @@ export class DatasetsRepo {
       .executeTakeFirst();
   }
 
+  /** Every blob ref any version lists. */
+  async referencedBlobRefs(): Promise<string[]> {
+    const rows = await this.db.kysely.selectFrom('dataset_files').select('blob_ref').distinct().execute();
+    return rows.map((r) => r.blob_ref);
+  }
+
   /** Whether any version still lists the blob; used before deleting an uploaded blob. */
   async blobReferenced(ref: string): Promise<boolean> {
     const row = await this.db.kysely

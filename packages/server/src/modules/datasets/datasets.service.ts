@@ -8,7 +8,6 @@ import { PlumbError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { decodeCursor, isNumber, isString, pageOf } from '../../core/pagination.js';
 import type { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
-import type { BlobStore } from '../../storage/blob/blob-store.js';
 import type { Db, Executor } from '../../storage/database.js';
 import { profileSource, storedProfile } from './dataset-profiler.js';
 import { parseVersionRef } from './dataset-ref.js';
@@ -24,7 +23,8 @@ export interface DatasetsDeps {
   db: Db;
   audit: AuditService;
   clock: Clock;
-  blobs: BlobStore;
+  /** The blob's size when the project holds it (uploaded it); null otherwise, as for one never stored. */
+  blobs: { stat(ref: string, projectId: string): Promise<{ size: number } | null> };
   engine: AnalyticsEngine;
   /** Where DuckDB can read a blob. */
   localPath(ref: string): string;
@@ -54,7 +54,7 @@ export class DatasetsService {
     const files = normalizeFiles(input.files);
     const sized = await Promise.all(
       files.map(async (f) => {
-        const stat = await this.deps.blobs.stat(f.ref);
+        const stat = await this.deps.blobs.stat(f.ref, projectId);
         if (!stat)
           throw new PlumbError(
             'failed_precondition',
@@ -220,6 +220,11 @@ export class DatasetsService {
       (r) => r.version,
     );
     return { items: await Promise.all(page.items.map((r) => this.present(r))), nextCursor: page.nextCursor };
+  }
+
+  /** Every blob ref a version's files hold, in any project; garbage collection keeps these. */
+  referencedBlobRefs(): Promise<string[]> {
+    return this.repo.referencedBlobRefs();
   }
 
   async get(ctx: RequestContext, ref: string): Promise<DatasetVersion> {

@@ -1,12 +1,12 @@
-import type { Readable } from 'node:stream';
 import type { EvalResult } from '@plumb/sdk';
 import { sha256Hex } from '../../core/audit/audit-hash.js';
 import { canonicalJson } from '../../core/canonical-json.js';
 import { isoNow } from '../../core/clock.js';
 import { PlumbError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import { type Lease, ModelSessionPool } from '../../runtime/model-session-pool.js';
-import { OnnxModel } from '../../runtime/onnx-model.js';
+import { type ModelFiles, ModelRuntime } from '../../runtime/model-runtime.js';
+import type { Lease } from '../../runtime/model-session-pool.js';
+import type { OnnxModel } from '../../runtime/onnx-model.js';
 import type { ModelVersionInfo } from '../registry/registry.contracts.js';
 import { collectPredictions, type EvalPlan } from './eval-runner.js';
 import { scoreCollected } from './eval-scoring.js';
@@ -17,9 +17,7 @@ import type { EvalRunsTable, GateDecisionsTable } from './evals.tables.js';
 import { decideGate } from './gate.js';
 
 /** Where model files are read from. */
-export interface ModelBytes {
-  get(ref: string): Promise<Readable>;
-}
+export type ModelBytes = ModelFiles;
 
 // Failures that a retry cannot fix: the run is marked failed at once.
 const FINAL_CODES = new Set(['invalid_argument', 'failed_precondition', 'not_found', 'permission_denied']);
@@ -36,18 +34,18 @@ type ResolveDatasets = (
  * the result and the decision with their audit records in one transaction.
  */
 export class EvalExecutor {
-  private readonly pool = new ModelSessionPool<OnnxModel>({
-    load: (bytes) => OnnxModel.load(bytes),
-    // Evaluations come in bursts (a candidate against several suites); a minute keeps the
-    // session for the next one without pinning native memory for long.
-    idleMs: 60_000,
-  });
+  /** The composition's shared runtime, or one of its own (closed with it) when none is given. */
+  private readonly runtime: ModelRuntime;
+  private readonly ownsRuntime: boolean;
 
   constructor(
     private readonly deps: EvalsDeps,
     private readonly repo: EvalsRepo,
     private readonly resolveDatasets: ResolveDatasets,
-  ) {}
+  ) {
+    this.ownsRuntime = deps.runtime === undefined;
+    this.runtime = deps.runtime ?? new ModelRuntime(deps.blobs);
+  }
 
   /**
    * Idempotent under at-least-once delivery: an ended run is left alone, and a run found
@@ -86,7 +84,7 @@ export class EvalExecutor {
   }
 
   async close(): Promise<void> {
-    await this.pool.close();
+    if (this.ownsRuntime) await this.runtime.close();
   }
 
   private async evaluate(
@@ -163,11 +161,7 @@ export class EvalExecutor {
   private async load(info: ModelVersionInfo): Promise<Lease<OnnxModel>> {
     requireOnnx(info);
     const artifact = info.artifact as { kind: 'onnx'; blobRef: string };
-    return this.pool.acquire(artifact.blobRef, async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of await this.deps.blobs.get(artifact.blobRef)) chunks.push(chunk as Buffer);
-      return new Uint8Array(Buffer.concat(chunks));
-    });
+    return this.runtime.acquire(artifact.blobRef);
   }
 
   private async succeed(

@@ -6,6 +6,7 @@ import { actorOf, type RequestContext } from '../../core/context.js';
 import { PlumbError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { decodeCursor, isNumber, isString, pageOf } from '../../core/pagination.js';
+import type { ModelRuntime } from '../../runtime/model-runtime.js';
 import type { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
 import type { Db, Executor } from '../../storage/database.js';
 import type { JobQueue } from '../../storage/queue/job-queue.js';
@@ -46,6 +47,8 @@ export interface EvalsDeps {
   datasets: EvalDatasets;
   engine: AnalyticsEngine;
   blobs: ModelBytes;
+  /** The process's shared model runtime; without one the evaluations load models on their own. */
+  runtime?: ModelRuntime;
   jobs: Pick<JobQueue, 'enqueue'>;
   /** Rows per inference call; default 4,096. */
   batchSize?: number;

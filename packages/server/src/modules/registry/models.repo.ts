@@ -20,6 +20,17 @@ export class ModelsRepo {
       .executeTakeFirst();
   }
 
+  /** Every blob ref a model version's artifact holds, in any project. */
+  async referencedBlobRefs(): Promise<string[]> {
+    const rows = await this.db.kysely
+      .selectFrom('model_versions')
+      .select('blob_ref')
+      .distinct()
+      .where('blob_ref', 'is not', null)
+      .execute();
+    return rows.map((r) => r.blob_ref!);
+  }
+
   findModelById(id: string, trx: Executor = this.db.kysely): Promise<ModelsTable | undefined> {
     return trx.selectFrom('models').selectAll().where('id', '=', id).executeTakeFirst();
   }

@@ -4,6 +4,7 @@ import { isoNow } from '../../core/clock.js';
 import { actorOf, type RequestContext } from '../../core/context.js';
 import { PlumbError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { ModelRuntime } from '../../runtime/model-runtime.js';
 import { inspectOnnx } from './model-artifact.js';
 import { checkCardRisk, invalidRisk, type ParsedCard, parseCard, RISK_CLASSES } from './model-card.js';
 import { versionRef } from './model-ref.js';
@@ -27,10 +28,15 @@ export interface RegisterInput {
 
 /** Registers model versions: checks the artifact, the run and the card, records lineage. */
 export class RegistrationService {
+  /** The composition's shared runtime when it passes one, so a checked model stays loaded for its evaluation. */
+  private readonly runtime: ModelRuntime;
+
   constructor(
-    private readonly deps: RegistryDeps,
+    private readonly deps: RegistryDeps & { runtime?: ModelRuntime },
     private readonly models: ModelsService,
-  ) {}
+  ) {
+    this.runtime = deps.runtime ?? new ModelRuntime(deps.blobs);
+  }
 
   /**
    * Creates `name@vN`, and the model itself on first registration (its risk class must then be
@@ -41,6 +47,17 @@ export class RegistrationService {
     const projectId = ctx.principal.projectId;
     const card = input.card === undefined ? null : parseCard(input.card);
     const run = input.runId === undefined ? null : await this.deps.runs.get(ctx, input.runId);
+    // Another project's model file answers exactly as one never uploaded.
+    const a = input.artifact;
+    if (a.kind === 'onnx' && !(await this.deps.projectBlobs.stat(a.blobRef, projectId))) {
+      throw new PlumbError(
+        'failed_precondition',
+        `the model file ${a.blobRef} has not been uploaded; upload it first`,
+        {
+          details: { blobRef: a.blobRef },
+        },
+      );
+    }
     const artifact = await this.artifactColumns(input);
 
     const existing = await this.models.repo.findModel(projectId, name);
@@ -137,7 +154,7 @@ export class RegistrationService {
   private async artifactColumns(input: RegisterInput) {
     const a = input.artifact;
     if (a.kind === 'onnx') {
-      const { size, signature } = await inspectOnnx(this.deps.blobs, a.blobRef);
+      const { size, signature } = await inspectOnnx(this.runtime, a.blobRef);
       return {
         artifact_kind: 'onnx',
         blob_ref: a.blobRef,

@@ -39,6 +39,8 @@ export interface RegistryDeps {
   runs: RegistryRuns;
   datasets: RegistryDatasets;
   blobs: ArtifactStore;
+  /** A model file's size when the project holds it (uploaded it); null otherwise, as for one never stored. */
+  projectBlobs: { stat(ref: string, projectId: string): Promise<{ size: number } | null> };
   gates: GateLookup;
   /** Loosening a policy needs `models:approve`, whoever holds it. */
   permissions: PermissionTable;

@@ -1,5 +1,6 @@
 import { READERS } from '../../core/auth/permissions.js';
 import { defineModule } from '../../module.js';
+import type { BlobsService } from '../blobs/blobs.service.js';
 import type { DatasetAnalysisService } from '../datasets/dataset-analysis.service.js';
 import type { DatasetsService } from '../datasets/datasets.service.js';
 import type { RunsService } from '../runs/runs.service.js';
@@ -13,6 +14,7 @@ export interface RegistryPorts {
   runs: RunsService;
   datasets: DatasetsService;
   datasetAnalysis: DatasetAnalysisService;
+  blobService: BlobsService;
   /** From the evaluations module, created after this one: read only when a promotion asks. */
   gates: GateLookup;
 }
@@ -22,7 +24,7 @@ export const registryModule = defineModule<{ registry: Registry }, RegistryPorts
   name: 'registry',
   migrations: registryMigrations,
   permissions: { 'models:read': READERS, 'models:write': ['maintainer'], 'models:approve': ['approver'] },
-  needs: ['runs', 'datasets', 'datasetAnalysis', 'gates'],
+  needs: ['runs', 'datasets', 'datasetAnalysis', 'blobService', 'gates'],
   create: ({ db, audit, clock, blobs, permissions }, ports) => ({
     registry: createRegistry({
       db,
@@ -36,6 +38,7 @@ export const registryModule = defineModule<{ registry: Registry }, RegistryPorts
         lineage: (ctx, ref) => ports.datasetAnalysis.lineage(ctx, ref),
       },
       blobs,
+      projectBlobs: { stat: (ref, projectId) => ports.blobService.statForUse(projectId, ref) },
       // Read on each use: the evaluations module is created after this one.
       get gates() {
         return ports.gates;

@@ -148,6 +148,7 @@ export const registryKit = {
         lineage: (ctx, ref) => s.datasetAnalysis.lineage(ctx, ref),
       },
       blobs: s.blobs,
+      projectBlobs: { stat: (ref, projectId) => s.blobService.statForUse(projectId, ref) },
       gates,
     });
   },

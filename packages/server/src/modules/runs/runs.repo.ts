@@ -114,6 +114,11 @@ export class RunsRepo {
     return rows.map((r) => ({ ...r, size: Number(r.size) }));
   }
 
+  async referencedBlobRefs(): Promise<string[]> {
+    const rows = await this.db.kysely.selectFrom('run_artifacts').select('blob_ref').distinct().execute();
+    return rows.map((r) => r.blob_ref);
+  }
+
   async insertArtifact(trx: Executor, row: RunArtifactsTable): Promise<void> {
     await trx.insertInto('run_artifacts').values(row).execute();
   }

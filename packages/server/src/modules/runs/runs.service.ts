@@ -43,9 +43,9 @@ export interface DatasetVersionResolver {
   recordConsumer(trx: Executor, versionId: string, consumer: { kind: 'run'; id: string }): Promise<void>;
 }
 
-/** What runs need of the blob store: whether a blob exists, and its size. */
+/** What runs need of the blob store: the blob's size when the project holds it, else null. */
 export interface ArtifactBlobs {
-  stat(ref: string): Promise<{ size: number } | null>;
+  stat(ref: string, projectId: string): Promise<{ size: number } | null>;
 }
 
 export interface CreateRunInput {
@@ -236,13 +236,18 @@ export class RunsService {
     return pageOf(rows, query.limit, toPoint, (r) => [r.step, r.seq]);
   }
 
+  /** Every blob ref any run's artifacts hold, in any project; garbage collection keeps these. */
+  referencedBlobRefs(): Promise<string[]> {
+    return this.repo.referencedBlobRefs();
+  }
+
   async logArtifact(
     ctx: RequestContext,
     id: string,
     input: { path: string; blobRef: string },
   ): Promise<RunArtifact> {
     await this.mustFind(ctx, id);
-    const stat = await this.blobs.stat(input.blobRef);
+    const stat = await this.blobs.stat(input.blobRef, ctx.principal.projectId);
     if (!stat) {
       throw new PlumbError(
         'failed_precondition',
