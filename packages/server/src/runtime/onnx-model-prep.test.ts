@@ -67,7 +67,7 @@ describe('preparing an ONNX model for onnxruntime-node', () => {
       const out = await loaded.classify(Float32Array.from([1, 1]), 1);
       const e = [Math.exp(1.5), Math.exp(2), Math.exp(-1)];
       const sum = e[0]! + e[1]! + e[2]!;
-      out.probabilities[0]!.forEach((p, i) => expect(p).toBeCloseTo(e[i]! / sum, 6));
+      for (const [i, p] of out.probabilities[0]!.entries()) expect(p).toBeCloseTo(e[i]! / sum, 6);
       expect(out.labels).toEqual([-2]);
     } finally {
       await loaded.close();
