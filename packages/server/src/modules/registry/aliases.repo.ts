@@ -93,6 +93,32 @@ export class AliasesRepo {
     return row && { ...row, seq: Number(row.seq) };
   }
 
+  /** Removes every alias of the model; returns the names removed. */
+  async removeAll(trx: Executor, modelId: string): Promise<string[]> {
+    const rows = await trx
+      .selectFrom('model_aliases')
+      .select('alias')
+      .where('model_id', '=', modelId)
+      .orderBy('alias')
+      .execute();
+    await trx.deleteFrom('model_aliases').where('model_id', '=', modelId).execute();
+    return rows.map((r) => r.alias);
+  }
+
+  /** Whether an approved request ever moved the alias to this version. */
+  async wasApproved(trx: Executor, modelId: string, alias: string, versionId: string): Promise<boolean> {
+    const row = await trx
+      .selectFrom('model_alias_history')
+      .select('seq')
+      .where('model_id', '=', modelId)
+      .where('alias', '=', alias)
+      .where('to_version_id', '=', versionId)
+      .where('action', '=', 'approve')
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async appendMove(trx: Executor, row: ModelAliasHistoryTable): Promise<void> {
     await trx.insertInto('model_alias_history').values(row).execute();
   }

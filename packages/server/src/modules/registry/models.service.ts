@@ -13,6 +13,7 @@ import type { ModelVersionInfo, ModelVersionResolver } from './registry.contract
 import type { RegistryDeps } from './registry.deps.js';
 import { artifactOf, policyOf, toModel, toVersion } from './registry.mapper.js';
 import type { ModelsTable } from './registry.tables.js';
+import { effectivePolicy } from './risk-floor.js';
 
 export interface CreateModelInput {
   name: string;
@@ -79,9 +80,13 @@ export class ModelsService implements ModelVersionResolver {
     await this.deps.db.kysely.transaction().execute(async (trx) => {
       const model = (await this.repo.lockModel(trx, found.id))!;
       const before = policyOf(model);
-      const gated = input.policy?.gatedAliases ?? before.gatedAliases;
-      const approval = input.policy?.approvalRequired ?? before.approvalRequired;
       const risk = input.riskClass ?? (model.risk_class as RiskClass);
+      const after = effectivePolicy(risk, {
+        gatedAliases: input.policy?.gatedAliases ?? before.gatedAliases,
+        approvalRequired: input.policy?.approvalRequired ?? before.approvalRequired,
+      });
+      const gated = after.gatedAliases;
+      const approval = after.approvalRequired;
       const loosened = [
         RISK_ORDER.indexOf(risk) < RISK_ORDER.indexOf(model.risk_class as RiskClass) &&
           'lowers the risk class',
@@ -104,6 +109,12 @@ export class ModelsService implements ModelVersionResolver {
         updated_at: isoNow(this.deps.clock),
       };
       await this.repo.updateModel(trx, model.id, changes);
+      // The EU AI Act prohibits placing these systems on the market: classing a model
+      // unacceptable withdraws every alias, so nothing keeps serving it.
+      const withdrawn =
+        risk === 'unacceptable' && model.risk_class !== 'unacceptable'
+          ? await this.aliases.removeAll(trx, model.id)
+          : [];
       await this.deps.audit.append(trx, {
         actor: actorOf(ctx),
         projectId,
@@ -117,6 +128,7 @@ export class ModelsService implements ModelVersionResolver {
             policy: { gatedAliases: gated, approvalRequired: approval },
           },
           descriptionChanged: changes.description !== model.description,
+          withdrawnAliases: withdrawn,
         },
       });
     });
@@ -293,6 +305,8 @@ export class ModelsService implements ModelVersionResolver {
 
   newModel(ctx: RequestContext, input: CreateModelInput): ModelsTable {
     const now = isoNow(this.deps.clock);
+    // Stored as in force, so what the model answers is what its promotions will check.
+    const policy = effectivePolicy(input.riskClass, input.policy);
     return {
       id: newId('mdl'),
       project_id: ctx.principal.projectId,
@@ -300,8 +314,8 @@ export class ModelsService implements ModelVersionResolver {
       owner: input.owner ?? ctx.principal.keyName,
       description: input.description,
       risk_class: input.riskClass,
-      gated_aliases: JSON.stringify(input.policy.gatedAliases),
-      approval_required: input.policy.approvalRequired ? 1 : 0,
+      gated_aliases: JSON.stringify(policy.gatedAliases),
+      approval_required: policy.approvalRequired ? 1 : 0,
       created_at: now,
       created_by: actorOf(ctx),
       updated_at: now,

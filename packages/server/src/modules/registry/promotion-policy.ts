@@ -1,11 +1,13 @@
 import { PlumbError } from '../../core/errors.js';
 import type { Executor } from '../../storage/database.js';
+import type { AliasesRepo } from './aliases.repo.js';
 import { missingCardFields, parseCard } from './model-card.js';
 import type { VersionRow } from './models.repo.js';
 import { refOf } from './models.service.js';
 import type { GateDecisionInfo, GateLookup } from './registry.contracts.js';
 import { policyOf } from './registry.mapper.js';
 import type { ModelsTable } from './registry.tables.js';
+import { isFloored } from './risk-floor.js';
 
 // The rules an alias move must pass. Each throws `failed_precondition` naming why.
 
@@ -32,6 +34,21 @@ export function refuseArchived(version: VersionRow): void {
   }
 }
 
+/** High-risk versions serve under an alias only with every required card field written. */
+export function checkCard(model: ModelsTable, version: VersionRow): void {
+  if (!isFloored(model.risk_class)) return;
+  const missing = missingCardFields(version.card === null ? null : parseCard(version.card));
+  if (missing.length > 0) {
+    throw new PlumbError(
+      'failed_precondition',
+      `${model.name} is a ${model.risk_class}-risk model and the card of ${refOf(version)} ${
+        version.card === null ? 'is missing' : `leaves ${missing.join(', ')} empty`
+      }; complete the card before promoting`,
+      { details: { rule: 'card_incomplete', missing } },
+    );
+  }
+}
+
 /** Everything a promotion checks except the gate, which needs the database. */
 export function checkPromotable(model: ModelsTable, version: VersionRow): void {
   refuseUnacceptable(model);
@@ -41,18 +58,25 @@ export function checkPromotable(model: ModelsTable, version: VersionRow): void {
       details: { rule: 'deprecated' },
     });
   }
-  if (model.risk_class === 'high') {
-    const missing = missingCardFields(version.card === null ? null : parseCard(version.card));
-    if (missing.length > 0) {
-      throw new PlumbError(
-        'failed_precondition',
-        `${model.name} is a high-risk model and the card of ${refOf(version)} ${
-          version.card === null ? 'is missing' : `leaves ${missing.join(', ')} empty`
-        }; complete the card before promoting`,
-        { details: { rule: 'card_incomplete', missing } },
-      );
-    }
-  }
+  checkCard(model, version);
+}
+
+/**
+ * The one promotion path every alias move but rollback goes through (setting an alias,
+ * promoting, approving a request): the risk class, the version's status and card, and the
+ * gate of a gated alias. Answers whether the move also needs an approver's decision; the
+ * caller decides what to do about that (file a request, refuse, or it is the approval).
+ */
+export async function admitMove(
+  gates: GateLookup,
+  model: ModelsTable,
+  alias: string,
+  version: VersionRow,
+  trx: Executor,
+): Promise<{ approvalRequired: boolean }> {
+  checkPromotable(model, version);
+  await checkGate(gates, model, alias, version, trx);
+  return { approvalRequired: policyOf(model).approvalRequired };
 }
 
 /**
@@ -85,4 +109,30 @@ export async function checkGate(
     );
   }
   return decision;
+}
+
+/**
+ * Rollback skips the gate and approval: it is the emergency exit, and its target is where the
+ * alias pointed just before, so it was admitted to this alias once. The risk floor still holds:
+ * not for an unacceptable model, not to an archived version, not to a high-risk version whose
+ * card is incomplete, and, where moves need approval, only to a version an approver once moved
+ * to this alias (a model raised to high risk cannot roll back to a champion nobody approved).
+ */
+export async function admitRollback(
+  aliases: AliasesRepo,
+  model: ModelsTable,
+  alias: string,
+  version: VersionRow,
+  trx: Executor,
+): Promise<void> {
+  refuseUnacceptable(model);
+  refuseArchived(version);
+  checkCard(model, version);
+  if (policyOf(model).approvalRequired && !(await aliases.wasApproved(trx, model.id, alias, version.id))) {
+    throw new PlumbError(
+      'failed_precondition',
+      `${model.name}@${alias} needs approval and ${refOf(version)} was never approved for it; promote it instead`,
+      { details: { rule: 'rollback_unapproved', alias } },
+    );
+  }
 }

@@ -9,18 +9,19 @@ import { AliasMover } from './alias-mover.js';
 import { AliasesRepo } from './aliases.repo.js';
 import type { VersionRow } from './models.repo.js';
 import { type ModelsService, refOf } from './models.service.js';
-import { checkGate, checkPromotable, refuseArchived, refuseUnacceptable } from './promotion-policy.js';
+import { admitMove, admitRollback, refuseUnacceptable } from './promotion-policy.js';
 import { PromotionRequestsRepo, type RequestRow } from './promotion-requests.repo.js';
 import type { RegistryDeps } from './registry.deps.js';
-import { approvalRequired, policyOf, toAlias, toMove, toRequest } from './registry.mapper.js';
+import { policyOf, toAlias, toMove, toRequest } from './registry.mapper.js';
 import type { ModelsTable } from './registry.tables.js';
 
 /** `undefined`: whatever the alias points at when the request arrives; null: not set. */
 type Expected = number | null | undefined;
 
 /**
- * Aliases and promotions. A move of a gated alias is a promotion and follows the model's
- * policy; ungated aliases move freely; rollback is the audited emergency exit.
+ * Aliases and promotions. Every move passes one path (`admitMove`): a gated alias moves only
+ * by promotion, and where the policy in force asks for approval (always from high risk up) no
+ * alias moves without an approver. Rollback is the audited emergency exit (`admitRollback`).
  */
 export class PromotionService {
   private readonly aliasesRepo: AliasesRepo;
@@ -54,7 +55,7 @@ export class PromotionService {
     return pageOf(rows, query.limit, toMove, (r) => r.seq);
   }
 
-  /** Moves an ungated alias; gated ones move only by promotion. */
+  /** Moves an ungated alias of a model whose moves need no approval; others move by promotion. */
   async setAlias(
     ctx: RequestContext,
     name: string,
@@ -73,9 +74,15 @@ export class PromotionService {
           { details: { rule: 'gated_alias', alias } },
         );
       }
-      refuseUnacceptable(model);
       const version = (await this.models.repo.findVersionById(target.id, trx))!;
-      refuseArchived(version);
+      const { approvalRequired } = await admitMove(this.deps.gates, model, alias, version, trx);
+      if (approvalRequired) {
+        throw new PlumbError(
+          'failed_precondition',
+          `moving an alias of ${name} needs approval: promote instead (plumb model promote ${refOf(target)} --alias ${alias})`,
+          { details: { rule: 'approval_required', alias } },
+        );
+      }
       await this.refuseNoop(trx, model, alias, version);
       const row = await this.mover.move(trx, ctx, {
         model,
@@ -104,10 +111,9 @@ export class PromotionService {
     const expected = await this.expectedTarget(target.model_id, alias, input.expectedVersion);
     const result = await this.deps.db.kysely.transaction().execute(async (trx) => {
       const { model, version } = await this.lockedCandidate(trx, target);
-      checkPromotable(model, version);
-      await checkGate(this.deps.gates, model, alias, version, trx);
+      const { approvalRequired } = await admitMove(this.deps.gates, model, alias, version, trx);
       await this.refuseNoop(trx, model, alias, version);
-      if (!approvalRequired(model)) {
+      if (!approvalRequired) {
         const row = await this.mover.move(trx, ctx, {
           model,
           alias,
@@ -163,8 +169,8 @@ export class PromotionService {
     const stale = await this.deps.db.kysely.transaction().execute(async (trx) => {
       const { model, version } = await this.lockedCandidate(trx, request);
       await this.stillPending(trx, id);
-      checkPromotable(model, version);
-      await checkGate(this.deps.gates, model, request.alias, version, trx);
+      // This decision is the approval the path may ask for.
+      await admitMove(this.deps.gates, model, request.alias, version, trx);
       const decision = { decided_by: actorOf(ctx), decided_at: isoNow(this.deps.clock) };
       const current = await this.aliasesRepo.find(model.id, request.alias, trx);
       if ((current?.version_id ?? null) !== request.expected_version_id) {
@@ -223,11 +229,11 @@ export class PromotionService {
     input: { reason: string; expectedVersion?: Expected },
   ): Promise<ModelAlias> {
     const found = await this.models.requireModel(ctx.principal.projectId, name);
+    refuseUnacceptable(found);
     const expected = await this.expectedTarget(found.id, alias, input.expectedVersion);
     if (expected === null) throw new PlumbError('failed_precondition', `${name}@${alias} is not set`);
     return this.deps.db.kysely.transaction().execute(async (trx) => {
       const model = (await this.models.repo.lockModel(trx, found.id))!;
-      refuseUnacceptable(model);
       const last = await this.aliasesRepo.lastMove(trx, model.id, alias);
       if (!last || last.to_version_id !== expected) {
         throw new PlumbError('conflict', `${name}@${alias} moved meanwhile; look again and retry`);
@@ -236,7 +242,7 @@ export class PromotionService {
         throw new PlumbError('failed_precondition', `${name}@${alias} has no earlier target to roll back to`);
       }
       const previous = (await this.models.repo.findVersionById(last.from_version_id, trx))!;
-      refuseArchived(previous);
+      await admitRollback(this.aliasesRepo, model, alias, previous, trx);
       const row = await this.mover.move(trx, ctx, {
         model,
         alias,

@@ -287,7 +287,9 @@ describeEachBackend('model registry: promotion rules', (backend) => {
     expect((await registry.promotion.rollback(maintainer, 'fraud', 'champion', { reason: '' })).ref).toBe(
       'fraud@v2',
     );
-    await registry.promotion.setAlias(maintainer, 'fraud', 'canary', { version: 1, reason: '' });
+    const canary = await promote(maintainer, 'fraud@v1', { alias: 'canary' });
+    if (canary.outcome !== 'pending_approval') throw new Error('expected a request');
+    await registry.promotion.approve(approver, canary.request.id, 'ok');
     await expect(
       registry.promotion.rollback(maintainer, 'fraud', 'canary', { reason: '' }),
     ).rejects.toMatchObject({
@@ -297,19 +299,23 @@ describeEachBackend('model registry: promotion rules', (backend) => {
   });
 
   it('loosening governance needs a key that may approve', async () => {
-    await model('loans', { risk: 'high', versions: 0 });
-    for (const change of [{ riskClass: 'minimal' as const }, { policy: { gatedAliases: [] } }]) {
+    await model('loans', { risk: 'limited', gated: ['champion', 'canary'], approval: true, versions: 0 });
+    for (const change of [
+      { riskClass: 'minimal' as const },
+      { policy: { gatedAliases: ['champion'] } },
+      { policy: { approvalRequired: false } },
+    ]) {
       await expect(registry.models.update(maintainer, 'loans', change)).rejects.toMatchObject({
         code: 'permission_denied',
       });
     }
-    await registry.models.update(maintainer, 'loans', {
+    // Raising the risk class tightens; at high, champion stays gated whatever the policy says.
+    const raised = await registry.models.update(maintainer, 'loans', {
       owner: 'credit-risk',
-      policy: { approvalRequired: true },
+      riskClass: 'high',
+      policy: { gatedAliases: ['canary'] },
     });
-    await expect(
-      registry.models.update(maintainer, 'loans', { policy: { approvalRequired: false } }),
-    ).rejects.toMatchObject({ code: 'permission_denied' });
+    expect(raised.policy).toEqual({ gatedAliases: ['champion', 'canary'], approvalRequired: true });
     const lowered = await registry.models.update(admin, 'loans', {
       riskClass: 'limited',
       policy: { approvalRequired: false },

@@ -13,19 +13,20 @@ import { versionRef } from './model-ref.js';
 import type { VersionRow } from './models.repo.js';
 import type { RequestRow } from './promotion-requests.repo.js';
 import type { ModelsTable, ModelVersionInputsTable } from './registry.tables.js';
+import { effectivePolicy } from './risk-floor.js';
 
 // Conversions between stored rows and the wire shapes of the registry.
 
+/** The policy in force, floor of the risk class applied, whatever an older row stored. */
 export function policyOf(model: ModelsTable): PromotionPolicy {
-  return {
+  return effectivePolicy(model.risk_class, {
     gatedAliases: JSON.parse(model.gated_aliases) as string[],
     approvalRequired: model.approval_required === 1,
-  };
+  });
 }
 
-/** High-risk models need approval whatever their policy says. */
 export function approvalRequired(model: ModelsTable): boolean {
-  return model.approval_required === 1 || model.risk_class === 'high';
+  return policyOf(model).approvalRequired;
 }
 
 export function toModel(
