@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { PlumbError } from './errors.js';
 import { AuditRecord, AuditVerification, type ListAudit } from './schemas/audit.js';
+import { type BlobGcRequest, BlobGcResult } from './schemas/blobs.js';
 import { Page, type PageParams } from './schemas/common.js';
 import {
   BlobInfo,
@@ -136,6 +137,9 @@ export class PlumbClient {
       if (!response.body) throw new PlumbError('internal', `empty response for blob ${ref}`);
       return response.body;
     },
+    /** Admin only: removes blobs nothing references, older than the grace period (default a day). */
+    gc: (body: BlobGcRequest = {}) =>
+      this.request('POST', '/api/v1/blobs/gc', { body, schema: BlobGcResult }),
   };
 
   readonly datasets = {

@@ -2,6 +2,7 @@
 export * from './client.js';
 export * from './errors.js';
 export * from './schemas/audit.js';
+export * from './schemas/blobs.js';
 export * from './schemas/common.js';
 export * from './schemas/datasets.js';
 export * from './schemas/evals.js';

@@ -14,6 +14,9 @@ const ENV_NAMES = {
   logLevel: 'PLUMB_LOG_LEVEL',
   bodyLimitBytes: 'PLUMB_BODY_LIMIT_BYTES',
   workerConcurrency: 'PLUMB_WORKER_CONCURRENCY',
+  projectQuotaBytes: 'PLUMB_PROJECT_QUOTA_BYTES',
+  httpIdleTimeoutMs: 'PLUMB_HTTP_IDLE_TIMEOUT_MS',
+  httpRequestTimeoutMs: 'PLUMB_HTTP_REQUEST_TIMEOUT_MS',
 } as const;
 
 type Key = keyof typeof ENV_NAMES;
@@ -56,6 +59,24 @@ const RawConfig = z.object({
     .min(1, 'expected an integer from 1 to 64')
     .max(64, 'expected an integer from 1 to 64')
     .default(2),
+  projectQuotaBytes: z.coerce
+    .number({ message: 'expected a positive integer number of bytes' })
+    .int('expected a positive integer number of bytes')
+    .min(1, 'expected a positive integer number of bytes')
+    .optional(),
+  // A socket that sends nothing for this long is closed, so a stalled upload does not hold a
+  // connection and its temp file for good.
+  httpIdleTimeoutMs: z.coerce
+    .number({ message: 'expected an integer number of milliseconds, at least 100' })
+    .int('expected an integer number of milliseconds, at least 100')
+    .min(100, 'expected an integer number of milliseconds, at least 100')
+    .default(30_000),
+  // The whole request, body included; an hour lets a 1 GB upload pass on a slow link.
+  httpRequestTimeoutMs: z.coerce
+    .number({ message: 'expected an integer number of milliseconds, at least 1000' })
+    .int('expected an integer number of milliseconds, at least 1000')
+    .min(1000, 'expected an integer number of milliseconds, at least 1000')
+    .default(3_600_000),
 });
 
 export interface Config {
@@ -68,6 +89,10 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   bodyLimitBytes: number;
   workerConcurrency: number;
+  /** Bytes of blobs each project may own; undefined means unlimited. */
+  projectQuotaBytes: number | undefined;
+  httpIdleTimeoutMs: number;
+  httpRequestTimeoutMs: number;
 }
 
 export type ConfigOverrides = Partial<Record<Key, string | number | undefined>>;
@@ -111,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     databaseUrl: c.databaseUrl ?? `sqlite:${join(home, 'plumb.db')}`,
     blobUrl: c.blobUrl ?? `file:${join(home, 'blobs')}`,
     adminKey: c.adminKey,
+    projectQuotaBytes: c.projectQuotaBytes,
   };
 }
 

@@ -24,6 +24,13 @@ export interface BlobStore {
   stat(ref: string): Promise<BlobStat | null>;
   /** Removes the blob; false if it was not there. Only garbage collection should call this. */
   delete(ref: string): Promise<boolean>;
+  /** Every stored blob with its size and last write (or `touch`), for garbage collection. */
+  list(): AsyncIterable<ListedBlob>;
+  /**
+   * Marks the blob as just used (a put of content already stored does the same), so garbage
+   * collection's grace period starts over; false if it is not stored.
+   */
+  touch(ref: string): Promise<boolean>;
   /** Re-reads and re-hashes the stored bytes to detect corruption at rest. */
   verify(ref: string): Promise<VerifyResult>;
 }
@@ -46,6 +53,12 @@ export interface PutResult {
 
 export interface BlobStat {
   size: number;
+}
+
+export interface ListedBlob {
+  ref: string;
+  size: number;
+  modifiedAt: Date;
 }
 
 export interface VerifyResult {

@@ -1,12 +1,21 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PlumbError } from '../../core/errors.js';
 import { blobRef, parseBlobRef, parseSha256 } from './blob-ref.js';
-import type { BlobSource, BlobStat, BlobStore, PutOptions, PutResult, VerifyResult } from './blob-store.js';
+import type {
+  BlobSource,
+  BlobStat,
+  BlobStore,
+  ListedBlob,
+  PutOptions,
+  PutResult,
+  VerifyResult,
+} from './blob-store.js';
 
 export interface FileBlobStoreOptions {
   /**
@@ -18,6 +27,15 @@ export interface FileBlobStoreOptions {
 }
 
 const DEFAULT_STALE_TEMP_MS = 60 * 60 * 1000;
+
+/**
+ * Temp files are named `<host>.<pid>.<uuid>.tmp`, so a process opening the store can tell a
+ * crashed writer's leftovers (its pid is gone, or is now ours but the file predates us, as after
+ * a container restart) from a live writer's, without waiting for them to age.
+ */
+const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+const TEMP_NAME = /^([0-9a-f]{8})\.(\d+)\.[0-9a-f-]{36}\.tmp$/;
+const HEX64 = /^[0-9a-f]{64}$/;
 
 /**
  * Blobs as files under `<root>/sha256/ab/cd/<hex>`, written through `<root>/tmp/` and renamed
@@ -46,7 +64,7 @@ export class FileBlobStore implements BlobStore {
 
   async put(source: BlobSource, options: PutOptions = {}): Promise<PutResult> {
     const expected = options.expectedSha256 === undefined ? undefined : parseSha256(options.expectedSha256);
-    const tempPath = join(this.tmpDir, `${randomUUID()}.tmp`);
+    const tempPath = join(this.tmpDir, `${HOST_TAG}.${process.pid}.${randomUUID()}.tmp`);
     const hash = createHash('sha256');
     let size = 0;
     const onProgress = options.onProgress;
@@ -148,6 +166,35 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
+  async *list(): AsyncIterable<ListedBlob> {
+    const top = join(this.root, 'sha256');
+    try {
+      for (const a of (await readdir(top)).sort()) {
+        for (const b of (await readdir(join(top, a)).catch(() => [])).sort()) {
+          for (const hex of (await readdir(join(top, a, b)).catch(() => [])).sort()) {
+            if (!HEX64.test(hex)) continue;
+            const s = await stat(join(top, a, b, hex)).catch(() => null);
+            if (s?.isFile()) yield { ref: blobRef(hex), size: s.size, modifiedAt: s.mtime };
+          }
+        }
+      }
+    } catch (e) {
+      throw mapFsError(e);
+    }
+  }
+
+  async touch(ref: string): Promise<boolean> {
+    const path = this.pathOf(ref);
+    try {
+      const now = new Date();
+      await utimes(path, now, now);
+      return true;
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return false;
+      throw mapFsError(e);
+    }
+  }
+
   async verify(ref: string): Promise<VerifyResult> {
     const expected = parseBlobRef(ref);
     const stream = await this.get(ref);
@@ -173,6 +220,9 @@ export class FileBlobStore implements BlobStore {
     // just verified heals it at no extra cost.
     if (current?.size === size) {
       await unlink(tempPath);
+      // Uploading it again makes it young again, so garbage collection's grace period starts over.
+      const now = new Date();
+      await utimes(finalPath, now, now).catch(() => {});
       return true;
     }
     const dir = dirname(finalPath);
@@ -196,12 +246,18 @@ export class FileBlobStore implements BlobStore {
     return false;
   }
 
+  /**
+   * Removes temp files whose writer is known to be gone (see TEMP_NAME) and any temp file
+   * untouched for `staleTempMs`: those of other hosts sharing the root, and older names.
+   */
   private async removeStaleTemps(staleTempMs: number): Promise<void> {
     const cutoff = Date.now() - staleTempMs;
     for (const name of await readdir(this.tmpDir)) {
       const path = join(this.tmpDir, name);
       const s = await stat(path).catch(() => null);
-      if (s && s.mtimeMs < cutoff) await rm(path, { force: true, recursive: true });
+      if (s && (s.mtimeMs < cutoff || writerGone(name, s.mtimeMs))) {
+        await rm(path, { force: true, recursive: true });
+      }
     }
   }
 
@@ -237,6 +293,23 @@ function toAsyncIterable(
     'invalid_argument',
     'a blob source must be a Readable, an async iterable of bytes or bytes',
   );
+}
+
+/** True when a temp file's name says it was written on this host by a process no longer running. */
+function writerGone(name: string, mtimeMs: number): boolean {
+  const match = TEMP_NAME.exec(name);
+  if (!match || match[1] !== HOST_TAG) return false;
+  const pid = Number(match[2]);
+  // Our own pid: a live put of this process (any thread) has written since the process started;
+  // a file last written before that is a predecessor's. The second of slack absorbs rounding.
+  if (pid === process.pid) return mtimeMs < Date.now() - process.uptime() * 1000 - 1000;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    // EPERM: the process exists but belongs to someone else, so it may still be writing.
+    return isCode(e, 'ESRCH');
+  }
 }
 
 async function fsyncDir(path: string): Promise<void> {
