@@ -51,7 +51,7 @@ export function accessRoutes(services: { projects: ProjectsService; keys: KeysSe
       tag: 'access',
       query: ListProjects,
       response: Page(Project),
-      handler: ({ query }) => projects.list(query),
+      handler: ({ ctx, query }) => projects.list(ctx, query),
     }),
     defineRoute({
       method: 'POST',

@@ -16,10 +16,11 @@ export class ProjectsRepo {
     return this.db.kysely.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /** Ordered by id, which is creation order. */
-  list(afterId: string | undefined, limit: number): Promise<ProjectsTable[]> {
+  /** Ordered by id, which is creation order; `onlyId` keeps one project. */
+  list(afterId: string | undefined, limit: number, onlyId?: string): Promise<ProjectsTable[]> {
     let q = this.db.kysely.selectFrom('projects').selectAll();
     if (afterId !== undefined) q = q.where('id', '>', afterId);
+    if (onlyId !== undefined) q = q.where('id', '=', onlyId);
     return q.orderBy('id', 'asc').limit(limit).execute();
   }
 }

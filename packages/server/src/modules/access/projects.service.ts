@@ -56,9 +56,14 @@ export class ProjectsService {
     return toProject(row);
   }
 
-  async list(query: { limit: number; cursor?: string }): Promise<Page<Project>> {
+  /**
+   * Admin keys administer the whole instance and see every project; any other key sees only
+   * its own, so project names do not leak to keys of other projects.
+   */
+  async list(ctx: RequestContext, query: { limit: number; cursor?: string }): Promise<Page<Project>> {
     const after = decodeCursor(query.cursor, isString);
-    const rows = await this.repo.list(after, query.limit + 1);
+    const only = ctx.principal.role === 'admin' ? undefined : ctx.principal.projectId;
+    const rows = await this.repo.list(after, query.limit + 1, only);
     return pageOf(rows, query.limit, toProject, (r) => r.id);
   }
 
