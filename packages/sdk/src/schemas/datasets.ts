@@ -22,11 +22,30 @@ export const UploadBlobQuery = z
   })
   .strict();
 
-export const ColumnSchema = z.object({ name: z.string(), type: z.string() });
+export const NestedKind = z.enum(['list', 'struct', 'map', 'union']);
+export type NestedKind = z.infer<typeof NestedKind>;
+
+export const ColumnSchema = z.object({
+  name: z.string(),
+  /** DuckDB's type text, e.g. `BIGINT`, `VARCHAR[]`, `STRUCT(x BIGINT, y VARCHAR)`. */
+  type: z.string(),
+  /** Set for list, struct, map and union columns; their values are JSON values in rows. */
+  nested: NestedKind.optional(),
+});
 export type ColumnSchema = z.infer<typeof ColumnSchema>;
 
-/** A column's profile as shown to people; the mergeable sketches behind it stay on the server. */
-export const ColumnSummary = z.record(z.string(), z.unknown());
+/**
+ * A column's profile as shown to people; the mergeable sketches behind it stay on the server.
+ * `distinct` is exact while a column has few distinct values (`distinctExact`), otherwise a
+ * HyperLogLog estimate with relative standard error `distinctRelativeError` (about 0.0081).
+ * Servers before these two fields always estimated.
+ */
+export const ColumnSummary = z.looseObject({
+  distinct: z.number().optional(),
+  distinctExact: z.boolean().optional(),
+  distinctRelativeError: z.number().optional(),
+});
+export type ColumnSummary = z.infer<typeof ColumnSummary>;
 
 export const DatasetFile = z.object({ path: z.string(), ref: BlobRef, size: z.number().int().nonnegative() });
 export type DatasetFile = z.infer<typeof DatasetFile>;

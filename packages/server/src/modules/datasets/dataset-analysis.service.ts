@@ -8,12 +8,13 @@ import { newId } from '../../core/ids.js';
 import { type AnalyticsEngine, quoteIdent } from '../../storage/analytics/duckdb-engine.js';
 import type { Db } from '../../storage/database.js';
 import { deserializeProfiles } from './dataset-profiler.js';
-import { tableSql } from './dataset-source.js';
+import { engineFor, tableSql } from './dataset-source.js';
 import type { VersionRow } from './datasets.repo.js';
 import type { DatasetsService } from './datasets.service.js';
 import type { ValidationReportsTable } from './datasets.tables.js';
 import { diffRows } from './diff/row-diff.js';
 import { diffSchemas } from './diff/schema-diff.js';
+import { nestedKind } from './validation/column-types.js';
 import { parseSuite } from './validation/validation-suite.js';
 import { runSuite } from './validation/validator.js';
 
@@ -33,14 +34,27 @@ export class DatasetAnalysisService {
     const row = await this.deps.datasets.resolve(ctx.principal.projectId, ref);
     const schema = JSON.parse(row.schema) as ColumnSchema[];
     const source = await this.deps.datasets.sourceOf(row);
-    const cols = schema.map((c) => quoteIdent(c.name)).join(', ');
+    // Lists, structs and maps travel as JSON values: DuckDB writes them as JSON text.
+    const nested = schema.map((c) => nestedKind(c.type) !== null);
+    const cols = schema
+      .map((c, i) =>
+        nested[i]
+          ? `CAST(to_json(${quoteIdent(c.name)}) AS VARCHAR) AS ${quoteIdent(c.name)}`
+          : quoteIdent(c.name),
+      )
+      .join(', ');
     // Files are read in order and DuckDB preserves insertion order, so offsets are stable.
-    const rows = await this.deps.engine.query(
+    const rows = await engineFor(this.deps.engine, source).query(
       `SELECT ${cols} FROM ${tableSql(source)} LIMIT ${limit} OFFSET ${offset}`,
     );
     return {
       columns: schema,
-      rows: rows.map((r) => schema.map((c) => r[c.name] ?? null)),
+      rows: rows.map((r) =>
+        schema.map((c, i) => {
+          const value = r[c.name] ?? null;
+          return nested[i] && typeof value === 'string' ? JSON.parse(value) : value;
+        }),
+      ),
       offset,
       limit,
       total: Number(row.row_count),
@@ -59,12 +73,11 @@ export class DatasetAnalysisService {
     const common = schemaA
       .filter((c) => schemaB.some((d) => d.name === c.name && d.type === c.type))
       .map((c) => c.name);
-    const rows = await diffRows(
-      this.deps.engine,
-      await this.deps.datasets.sourceOf(a),
-      await this.deps.datasets.sourceOf(b),
-      common,
-    );
+    const [sourceA, sourceB] = await Promise.all([
+      this.deps.datasets.sourceOf(a),
+      this.deps.datasets.sourceOf(b),
+    ]);
+    const rows = await diffRows(engineFor(this.deps.engine, sourceA, sourceB), sourceA, sourceB, common);
     return {
       from: refOf(a),
       to: refOf(b),
@@ -94,20 +107,17 @@ export class DatasetAnalysisService {
     const row = await this.deps.datasets.resolve(projectId, ref);
     const refName = referenceRef ?? suite.reference;
     const reference = refName ? await this.deps.datasets.resolve(projectId, refName) : null;
+    const source = await this.deps.datasets.sourceOf(row);
+    const referenceSource = reference ? await this.deps.datasets.sourceOf(reference) : undefined;
     const results = await runSuite(
-      this.deps.engine,
+      engineFor(this.deps.engine, source, ...(referenceSource ? [referenceSource] : [])),
       {
-        source: await this.deps.datasets.sourceOf(row),
+        source,
         columns: JSON.parse(row.schema),
         ...(row.time_column ? { timeColumn: row.time_column } : {}),
         now: this.deps.clock.now(),
-        ...(reference
-          ? {
-              reference: {
-                source: await this.deps.datasets.sourceOf(reference),
-                columns: JSON.parse(reference.schema),
-              },
-            }
+        ...(reference && referenceSource
+          ? { reference: { source: referenceSource, columns: JSON.parse(reference.schema) } }
           : {}),
       },
       suite,

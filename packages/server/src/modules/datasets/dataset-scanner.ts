@@ -3,6 +3,7 @@ import { PlumbError } from '../../core/errors.js';
 import { type AnalyticsEngine, quoteIdent, quoteLiteral } from '../../storage/analytics/duckdb-engine.js';
 import { diagnoseCsv } from './csv-diagnose.js';
 import { type DatasetSource, requireFormat, tableSql } from './dataset-source.js';
+import { nestedKind } from './validation/column-types.js';
 
 export interface ScanFile {
   /** The path the user gave, for messages. */
@@ -72,19 +73,22 @@ export async function scanFiles(
     }
   }
   const source: DatasetSource = { format, paths: files.map((f) => f.localPath), columns };
-  const sliceCounts = options.sliceColumn ? await countSlices(engine, source, options.sliceColumn) : null;
+  const sliceCounts = options.sliceColumn
+    ? await countSlices(labelled(engine, files), source, options.sliceColumn)
+    : null;
   return { format, schema: columns, rowCount, sliceCounts };
 }
 
 async function scanFile(
-  engine: AnalyticsEngine,
+  anyEngine: AnalyticsEngine,
   format: DatasetFormat,
   file: ScanFile,
 ): Promise<{ schema: ColumnSchema[]; rows: number }> {
   if (file.size === 0) throw new PlumbError('invalid_argument', `${file.path}: the file is empty`);
   const source: DatasetSource = { format, paths: [file.localPath] };
+  // Errors from here on name the file as the user does, without SQL or blob paths.
+  const engine = labelled(anyEngine, [file]);
   const fail = async (error: unknown): Promise<never> => {
-    const message = error instanceof Error ? error.message : String(error);
     if (format === 'csv') {
       const problem = await diagnoseCsv(file.localPath);
       if (problem)
@@ -92,15 +96,13 @@ async function scanFile(
           details: { file: file.path, line: problem.line },
         });
     }
-    const clean = message
-      .replaceAll(file.localPath, file.path)
-      .split('\n')
-      .filter((l) => l.trim())
-      .slice(0, 3)
-      .join(' ');
-    const hint = format === 'parquet' && /magic bytes/i.test(message) ? ' (this is not a Parquet file)' : '';
-    throw new PlumbError('invalid_argument', `${file.path}: ${clean}${hint}`, {
+    const message = error instanceof Error ? error.message : String(error);
+    const clean = message.split('\n').slice(0, 3).join(' ');
+    const hint =
+      format === 'parquet' && /magic bytes|footer/i.test(message) ? ' (this is not a Parquet file)' : '';
+    throw new PlumbError('invalid_argument', `${clean}${hint}`, {
       details: { file: file.path },
+      cause: error,
     });
   };
 
@@ -110,7 +112,11 @@ async function scanFile(
   try {
     // Types come from the first rows; the passes after this one reuse them.
     const described = await engine.query(`DESCRIBE SELECT * FROM ${tableSql(source)}`);
-    schema = described.map((d) => ({ name: String(d.column_name), type: String(d.column_type) }));
+    schema = described.map((d) => {
+      const type = String(d.column_type);
+      const nested = nestedKind(type);
+      return { name: String(d.column_name), type, ...(nested ? { nested } : {}) };
+    });
     // count(*) alone is answered without converting a single value; counting every column
     // makes DuckDB read and type-check the whole file, so a value that does not fit fails here.
     const counts = schema.map((c, i) => `count(${quoteIdent(c.name)}) AS c${i}`).join(', ');
@@ -221,6 +227,10 @@ async function countSlices(
     );
   }
   return Object.fromEntries(rows.map((r) => [r.s === null ? '(null)' : String(r.s), Number(r.n)]));
+}
+
+function labelled(engine: AnalyticsEngine, files: ScanFile[]): AnalyticsEngine {
+  return engine.forFiles(files.map((f) => ({ localPath: f.localPath, name: f.path })));
 }
 
 function sameSchema(a: ColumnSchema[], b: ColumnSchema[]): boolean {

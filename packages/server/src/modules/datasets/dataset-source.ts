@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { PlumbError } from '../../core/errors.js';
-import { quoteLiteral } from '../../storage/analytics/duckdb-engine.js';
+import { type AnalyticsEngine, quoteLiteral } from '../../storage/analytics/duckdb-engine.js';
 
 export type DatasetFormat = 'csv' | 'jsonl' | 'parquet';
 
@@ -32,11 +32,20 @@ export interface DatasetSource {
   format: DatasetFormat;
   /** Local paths DuckDB reads (blob files), in the version's path order. */
   paths: string[];
+  /** The paths the files were added under, in the same order: what messages call them. */
+  names?: string[];
   /**
    * The recorded schema. With it, CSV is read with these types instead of detecting them,
    * which otherwise costs a full extra pass over every file on every query.
    */
   columns?: { name: string; type: string }[];
+}
+
+/** The engine, with errors that name the sources' files as their users named them. */
+export function engineFor(engine: AnalyticsEngine, ...sources: DatasetSource[]): AnalyticsEngine {
+  return engine.forFiles(
+    sources.flatMap((s) => s.paths.map((localPath, i) => ({ localPath, name: s.names?.[i] ?? 'a file' }))),
+  );
 }
 
 /**

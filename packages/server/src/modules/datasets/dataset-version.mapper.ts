@@ -1,4 +1,6 @@
 import type { DatasetVersion } from '@plumb/sdk';
+import { DEFAULT_HLL_PRECISION } from '@plumb/stats';
+import { hllRelativeError } from './dataset-profiler.js';
 import type { VersionRow } from './datasets.repo.js';
 import type { DatasetFilesTable } from './datasets.tables.js';
 
@@ -27,10 +29,24 @@ export function toDatasetVersion(
     sliceCounts: row.slice_counts === null ? null : JSON.parse(row.slice_counts),
     profileStatus: row.profile_status as DatasetVersion['profileStatus'],
     profileError: row.profile_error,
-    profile: row.profile_summary === null ? null : JSON.parse(row.profile_summary),
+    profile: row.profile_summary === null ? null : labelEstimates(JSON.parse(row.profile_summary)),
     validationStatus: row.validation_status as DatasetVersion['validationStatus'],
     validationReportId: row.validation_report_id,
     createdBy: row.created_by,
     createdAt: row.created_at,
   };
+}
+
+/**
+ * Summaries stored before exact distinct counts carry a HyperLogLog estimate at the default
+ * precision: say so, as newer ones do.
+ */
+function labelEstimates(summary: Record<string, Record<string, unknown>>): DatasetVersion['profile'] {
+  for (const column of Object.values(summary)) {
+    if (column.distinctExact === undefined) {
+      column.distinctExact = false;
+      column.distinctRelativeError = hllRelativeError(DEFAULT_HLL_PRECISION);
+    }
+  }
+  return summary;
 }

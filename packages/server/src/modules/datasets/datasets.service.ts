@@ -12,7 +12,7 @@ import type { Db, Executor } from '../../storage/database.js';
 import { profileSource, storedProfile } from './dataset-profiler.js';
 import { parseVersionRef } from './dataset-ref.js';
 import { scanFiles } from './dataset-scanner.js';
-import type { DatasetFormat, DatasetSource } from './dataset-source.js';
+import { type DatasetFormat, type DatasetSource, engineFor } from './dataset-source.js';
 import { toDatasetVersion } from './dataset-version.mapper.js';
 import { DatasetsRepo, type VersionRow } from './datasets.repo.js';
 
@@ -78,10 +78,19 @@ export class DatasetsService {
     const source: DatasetSource = {
       format: scan.format,
       paths: sized.map((f) => this.deps.localPath(f.ref)),
+      names: sized.map((f) => f.path),
     };
     const inline = scan.rowCount * scan.schema.length <= INLINE_PROFILE_CELLS;
     const stored = inline
-      ? storedProfile(await profileSource(this.deps.engine, source, scan.schema, undefined, scan.rowCount))
+      ? storedProfile(
+          await profileSource(
+            engineFor(this.deps.engine, source),
+            source,
+            scan.schema,
+            undefined,
+            scan.rowCount,
+          ),
+        )
       : { profile: null, profile_summary: null };
 
     try {
@@ -160,9 +169,10 @@ export class DatasetsService {
     if (!row) throw new PlumbError('not_found', `dataset version ${versionId} does not exist`);
     if (row.profile_status === 'ready') return;
     try {
+      const source = await this.sourceOf(row);
       const profiles = await profileSource(
-        this.deps.engine,
-        await this.sourceOf(row),
+        engineFor(this.deps.engine, source),
+        source,
         JSON.parse(row.schema),
         onProgress,
         Number(row.row_count),
@@ -260,7 +270,11 @@ export class DatasetsService {
 
   async sourceOf(row: { id: string; format: string }): Promise<DatasetSource> {
     const files = await this.repo.files(row.id);
-    return { format: row.format as DatasetFormat, paths: files.map((f) => this.deps.localPath(f.blob_ref)) };
+    return {
+      format: row.format as DatasetFormat,
+      paths: files.map((f) => this.deps.localPath(f.blob_ref)),
+      names: files.map((f) => f.path),
+    };
   }
 
   async present(row: VersionRow): Promise<DatasetVersion> {

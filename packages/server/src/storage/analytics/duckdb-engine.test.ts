@@ -43,6 +43,40 @@ describe('analytics engine', () => {
     expect(n).toBe(149_999);
   });
 
+  it('names files as their users do, without the SQL, the stored paths or the reader options', async () => {
+    const rows = Array.from({ length: 150_000 }, (_, i) => `${i},${i === 149_999 ? 'oops' : i}`);
+    const late = join(dir, 'late-labelled.csv');
+    writeFileSync(late, `a,b\n${rows.join('\n')}\n`);
+    const labelled = engine.forFiles([{ localPath: late, name: 'sales/2024.csv' }]);
+    const sql = `SELECT a, b FROM read_csv('${late}', header = true, auto_detect = true)`;
+    const drain = async () => {
+      for await (const _ of labelled.stream(sql)) {
+        // reading is the point
+      }
+    };
+    const internals = [dir, 'read_csv', 'SELECT', 'LINE 1', 'Possible solutions', 'sample_size', 'Error:'];
+    const streamed = await drain().catch((e: Error) => e.message);
+    expect(streamed).toMatch(/^sales\/2024\.csv: CSV Error on Line: 150001\nOriginal Line: 149999,oops/);
+    for (const leak of internals) expect(streamed).not.toContain(leak);
+
+    // A file gone from the store, and one no label covers.
+    const gone = join(dir, 'gone.parquet');
+    const missing = await engine
+      .forFiles([{ localPath: gone, name: 'flights.parquet' }])
+      .query(`SELECT * FROM read_parquet(['${gone}', '${join(dir, 'other.parquet')}'])`)
+      .catch((e: Error) => e.message);
+    expect(missing).toMatch(
+      /^flights\.parquet: No files found that match the pattern "(flights\.parquet|a stored file)"/,
+    );
+    for (const leak of internals) expect(missing).not.toContain(leak);
+
+    const column = await labelled
+      .query(`SELECT nope FROM read_csv('${late}')`)
+      .catch((e: Error) => e.message);
+    expect(column).toMatch(/^sales\/2024\.csv: Referenced column "nope" not found/);
+    for (const leak of internals) expect(column).not.toContain(leak);
+  });
+
   it('binds parameters instead of splicing them', async () => {
     const rows = await engine.query('SELECT $1 AS v, $2 + 1 AS n', ["'); DROP TABLE x; --", 41]);
     expect(rows).toEqual([{ v: "'); DROP TABLE x; --", n: 42 }]);

@@ -10,6 +10,12 @@ import { PlumbError } from '../../core/errors.js';
 
 export type Cell = string | number | boolean | null;
 
+/** A file a query reads, and the name its user gave it (the path they uploaded it as). */
+export interface FileLabel {
+  localPath: string;
+  name: string;
+}
+
 export interface AnalyticsEngineOptions {
   /** The only directories queries may read (the blob store's root); everything else is refused. */
   allowedDirectories: string[];
@@ -23,7 +29,12 @@ export interface AnalyticsEngineOptions {
  * here (ours, or built from a user's expectation) can read other files or load extensions.
  */
 export class AnalyticsEngine {
-  private constructor(private readonly instance: DuckDBInstance) {}
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly directories: readonly string[],
+    private readonly files: readonly FileLabel[] = [],
+    private readonly owner = true,
+  ) {}
 
   static async open(options: AnalyticsEngineOptions): Promise<AnalyticsEngine> {
     const instance = await DuckDBInstance.create(':memory:', {
@@ -41,7 +52,20 @@ export class AnalyticsEngine {
     } finally {
       connection.closeSync();
     }
-    return new AnalyticsEngine(instance);
+    return new AnalyticsEngine(instance, options.allowedDirectories);
+  }
+
+  /**
+   * The same engine, whose errors name `files` as their user does instead of by their blob
+   * path. Every error is also stripped of the SQL that failed and of any other stored path:
+   * messages reach users, who know neither.
+   */
+  forFiles(files: readonly FileLabel[]): AnalyticsEngine {
+    return new AnalyticsEngine(this.instance, this.directories, files, false);
+  }
+
+  private fail(error: unknown): PlumbError {
+    return mapDuckError(error, { files: this.files, directories: this.directories });
   }
 
   /** Runs a query and returns plain JSON-able rows (BIGINT/DECIMAL as numbers, times as ISO text). */
@@ -64,7 +88,7 @@ export class AnalyticsEngine {
         return out;
       });
     } catch (error) {
-      throw mapDuckError(error);
+      throw this.fail(error);
     } finally {
       connection.closeSync();
     }
@@ -92,7 +116,7 @@ export class AnalyticsEngine {
       try {
         result = await connection.stream(sql);
       } catch (error) {
-        throw mapDuckError(error);
+        throw this.fail(error);
       }
       columns = result.columnNames();
       const types = result.columnTypes().map((t) => t.toString());
@@ -106,7 +130,7 @@ export class AnalyticsEngine {
             chunk = await next;
           } catch (error) {
             next = undefined;
-            throw mapDuckError(error);
+            throw this.fail(error);
           }
           if (!chunk || chunk.rowCount === 0) {
             next = undefined;
@@ -138,8 +162,9 @@ export class AnalyticsEngine {
     }
   }
 
+  /** Closes DuckDB; a view from `forFiles` leaves it to the engine it came from. */
   close(): void {
-    this.instance.closeSync();
+    if (this.owner) this.instance.closeSync();
   }
 }
 
@@ -157,7 +182,8 @@ function bind(
   if (value === null) prepared.bindNull(index);
   else if (typeof value === 'string') prepared.bindVarchar(index, value);
   else if (typeof value === 'boolean') prepared.bindBoolean(index, value);
-  else if (Number.isInteger(value)) prepared.bindBigInt(index, BigInt(value));
+  // A JavaScript number past ±2^63 is an integer too, and no BIGINT holds it.
+  else if (Number.isInteger(value) && Math.abs(value) < 2 ** 63) prepared.bindBigInt(index, BigInt(value));
   else prepared.bindDouble(index, value);
 }
 
@@ -183,27 +209,59 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** DuckDB's messages are precise (file, line, column); keep them, as invalid_argument. */
-export function mapDuckError(error: unknown): PlumbError {
+/**
+ * DuckDB's messages are precise (file, line, column) but written for the author of the query:
+ * they quote the SQL ("LINE 1: SELECT … read_parquet(['/…/blobs/sha256/…'])"), the blob paths
+ * and the reader's options. Users see what is wrong, with the file named as they named it.
+ */
+export function mapDuckError(
+  error: unknown,
+  context: { files?: readonly FileLabel[]; directories?: readonly string[] } = {},
+): PlumbError {
   if (error instanceof PlumbError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  if (/Permission Error/.test(message)) {
+  const raw = error instanceof Error ? error.message : String(error);
+  if (/Permission Error/.test(raw)) {
     return new PlumbError('permission_denied', 'that file is outside the data Plumb may read', {
       cause: error,
     });
   }
-  if (/Out of Memory/i.test(message)) {
+  const message = userMessage(raw, context.files ?? [], context.directories ?? []);
+  if (/Out of Memory/i.test(raw)) {
     return new PlumbError('unavailable', `the analytics engine ran out of memory: ${message}`, {
       cause: error,
     });
   }
-  return new PlumbError('invalid_argument', firstLines(message), { cause: error });
+  return new PlumbError('invalid_argument', message, { cause: error });
 }
 
-function firstLines(message: string): string {
-  return message
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .slice(0, 6)
-    .join('\n');
+/** Lines of DuckDB's message after which only advice about its own SQL and options follows. */
+const ADVICE =
+  /^(LINE \d+:|Possible (solutions|fixes)|Column \S+ is being converted|This type was (auto-detected|either)|\s+file = )/;
+
+function userMessage(raw: string, files: readonly FileLabel[], directories: readonly string[]): string {
+  const lines: string[] = [];
+  for (const line of raw.split('\n')) {
+    if (ADVICE.test(line)) break;
+    if (line.trim() !== '') lines.push(line.trim());
+  }
+  let text = lines.slice(0, 4).join('\n');
+  // Longest first, so a path that extends another is replaced whole.
+  for (const file of [...files].sort((a, b) => b.localPath.length - a.localPath.length)) {
+    text = text.replaceAll(file.localPath, file.name);
+  }
+  for (const dir of directories) {
+    const root = dir.endsWith('/') ? dir.slice(0, -1) : dir;
+    text = text.replace(new RegExp(`${escapeRegExp(root)}[^\\s'"\\],)]*`, 'g'), 'a stored file');
+  }
+  // "Candidate bindings: read_csv.amount" and the like name our table functions.
+  text = text.replace(/\bread_(csv|json|parquet)\w*\./g, '');
+  // "Conversion Error: …": the class of error says nothing a user can act on.
+  text = text.replace(/^[A-Z][A-Za-z ]* Error: /, '');
+  // One file read: the message leads with it, as every other error about a file does.
+  if (files.length === 1 && !text.startsWith(`${files[0]!.name}: `)) text = `${files[0]!.name}: ${text}`;
+  return text;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -24,7 +24,20 @@ export function isNumericType(type: string): boolean {
 
 export function isTemporalType(type: string): boolean {
   const t = type.toUpperCase();
-  return t === 'DATE' || t.startsWith('TIMESTAMP');
+  return t === 'DATE' || (t.startsWith('TIMESTAMP') && nestedKind(t) === null);
+}
+
+export type NestedKind = 'list' | 'struct' | 'map' | 'union';
+
+/**
+ * The kind of a nested type (`BIGINT[]`, `VARCHAR[3]`, `STRUCT(x BIGINT, …)`, `MAP(…)`,
+ * `UNION(…)`), or null for a flat one. The outermost type decides: a list of structs is a list.
+ */
+export function nestedKind(type: string): NestedKind | null {
+  const t = type.toUpperCase().trim();
+  if (/\[\d*\]$/.test(t)) return 'list';
+  const head = /^(STRUCT|MAP|UNION)\s*\(/.exec(t)?.[1];
+  return head ? (head.toLowerCase() as NestedKind) : null;
 }
 
 const FAMILIES: Record<string, (type: string) => boolean> = {
@@ -33,7 +46,10 @@ const FAMILIES: Record<string, (type: string) => boolean> = {
   string: (t) => t.toUpperCase() === 'VARCHAR',
   boolean: (t) => t.toUpperCase() === 'BOOLEAN',
   date: (t) => t.toUpperCase() === 'DATE',
-  timestamp: (t) => t.toUpperCase().startsWith('TIMESTAMP'),
+  timestamp: (t) => t.toUpperCase().startsWith('TIMESTAMP') && nestedKind(t) === null,
+  list: (t) => nestedKind(t) === 'list',
+  struct: (t) => nestedKind(t) === 'struct',
+  map: (t) => nestedKind(t) === 'map',
 };
 
 /**
