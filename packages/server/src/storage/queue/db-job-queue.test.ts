@@ -1,56 +1,77 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { Clock } from '../../core/clock.js';
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PlumbError } from '../../core/errors.js';
-import { createTestDatabase, describeEachBackend, type TestDatabase } from '../../testing/test-database.js';
-import { openDatabase } from '../database.js';
-import { migrateToLatest } from '../migrations/index.js';
+import { migrate } from '../../main.js';
+import {
+  type Backend,
+  createTestDatabase,
+  describeEachBackend,
+  type TestDatabase,
+  testBackends,
+} from '../../testing/test-database.js';
+import { type Db, openDatabase } from '../database.js';
 import { DbJobQueue } from './db-job-queue.js';
-import type { Job } from './job-queue.js';
-
-class ManualClock implements Clock {
-  constructor(private ms = Date.UTC(2030, 0, 1)) {}
-  now(): Date {
-    return new Date(this.ms);
-  }
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
+import { describeJobQueue, type JobQueueHarness } from './job-queue.contract.js';
+import { jobsMigrations } from './jobs.migrations.js';
+import { ManualClock } from './manual-clock.js';
 
 const LEASE = 30_000;
 
-async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PlumbError);
-  expect((error as PlumbError).code).toBe(code);
+/**
+ * A migrated database plus a way to open more connections to it, as other processes would:
+ * a second SQLite connection to the same file, or a second pool on the same PostgreSQL schema.
+ */
+async function sharedDatabase(backend: Backend): Promise<{ db: Db; open(): Db; dispose(): Promise<void> }> {
+  const opened: Db[] = [];
+  if (backend === 'postgres') {
+    const t = await createTestDatabase('postgres');
+    const url = process.env.PLUMB_TEST_DATABASE_URL!;
+    return {
+      db: t.db,
+      open: () => {
+        const db = openDatabase(url, { schema: t.db.schema!, poolSize: 5 });
+        opened.push(db);
+        return db;
+      },
+      dispose: async () => {
+        for (const db of opened) await db.close();
+        await t.dispose();
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'plumb-queue-'));
+  const url = `sqlite:${join(dir, 'plumb.db')}`;
+  const db = openDatabase(url);
+  await migrate(db);
+  return {
+    db,
+    open: () => {
+      const other = openDatabase(url);
+      opened.push(other);
+      return other;
+    },
+    dispose: async () => {
+      for (const other of opened) await other.close();
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
-/** Claims and completes until every job is done, counting which claimer got each job. */
-async function drain(queue: DbJobQueue, claimers: number, total: number): Promise<Map<string, string[]>> {
-  const claimedBy = new Map<string, string[]>();
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: claimers }, async (_, i) => {
-      const workerId = `w${i}`;
-      while (done < total) {
-        const job = await queue.claim(['work'], workerId, LEASE);
-        if (!job) {
-          await new Promise((resolve) => setImmediate(resolve));
-          continue;
-        }
-        claimedBy.set(job.id, [...(claimedBy.get(job.id) ?? []), workerId]);
-        expect(await queue.complete(job.id, workerId, { by: workerId })).not.toBeNull();
-        done++;
-      }
-    }),
-  );
-  return claimedBy;
+for (const backend of testBackends()) {
+  describeJobQueue(`DbJobQueue [${backend}]`, async (clock): Promise<JobQueueHarness> => {
+    const shared = await sharedDatabase(backend);
+    return {
+      queue: new DbJobQueue(shared.db, { clock }),
+      another: async () => new DbJobQueue(shared.open(), { clock }),
+      transaction: (work) => shared.db.kysely.transaction().execute(work),
+      dispose: () => shared.dispose(),
+    };
+  });
 }
 
 describeEachBackend('DbJobQueue', (backend) => {
@@ -68,72 +89,17 @@ describeEachBackend('DbJobQueue', (backend) => {
     await t.dispose();
   });
 
-  it('enqueues, claims and completes a job', async () => {
-    const job = await queue.enqueue('email', { to: 'a@example.com' });
-    expect(job).toMatchObject({
-      queue: 'email',
-      payload: { to: 'a@example.com' },
-      status: 'queued',
-      attempts: 0,
-      maxAttempts: 5,
-      runAt: clock.now(),
-      leaseUntil: null,
-      workerId: null,
-    });
-    expect(job.id).toMatch(/^job_/);
-
-    const claimed = await queue.claim(['email'], 'w1', LEASE);
-    expect(claimed).toMatchObject({ id: job.id, status: 'running', attempts: 1, workerId: 'w1' });
-    expect(claimed!.leaseUntil).toEqual(new Date(clock.now().getTime() + LEASE));
-    expect(await queue.claim(['email'], 'w2', LEASE)).toBeNull();
-
-    const done = await queue.complete(job.id, 'w1', { sent: true });
-    expect(done).toMatchObject({
-      status: 'succeeded',
-      result: { sent: true },
-      leaseUntil: null,
-      workerId: 'w1',
-    });
-    expect(await queue.complete(job.id, 'w1', {})).toBeNull();
-    expect(await queue.get(job.id)).toEqual(done);
-    expect(await queue.get('job_missing')).toBeNull();
-  });
-
-  it('claims only due jobs of the named queues, oldest first', async () => {
-    const later = await queue.enqueue('a', 1, { runAt: new Date(clock.now().getTime() + 5000) });
-    const first = await queue.enqueue('a', 2, { runAt: new Date(clock.now().getTime() - 1000) });
-    const second = await queue.enqueue('b', 3);
-    await queue.enqueue('c', 4);
-    expect((await queue.claim(['a', 'b'], 'w', LEASE))?.id).toBe(first.id);
-    expect((await queue.claim(['a', 'b'], 'w', LEASE))?.id).toBe(second.id);
-    expect(await queue.claim(['a', 'b'], 'w', LEASE)).toBeNull();
-    expect(await queue.claim([], 'w', LEASE)).toBeNull();
-    clock.advance(5000);
-    expect((await queue.claim(['a', 'b'], 'w', LEASE))?.id).toBe(later.id);
-  });
-
-  it('retries with exponential backoff up to the cap, then fails with the last error', async () => {
+  it('doubles the retry delay from its base up to the cap', async () => {
     const job = await queue.enqueue('flaky', {}, { maxAttempts: 5 });
     const delays: number[] = [];
     for (let attempt = 1; attempt <= 4; attempt++) {
-      const claimed = await queue.claim(['flaky'], 'w', LEASE);
-      expect(claimed).toMatchObject({ id: job.id, attempts: attempt });
+      await queue.claim(['flaky'], 'w', LEASE);
       const failed = await queue.fail(job.id, 'w', new Error(`boom ${attempt}`));
-      expect(failed).toMatchObject({ status: 'queued', workerId: null, leaseUntil: null });
-      expect(failed!.lastError).toMatch(new RegExp(`^Error: boom ${attempt}\\n\\s+at `));
       const delay = failed!.runAt.getTime() - clock.now().getTime();
       delays.push(delay);
-      clock.advance(delay - 1);
-      expect(await queue.claim(['flaky'], 'w', LEASE)).toBeNull();
-      clock.advance(1);
+      clock.advance(delay);
     }
     expect(delays).toEqual([1000, 2000, 4000, 4000]);
-    expect(await queue.claim(['flaky'], 'w', LEASE)).toMatchObject({ attempts: 5 });
-    const last = await queue.fail(job.id, 'w', new PlumbError('unavailable', 'upstream down'));
-    expect(last).toMatchObject({ status: 'failed', attempts: 5, workerId: 'w' });
-    expect(last!.lastError).toMatch(/^PlumbError \[unavailable\]: upstream down/);
-    clock.advance(60_000);
-    expect(await queue.claim(['flaky'], 'w', LEASE)).toBeNull();
   });
 
   it('applies jitter from the injected randomness', async () => {
@@ -148,151 +114,62 @@ describeEachBackend('DbJobQueue', (backend) => {
     expect(failed!.lastError).toBe('plain message');
   });
 
-  it('claims a job again once its lease passed, and fences off the old worker', async () => {
-    const job = await queue.enqueue('long', {});
-    await queue.claim(['long'], 'w1', 1000);
-    clock.advance(800);
-    expect(await queue.heartbeat(job.id, 'w1', 1000, { step: 1 })).toBe(true);
-    clock.advance(800);
-    expect(await queue.claim(['long'], 'w2', 1000)).toBeNull();
-    expect((await queue.get(job.id))!.progress).toEqual({ step: 1 });
-
-    clock.advance(200);
-    const reclaimed = await queue.claim(['long'], 'w2', 1000);
-    expect(reclaimed).toMatchObject({ id: job.id, workerId: 'w2', attempts: 2 });
-    expect(reclaimed!.lastError).toMatch(/lease expired/);
-    expect(await queue.heartbeat(job.id, 'w1', 1000)).toBe(false);
-    expect(await queue.complete(job.id, 'w1', 'stale')).toBeNull();
-    expect(await queue.fail(job.id, 'w1', new Error('stale'))).toBeNull();
-    expect(await queue.complete(job.id, 'w2', 'fresh')).toMatchObject({
-      status: 'succeeded',
-      result: 'fresh',
-    });
+  it('rejects an impossible backoff', () => {
+    expect(() => new DbJobQueue(t.db, { backoff: { baseMs: 10, capMs: 5 } })).toThrow(PlumbError);
+    expect(() => new DbJobQueue(t.db, { backoff: { jitter: 2 } })).toThrow(PlumbError);
   });
 
-  it('fails a job whose lease passes on its last attempt', async () => {
-    const job = await queue.enqueue('once', {}, { maxAttempts: 1 });
-    await queue.claim(['once'], 'w1', 1000);
-    clock.advance(1000);
-    const next = await queue.enqueue('once', { next: true });
-    expect((await queue.claim(['once'], 'w2', 1000))?.id).toBe(next.id);
-    expect(await queue.get(job.id)).toMatchObject({
-      status: 'failed',
-      attempts: 1,
-      leaseUntil: null,
-      workerId: 'w1',
-    });
-    expect((await queue.get(job.id))!.lastError).toMatch(/lease expired/);
-  });
-
-  it('dedupes by key per queue while a job is queued or running', async () => {
-    const a = await queue.enqueue('refresh', { n: 1 }, { dedupeKey: 'model-7' });
-    const again = await queue.enqueue('refresh', { n: 2 }, { dedupeKey: 'model-7' });
-    expect(again.id).toBe(a.id);
-    expect(again.payload).toEqual({ n: 1 });
-    const otherQueue = await queue.enqueue('other', {}, { dedupeKey: 'model-7' });
-    expect(otherQueue.id).not.toBe(a.id);
-
-    await queue.claim(['refresh'], 'w', LEASE);
-    expect((await queue.enqueue('refresh', {}, { dedupeKey: 'model-7' })).id).toBe(a.id);
-    await queue.complete(a.id, 'w', null);
-    const fresh = await queue.enqueue('refresh', { n: 3 }, { dedupeKey: 'model-7' });
-    expect(fresh.id).not.toBe(a.id);
-
-    const racing = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => queue.enqueue('race', { i }, { dedupeKey: 'k' })),
-    );
-    expect(new Set(racing.map((j) => j.id)).size).toBe(1);
-  });
-
-  it('enqueues inside the caller transaction', async () => {
-    const rolledBack = t.db.kysely.transaction().execute(async (trx) => {
-      await queue.enqueue('tx', { keep: false }, {}, trx);
-      throw new Error('abort');
-    });
-    await expect(rolledBack).rejects.toThrow('abort');
-    expect(await queue.list({ queue: 'tx' })).toEqual([]);
-
-    const existing = await queue.enqueue('tx', { first: true }, { dedupeKey: 'd' });
-    const inside = await t.db.kysely.transaction().execute(async (trx) => {
-      const deduped = await queue.enqueue('tx', {}, { dedupeKey: 'd' }, trx);
-      // The transaction is still usable after the dedupe conflict.
-      const fresh = await queue.enqueue('tx', { keep: true }, {}, trx);
-      return [deduped, fresh] as const;
-    });
-    expect(inside[0].id).toBe(existing.id);
-    expect((await queue.get(inside[1].id))?.payload).toEqual({ keep: true });
-  });
-
-  it('hands every job to exactly one of many concurrent claimers', async () => {
-    const total = 200;
-    for (let i = 0; i < total; i++) await queue.enqueue('work', { i });
-    const claimedBy = await drain(queue, 16, total);
-    expect(claimedBy.size).toBe(total);
-    for (const workers of claimedBy.values()) expect(workers).toHaveLength(1);
-    expect(new Set([...claimedBy.values()].flat()).size).toBeGreaterThan(1);
-    expect(await queue.list({ status: 'succeeded', limit: 500 })).toHaveLength(total);
-  });
-
-  if (backend === 'sqlite') {
-    it('hands every job to exactly one claimer across connections to one SQLite file', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'plumb-queue-'));
-      const dbs = Array.from({ length: 4 }, () => openDatabase(`sqlite:${join(dir, 'plumb.db')}`));
-      try {
-        await migrateToLatest(dbs[0]!.kysely);
-        const queues = dbs.map((db) => new DbJobQueue(db));
-        const total = 200;
-        for (let i = 0; i < total; i++) await queues[i % 4]!.enqueue('work', { i });
-        const claimedBy = new Map<string, number>();
-        let done = 0;
-        await Promise.all(
-          queues.flatMap((q, c) =>
-            [0, 1, 2].map(async (k) => {
-              while (done < total) {
-                const job: Job | null = await q.claim(['work'], `c${c}-${k}`, LEASE);
-                if (!job) {
-                  await new Promise((resolve) => setImmediate(resolve));
-                  continue;
-                }
-                claimedBy.set(job.id, (claimedBy.get(job.id) ?? 0) + 1);
-                await q.complete(job.id, `c${c}-${k}`, null);
-                done++;
-              }
-            }),
-          ),
-        );
-        expect(claimedBy.size).toBe(total);
-        expect([...claimedBy.values()].every((n) => n === 1)).toBe(true);
-      } finally {
-        for (const db of dbs) await db.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
+  if (backend === 'postgres') {
+    it('claims past a job another transaction holds locked instead of waiting for it (SKIP LOCKED)', async () => {
+      const locked = await queue.enqueue('work', { n: 1 });
+      const free = await queue.enqueue('work', { n: 2 });
+      // Without SKIP LOCKED the claim would wait on the row lock held here, and this
+      // transaction waits on the claim: the test would hang instead of passing.
+      const claimed = await t.db.kysely.transaction().execute(async (trx) => {
+        await sql`select id from jobs where id = ${locked.id} for update`.execute(trx);
+        return queue.claim(['work'], 'w', LEASE);
+      });
+      expect(claimed?.id).toBe(free.id);
+      expect((await queue.claim(['work'], 'w', LEASE))?.id).toBe(locked.id);
     });
   }
+});
 
-  it('lists newest first with filters and paging', async () => {
-    const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await queue.enqueue(i % 2 ? 'odd' : 'even', { i })).id);
-    await queue.claim(['even'], 'w', LEASE);
-    expect((await queue.list()).map((j) => j.id)).toEqual([...ids].reverse());
-    expect((await queue.list({ queue: 'odd' })).map((j) => j.id)).toEqual([ids[3], ids[1]]);
-    expect((await queue.list({ status: 'running' })).map((j) => j.id)).toEqual([ids[0]]);
-    const page1 = await queue.list({ limit: 2 });
-    const page2 = await queue.list({ limit: 2, before: page1.at(-1)!.id });
-    expect([...page1, ...page2].map((j) => j.id)).toEqual([ids[4], ids[3], ids[2], ids[1]]);
-  });
-
-  it('rejects invalid arguments', async () => {
-    await expectCode(queue.enqueue('', {}), 'invalid_argument');
-    await expectCode(queue.enqueue('q', {}, { maxAttempts: 0 }), 'invalid_argument');
-    await expectCode(queue.enqueue('q', {}, { runAt: new Date('nope') }), 'invalid_argument');
-    await expectCode(queue.enqueue('q', { n: 1n }), 'invalid_argument');
-    await expectCode(queue.claim(['q'], 'w', 0), 'invalid_argument');
-    await expectCode(queue.list({ limit: 0 }), 'invalid_argument');
-    const job = await queue.enqueue('q', {});
-    await queue.claim(['q'], 'w', LEASE);
-    await expectCode(queue.complete(job.id, 'w', { n: 1n }), 'invalid_argument');
-    expect((await queue.get(job.id))?.status).toBe('running');
-    expect(() => new DbJobQueue(t.db, { backoff: { baseMs: 10, capMs: 5 } })).toThrow(PlumbError);
+describe('jobs migrations', () => {
+  it('turns jobs that had failed for good into dead jobs', async () => {
+    const kysely = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new SQLite(':memory:') }) });
+    try {
+      await jobsMigrations['0003_jobs'].up(kysely);
+      const row = (id: string, status: string) => ({
+        id,
+        queue: 'q',
+        payload: 'null',
+        status,
+        attempts: 1,
+        max_attempts: 1,
+        run_at: 0,
+        created_at: 0,
+        updated_at: 0,
+      });
+      await sql`insert into jobs (id, queue, payload, status, attempts, max_attempts, run_at, created_at, updated_at)
+        values ${sql.join(
+          [row('job_a', 'failed'), row('job_b', 'succeeded'), row('job_c', 'queued')].map(
+            (r) =>
+              sql`(${r.id}, ${r.queue}, ${r.payload}, ${r.status}, ${r.attempts}, ${r.max_attempts}, ${r.run_at}, ${r.created_at}, ${r.updated_at})`,
+          ),
+        )}`.execute(kysely);
+      await jobsMigrations['jobs/0002_dead_letters_and_schedules'].up(kysely);
+      const { rows } = await sql<{
+        id: string;
+        status: string;
+      }>`select id, status from jobs order by id`.execute(kysely);
+      expect(rows).toEqual([
+        { id: 'job_a', status: 'dead' },
+        { id: 'job_b', status: 'succeeded' },
+        { id: 'job_c', status: 'queued' },
+      ]);
+    } finally {
+      await kysely.destroy();
+    }
   });
 });

@@ -1,11 +1,29 @@
-import { type ExpressionBuilder, type Selectable, sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { PlumbError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { Db, Executor } from '../database.js';
 import type { Database } from '../schema.js';
-import type { EnqueueOptions, Job, JobQueue, JobStatus, ListJobsOptions } from './job-queue.js';
-import type { JobsTable } from './jobs.tables.js';
+import { DbJobSchedules } from './db-job-schedules.js';
+import type {
+  EnqueueOptions,
+  Job,
+  JobQueue,
+  JobStatus,
+  ListJobsOptions,
+  Schedule,
+  ScheduleSpec,
+} from './job-queue.js';
+import {
+  checkDuration,
+  checkMaxAttempts,
+  checkName,
+  DEFAULT_MAX_ATTEMPTS,
+  errorText,
+  type JobRow,
+  toJob,
+  toJson,
+} from './job-rows.js';
 
 export interface BackoffOptions {
   /** Delay before the first retry; doubles with each further attempt. Default 1 s. */
@@ -26,10 +44,6 @@ export interface DbJobQueueOptions {
   backoff?: BackoffOptions;
 }
 
-type JobRow = Selectable<JobsTable>;
-
-const DEFAULT_MAX_ATTEMPTS = 5;
-const MAX_ERROR_CHARS = 8000;
 // Bounds the work of one claim when many dead workers' jobs are settled at once; the rest are
 // settled by the next claims.
 const MAX_SETTLED_PER_CLAIM = 16;
@@ -49,6 +63,7 @@ export class DbJobQueue implements JobQueue {
   private readonly capMs: number;
   private readonly jitter: number;
   private readonly random: () => number;
+  private readonly schedules: DbJobSchedules;
 
   constructor(
     private readonly db: Db,
@@ -63,6 +78,7 @@ export class DbJobQueue implements JobQueue {
     if (!(this.baseMs >= 0 && this.capMs >= this.baseMs && this.jitter >= 0 && this.jitter <= 1)) {
       throw new PlumbError('invalid_argument', 'backoff needs 0 <= baseMs <= capMs and 0 <= jitter <= 1');
     }
+    this.schedules = new DbJobSchedules(db, this.clock);
   }
 
   async enqueue<P>(
@@ -73,11 +89,7 @@ export class DbJobQueue implements JobQueue {
   ): Promise<Job<P>> {
     checkName('queue', queue);
     const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-      throw new PlumbError('invalid_argument', 'maxAttempts must be a positive integer', {
-        details: { maxAttempts },
-      });
-    }
+    checkMaxAttempts(maxAttempts);
     const dedupeKey = options.dedupeKey ?? null;
     if (dedupeKey !== null) checkName('dedupeKey', dedupeKey);
     const now = this.now();
@@ -97,6 +109,8 @@ export class DbJobQueue implements JobQueue {
       result: null,
       progress: null,
       dedupe_key: dedupeKey,
+      schedule_name: null,
+      scheduled_for: null,
       created_at: now,
       updated_at: now,
     };
@@ -130,7 +144,7 @@ export class DbJobQueue implements JobQueue {
     checkName('workerId', workerId);
     checkDuration('leaseMs', leaseMs);
     const postgres = this.db.dialect === 'postgres';
-    // A running job past its lease on its last attempt is settled as failed by whichever claim
+    // A running job past its lease on its last attempt is settled as dead by whichever claim
     // finds it, then the claim looks for the next job.
     const settle = sql<boolean>`status = 'running' and attempts >= max_attempts`;
     const lastError = sql<string>`case when status = 'running' then ${LEASE_EXPIRED} else last_error end`;
@@ -141,7 +155,7 @@ export class DbJobQueue implements JobQueue {
       const row = await this.db.kysely
         .updateTable('jobs')
         .set({
-          status: sql<JobStatus>`case when ${settle} then 'failed' else 'running' end`,
+          status: sql<JobStatus>`case when ${settle} then 'dead' else 'running' end`,
           worker_id: sql<string>`case when ${settle} then worker_id else ${workerId} end`,
           lease_until: sql<number | null>`case when ${settle} then null else ${leaseUntil} end`,
           attempts: sql<number>`case when ${settle} then attempts else attempts + 1 end`,
@@ -218,7 +232,7 @@ export class DbJobQueue implements JobQueue {
       .updateTable('jobs')
       .set({
         ...(final
-          ? { status: 'failed' }
+          ? { status: 'dead' }
           : { status: 'queued', worker_id: null, run_at: now + this.retryDelay(current.attempts) }),
         lease_until: null,
         last_error: errorText(error),
@@ -231,6 +245,74 @@ export class DbJobQueue implements JobQueue {
       .returningAll()
       .executeTakeFirst();
     return row ? toJob(row) : null;
+  }
+
+  async cancel(jobId: string): Promise<Job> {
+    const row = await this.db.kysely
+      .updateTable('jobs')
+      .set({ status: 'cancelled', lease_until: null, updated_at: this.now() })
+      .where('id', '=', jobId)
+      .where(ACTIVE)
+      .returningAll()
+      .executeTakeFirst();
+    if (row) return toJob(row);
+    const job = await this.mustGet(jobId);
+    if (job.status === 'cancelled') return job;
+    throw new PlumbError('failed_precondition', `job ${jobId} already ended as ${job.status}`, {
+      details: { jobId, status: job.status },
+    });
+  }
+
+  async retry(jobId: string): Promise<Job> {
+    const now = this.now();
+    let row: JobRow | undefined;
+    try {
+      row = await this.db.kysely
+        .updateTable('jobs')
+        // The last error stays for the record until the next attempt replaces it.
+        .set({
+          status: 'queued',
+          attempts: 0,
+          run_at: now,
+          lease_until: null,
+          worker_id: null,
+          updated_at: now,
+        })
+        .where('id', '=', jobId)
+        .where('status', 'in', ['dead', 'cancelled'])
+        .returningAll()
+        .executeTakeFirst();
+    } catch (e) {
+      if (!PlumbError.is(e, 'already_exists')) throw e;
+      throw new PlumbError(
+        'already_exists',
+        `job ${jobId} cannot be queued again: another job with its dedupe key is queued or running`,
+        { details: { jobId }, cause: e },
+      );
+    }
+    if (row) return toJob(row);
+    const job = await this.mustGet(jobId);
+    throw new PlumbError(
+      'failed_precondition',
+      `job ${jobId} is ${job.status}; only dead or cancelled jobs can be retried`,
+      { details: { jobId, status: job.status } },
+    );
+  }
+
+  schedule(name: string, spec: ScheduleSpec): Promise<Schedule> {
+    return this.schedules.schedule(name, spec);
+  }
+
+  unschedule(name: string): Promise<boolean> {
+    return this.schedules.unschedule(name);
+  }
+
+  listSchedules(): Promise<Schedule[]> {
+    return this.schedules.list();
+  }
+
+  tickSchedules(now?: Date): Promise<Job[]> {
+    return this.schedules.tick(now);
   }
 
   async get(id: string): Promise<Job | null> {
@@ -263,6 +345,12 @@ export class DbJobQueue implements JobQueue {
     return Math.round(exponential * (1 - this.jitter * this.random()));
   }
 
+  private async mustGet(jobId: string): Promise<Job> {
+    const job = await this.get(jobId);
+    if (!job) throw new PlumbError('not_found', `job ${jobId} does not exist`, { details: { jobId } });
+    return job;
+  }
+
   private now(): number {
     return this.clock.now().getTime();
   }
@@ -278,60 +366,4 @@ function claimable(eb: ExpressionBuilder<Database, 'jobs'>, now: number) {
     eb('run_at', '<=', now),
     eb.or([eb('status', '=', 'queued'), eb('lease_until', '<=', now)]),
   ]);
-}
-
-function toJob<P = unknown>(row: JobRow): Job<P> {
-  return {
-    id: row.id,
-    queue: row.queue,
-    payload: JSON.parse(row.payload) as P,
-    status: row.status as JobStatus,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    runAt: new Date(row.run_at),
-    leaseUntil: row.lease_until === null ? null : new Date(row.lease_until),
-    workerId: row.worker_id,
-    lastError: row.last_error,
-    result: row.result === null ? null : JSON.parse(row.result),
-    progress: row.progress === null ? null : JSON.parse(row.progress),
-    dedupeKey: row.dedupe_key,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-  };
-}
-
-function toJson(value: unknown, what: string): string {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (e) {
-    throw new PlumbError('invalid_argument', `the job ${what} is not JSON-serializable`, { cause: e });
-  }
-  return text ?? 'null';
-}
-
-/** The stack when there is one: failed jobs are read by operators long after the fact. */
-function errorText(error: unknown): string {
-  let text: string;
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    const head = `${error.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${error.message}`;
-    const frames = error.stack?.split('\n').filter((line) => /^\s+at /.test(line)) ?? [];
-    text = [head, ...frames].join('\n');
-  } else {
-    text = typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
-  }
-  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
-}
-
-function checkName(what: string, value: string): void {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 200) {
-    throw new PlumbError('invalid_argument', `${what} must be a non-empty string of at most 200 characters`);
-  }
-}
-
-function checkDuration(what: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new PlumbError('invalid_argument', `${what} must be a positive integer number of milliseconds`);
-  }
 }

@@ -42,4 +42,41 @@ export const jobsMigrations = {
         .execute();
     },
   },
+  'jobs/0002_dead_letters_and_schedules': {
+    async up(db: Kysely<unknown>) {
+      // A job that used up its attempts is now `dead`, kept apart from jobs still retrying.
+      await sql`update jobs set status = 'dead' where status = 'failed'`.execute(db);
+      await db.schema.alterTable('jobs').addColumn('schedule_name', 'text').execute();
+      await db.schema.alterTable('jobs').addColumn('scheduled_for', 'bigint').execute();
+      // One job per schedule tick, however many processes tick at once: the insert of a tick
+      // already enqueued conflicts here and does nothing. Kept for finished jobs too, so a tick
+      // is never enqueued twice.
+      await db.schema
+        .createIndex('jobs_schedule_tick')
+        .on('jobs')
+        .columns(['schedule_name', 'scheduled_for'])
+        .unique()
+        .where(sql<boolean>`schedule_name is not null`)
+        .execute();
+      await db.schema
+        .createTable('job_schedules')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('cron', 'text', (c) => c.notNull())
+        .addColumn('time_zone', 'text', (c) => c.notNull())
+        .addColumn('queue', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('max_attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_run_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_run_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // Every worker poll asks for the due schedules.
+      await db.schema
+        .createIndex('job_schedules_next_run')
+        .on('job_schedules')
+        .column('next_run_at')
+        .execute();
+    },
+  },
 };

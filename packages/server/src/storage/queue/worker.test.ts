@@ -2,7 +2,9 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { PlumbError } from '../../core/errors.js';
 import { createTestDatabase, describeEachBackend, type TestDatabase } from '../../testing/test-database.js';
 import { DbJobQueue } from './db-job-queue.js';
+import { eventually } from './job-queue.contract-kit.js';
 import type { Job, JobQueue } from './job-queue.js';
+import { ManualClock } from './manual-clock.js';
 import { Worker, type WorkerLogger } from './worker.js';
 
 interface Entry {
@@ -19,20 +21,14 @@ function recordingLogger(): WorkerLogger & { entries: Entry[] } {
   return { entries, info: log('info'), warn: log('warn'), error: log('error') };
 }
 
-async function eventually<T>(
-  check: () => Promise<T | undefined | null | false>,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+/** A promise the test settles by hand, to order events without sleeping. */
+function gate(): { promise: Promise<void>; open(): void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeEachBackend('Worker', (backend) => {
   let t: TestDatabase;
@@ -93,12 +89,12 @@ describeEachBackend('Worker', (backend) => {
     expect(recovered).toMatchObject({ attempts: 3, result: 'ok' });
     const failed = await eventually(async () => {
       const j = await queue.get(doomed.id);
-      return j?.status === 'failed' && j;
+      return j?.status === 'dead' && j;
     });
     expect(failed.attempts).toBe(2);
     expect(failed.lastError).toMatch(/^Error: attempt 2 failed/);
     expect(logger.entries.filter((e) => e.msg === 'job attempt failed; will retry')).toHaveLength(3);
-    const final = logger.entries.find((e) => e.msg === 'job failed on its last attempt');
+    const final = logger.entries.find((e) => e.msg === 'job failed on its last attempt; it is dead');
     expect(final?.level).toBe('error');
     expect(final?.obj).toMatchObject({ jobId: doomed.id, queue: 'flaky', attempt: 2 });
   });
@@ -106,36 +102,54 @@ describeEachBackend('Worker', (backend) => {
   it('runs at most `concurrency` jobs at once', async () => {
     let now = 0;
     let peak = 0;
+    const waiting: Array<() => void> = [];
     worker({ concurrency: 3 })
       .register('slow', async () => {
         now++;
         peak = Math.max(peak, now);
-        await sleep(30);
+        await new Promise<void>((resolve) => waiting.push(resolve));
         now--;
         return null;
       })
       .start();
     const jobs = await Promise.all(Array.from({ length: 9 }, () => queue.enqueue('slow', null)));
+    // Each job holds its slot until released; release one whenever all three slots are taken.
+    for (let released = 0; released < jobs.length; released++) {
+      const left = jobs.length - released;
+      await eventually(async () => waiting.length === Math.min(3, left) && now === Math.min(3, left));
+      waiting.shift()!();
+    }
     await eventually(async () => (await queue.list({ status: 'succeeded' })).length === jobs.length);
     expect(peak).toBe(3);
   });
 
   it('stop waits for running jobs and claims nothing more', async () => {
     let finished = false;
-    const w = worker().register('slow', async () => {
-      await sleep(150);
+    const release = gate();
+    let claims = 0;
+    const counting: JobQueue = Object.create(queue);
+    counting.claim = (...args) => {
+      claims++;
+      return queue.claim(...args);
+    };
+    const w = worker({ queue: counting }).register('slow', async () => {
+      await release.promise;
       finished = true;
       return 'done';
     });
     w.start();
     const job = await queue.enqueue('slow', null);
     await eventually(async () => w.active === 1);
-    await w.stop();
+    const stopping = w.stop();
+    expect((await queue.get(job.id))?.status).toBe('running');
+    release.open();
+    await stopping;
     expect(finished).toBe(true);
     expect((await queue.get(job.id))?.status).toBe('succeeded');
+    const claimsAtStop = claims;
     const later = await queue.enqueue('slow', null);
-    await sleep(50);
-    expect((await queue.get(later.id))?.status).toBe('queued');
+    expect((await queue.claim(['slow'], 'other', 1000))?.id).toBe(later.id);
+    expect(claims).toBe(claimsAtStop);
   });
 
   it('stop aborts jobs still running after its timeout, and they are retried', async () => {
@@ -155,9 +169,8 @@ describeEachBackend('Worker', (backend) => {
     const a = await queue.enqueue('cooperative', null);
     const b = await queue.enqueue('stubborn', null);
     await eventually(async () => w.active === 2);
-    const started = Date.now();
+    // Returns although the stubborn handler never settles.
     await w.stop({ timeoutMs: 50 });
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(PlumbError.is(signalled, 'unavailable')).toBe(true);
     for (const id of [a.id, b.id]) {
       const job = await queue.get(id);
@@ -168,37 +181,41 @@ describeEachBackend('Worker', (backend) => {
   });
 
   it('keeps the lease with heartbeats while a handler runs, and records progress', async () => {
-    const w = worker({ leaseMs: 300 }).register('long', async (_job, { progress, heartbeat }) => {
-      progress({ step: 1 });
-      await sleep(800);
-      progress({ step: 2 });
-      expect(await heartbeat()).toBe(true);
-      return 'finished';
-    });
+    // Leases run on a clock moved by hand; only the heartbeat timer is real.
+    const clock = new ManualClock();
+    const clocked = new DbJobQueue(t.db, { clock });
+    const release = gate();
+    const w = worker({ queue: clocked, clock, leaseMs: 300, heartbeatIntervalMs: 5 }).register(
+      'long',
+      async (_job, { progress, heartbeat }) => {
+        progress({ step: 1 });
+        await release.promise;
+        progress({ step: 2 });
+        expect(await heartbeat()).toBe(true);
+        return 'finished';
+      },
+    );
     w.start();
-    const job = await queue.enqueue('long', null);
-    await eventually(async () => w.active === 1);
-    await sleep(500);
-    // Past the first lease: only heartbeats keep another worker from claiming it.
-    expect(await queue.claim(['long'], 'thief', 300)).toBeNull();
-    expect((await queue.get(job.id))?.progress).toEqual({ step: 1 });
+    const job = await clocked.enqueue('long', null);
+    const start = clock.now().getTime();
+    await eventually(async () => (await clocked.get(job.id))?.progress);
+    expect((await clocked.get(job.id))?.progress).toEqual({ step: 1 });
+    clock.advance(200);
+    await eventually(async () => (await clocked.get(job.id))!.leaseUntil!.getTime() === start + 500);
+    clock.advance(200);
+    // Past the first lease: only the heartbeat keeps another worker from claiming it.
+    expect(await clocked.claim(['long'], 'thief', 300)).toBeNull();
+    release.open();
     const done = await eventually(async () => {
-      const j = await queue.get(job.id);
+      const j = await clocked.get(job.id);
       return j?.status === 'succeeded' && j;
     });
-    expect(done).toMatchObject({ attempts: 1, result: 'finished', progress: { step: 2 } });
+    expect(done).toMatchObject({ attempts: 1, result: 'finished', progress: { step: 2 }, workerId: w.id });
   });
 
   it('aborts a handler whose lease was taken over and discards its outcome', async () => {
-    const stolen: JobQueue = {
-      enqueue: (...args) => queue.enqueue(...args),
-      claim: (...args) => queue.claim(...args),
-      heartbeat: async () => false,
-      complete: (...args) => queue.complete(...args),
-      fail: (...args) => queue.fail(...args),
-      get: (id) => queue.get(id),
-      list: (options) => queue.list(options),
-    };
+    const stolen: JobQueue = Object.create(queue);
+    stolen.heartbeat = async () => false;
     let reason: unknown;
     const w = worker({ queue: stolen, leaseMs: 60, heartbeatIntervalMs: 10 }).register(
       'victim',
@@ -227,7 +244,7 @@ describeEachBackend('Worker', (backend) => {
     const job = await queue.enqueue('bad', null, { maxAttempts: 1 });
     const failed = await eventually(async () => {
       const j: Job | null = await queue.get(job.id);
-      return j?.status === 'failed' && j;
+      return j?.status === 'dead' && j;
     });
     expect(failed.lastError).toMatch(/not JSON-serializable/);
   });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { type Clock, systemClock } from '../../core/clock.js';
 import { PlumbError } from '../../core/errors.js';
 import type { Job, JobQueue } from './job-queue.js';
 
@@ -11,7 +12,10 @@ export interface WorkerLogger {
 }
 
 export interface JobContext {
-  /** Aborted when the worker stops past its timeout or the job's lease is lost. */
+  /**
+   * Aborted when the worker stops past its timeout, the job's lease is lost or the job is
+   * cancelled (noticed at the next heartbeat).
+   */
   signal: AbortSignal;
   /** Renews the lease now (heartbeats are also automatic); false once the job is lost. */
   heartbeat(): Promise<boolean>;
@@ -19,7 +23,7 @@ export interface JobContext {
   progress(value: unknown): void;
 }
 
-/** Returns the job's JSON result; throwing fails the attempt, which is retried. */
+/** Returns the job's JSON result; throwing fails the attempt, which is retried until the last. */
 export type JobHandler<P = unknown, R = unknown> = (job: Job<P>, context: JobContext) => Promise<R> | R;
 
 export interface WorkerOptions {
@@ -37,6 +41,11 @@ export interface WorkerOptions {
   pollIntervalMs?: number;
   /** How long `stop` waits for running jobs before aborting them. Default 30 s. */
   stopTimeoutMs?: number;
+  /**
+   * Time for leases (how long since the last renewal) and for schedule ticks; tests pass one
+   * they move by hand. Timers still run on the real clock. Default the system clock.
+   */
+  clock?: Clock;
 }
 
 const MAX_ERROR_BACKOFF_MS = 30_000;
@@ -61,6 +70,7 @@ export class Worker {
   private readonly heartbeatIntervalMs: number;
   private readonly pollIntervalMs: number;
   private readonly stopTimeoutMs: number;
+  private readonly clock: Clock;
   private readonly handlers = new Map<string, JobHandler>();
   private readonly running = new Map<string, Running>();
   private loop: Promise<void> | undefined;
@@ -77,12 +87,18 @@ export class Worker {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? Math.max(1, Math.floor(this.leaseMs / 3));
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
+    this.clock = options.clock ?? systemClock;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
       throw new PlumbError('invalid_argument', 'worker concurrency must be a positive integer');
     }
     if (!(this.heartbeatIntervalMs > 0 && this.heartbeatIntervalMs < this.leaseMs)) {
       throw new PlumbError('invalid_argument', 'the heartbeat interval must be shorter than the lease');
     }
+  }
+
+  /** The queues this worker has handlers for. */
+  queues(): string[] {
+    return [...this.handlers.keys()];
   }
 
   register<P, R>(queue: string, handler: JobHandler<P, R>): this {
@@ -151,6 +167,7 @@ export class Worker {
         await this.sleep(undefined);
         continue;
       }
+      await this.tickSchedules();
       let job: Job | null;
       try {
         job = await this.queue.claim([...this.handlers.keys()], this.id, this.leaseMs);
@@ -163,6 +180,24 @@ export class Worker {
       }
       if (job) this.launch(job);
       else await this.sleep(this.pollIntervalMs);
+    }
+  }
+
+  /**
+   * Enqueues the jobs of due schedules, on every poll: any worker may enqueue a tick, and the
+   * queue admits each tick once however many workers tick at once.
+   */
+  private async tickSchedules(): Promise<void> {
+    try {
+      const jobs = await this.queue.tickSchedules(this.clock.now());
+      for (const job of jobs) {
+        this.logger.info(
+          { workerId: this.id, jobId: job.id, queue: job.queue, schedule: job.scheduleName },
+          'scheduled job enqueued',
+        );
+      }
+    } catch (error) {
+      this.logger.error({ workerId: this.id, err: error }, 'ticking schedules failed');
     }
   }
 
@@ -192,7 +227,8 @@ export class Worker {
   private async execute(job: Job, controller: AbortController): Promise<void> {
     const handler = this.handlers.get(job.queue);
     const fields = { workerId: this.id, jobId: job.id, queue: job.queue, attempt: job.attempts };
-    const started = Date.now();
+    const started = this.clock.now().getTime();
+    const elapsedSince = (instant: number) => this.clock.now().getTime() - instant;
     let lost = false;
     let lastRenewed = started;
     let beating: Promise<boolean> | undefined;
@@ -204,26 +240,41 @@ export class Worker {
       this.logger.warn(fields, `job lease lost (${why}); abandoning the job`);
       controller.abort(new PlumbError('conflict', `the job's lease was lost: ${why}`));
     };
+    const cancelled = () => {
+      if (lost) return;
+      lost = true;
+      this.logger.info(fields, 'job cancelled; aborting its handler');
+      controller.abort(
+        new PlumbError('failed_precondition', `job ${job.id} was cancelled`, {
+          details: { jobId: job.id, cancelled: true },
+        }),
+      );
+    };
     const beat = async (): Promise<boolean> => {
       if (lost) return false;
       const sent = progress;
       progress = undefined;
       try {
         if (await this.queue.heartbeat(job.id, this.id, this.leaseMs, sent?.value)) {
-          lastRenewed = Date.now();
+          lastRenewed = this.clock.now().getTime();
           return true;
         }
-        loseLease('another worker holds it');
+        // Rare, so one more read to tell a cancellation from a lease taken over.
+        const current = await this.queue.get(job.id).catch(() => null);
+        if (current?.status === 'cancelled') cancelled();
+        else loseLease('another worker holds it');
         return false;
       } catch (error) {
         progress ??= sent;
         this.logger.warn({ ...fields, err: error }, 'job heartbeat failed');
         // Past the lease another worker may already run the job; carrying on would duplicate it.
-        if (Date.now() - lastRenewed >= this.leaseMs) loseLease('heartbeats failed for a whole lease');
+        if (elapsedSince(lastRenewed) >= this.leaseMs) loseLease('heartbeats failed for a whole lease');
         return !lost;
       }
     };
-    const heartbeat = () => {
+    const heartbeat = (): Promise<boolean> => {
+      // The beat in flight was sent before this progress was reported: send another after it.
+      if (beating && progress !== undefined) return beating.then(() => heartbeat());
       beating ??= beat().finally(() => {
         beating = undefined;
       });
@@ -231,7 +282,7 @@ export class Worker {
     };
     const timer = setInterval(() => {
       // A heartbeat stuck for a whole lease (a hung connection) is as good as a lost lease.
-      if (beating && Date.now() - lastRenewed >= this.leaseMs)
+      if (beating && elapsedSince(lastRenewed) >= this.leaseMs)
         loseLease('no heartbeat succeeded for a whole lease');
       else void heartbeat();
     }, this.heartbeatIntervalMs);
@@ -268,7 +319,7 @@ export class Worker {
     }
     try {
       const done = await this.queue.complete(job.id, this.id, outcome.result);
-      if (done) this.logger.info({ ...fields, durationMs: Date.now() - started }, 'job succeeded');
+      if (done) this.logger.info({ ...fields, durationMs: elapsedSince(started) }, 'job succeeded');
       else this.logger.warn(fields, 'job finished after its lease was lost; result discarded');
     } catch (error) {
       // A result that is not JSON is the handler's failure; a database error leaves the job to
@@ -283,8 +334,8 @@ export class Worker {
       const after = await this.queue.fail(job.id, this.id, error);
       if (!after) {
         this.logger.warn(fields, 'job failed after its lease was lost');
-      } else if (after.status === 'failed') {
-        this.logger.error({ ...fields, err: error }, 'job failed on its last attempt');
+      } else if (after.status === 'dead') {
+        this.logger.error({ ...fields, err: error }, 'job failed on its last attempt; it is dead');
       } else {
         this.logger.warn(
           { ...fields, err: error, retryAt: after.runAt.toISOString() },
