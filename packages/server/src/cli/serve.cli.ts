@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../core/config.js';
 import type { RunningServer } from '../server.js';
+import type { ThreadWorker } from '../storage/queue/thread-worker.js';
 import { reportError } from './cli-context.js';
 
 export function registerServeCommand(program: Command): void {
@@ -36,10 +37,26 @@ export function registerServeCommand(program: Command): void {
           throw error;
         }
         let running: RunningServer;
+        let jobThread: ThreadWorker | null = null;
+        // Each thread opens the database on its own; an in-memory one would be two databases.
+        const inMemory = /^(sqlite:)?:memory:$/.test(config.databaseUrl);
         try {
           // Loaded on demand so client commands do not pay for the server's modules at start-up.
           const { startServer } = await import('../server.js');
-          running = await startServer(config, { worker: opts.worker });
+          running = await startServer(config, { worker: opts.worker && inMemory });
+          if (opts.worker && !inMemory) {
+            const { ThreadWorker } = await import('../storage/queue/thread-worker.js');
+            // Background jobs run in a thread of their own, so CPU-heavy work (evaluations,
+            // bootstraps, profiles, scans) never delays the event loop that answers HTTP.
+            jobThread = await ThreadWorker.start({
+              entry: new URL('../job-thread.js', import.meta.url),
+              data: { config },
+              logger: running.plumb.app.log,
+            }).catch(async (error: unknown) => {
+              await running.plumb.close();
+              throw error;
+            });
+          }
         } catch (error) {
           reportError(error);
           process.exit(1);
@@ -48,9 +65,10 @@ export function registerServeCommand(program: Command): void {
         const stop = async (signal: string) => {
           if (stopping) return;
           stopping = true;
-          running.plumb.app.log.info({ signal }, 'stopping: finishing in-flight requests');
+          running.plumb.app.log.info({ signal }, 'stopping: finishing in-flight requests and jobs');
           try {
-            await running.plumb.close();
+            // Jobs in the thread finish, or go back to the queue, while requests drain.
+            await Promise.all([running.plumb.close(), jobThread?.stop()]);
             running.plumb.app.log.info('stopped');
             process.exit(0);
           } catch (error) {

@@ -28,9 +28,9 @@ export const datasetsModule = defineModule({
       blobs: { stat: (ref, projectId) => blobService.statForUse(projectId, ref) },
       engine,
       localPath: (ref) => blobs.localPath(ref),
-      scheduleProfile: async (trx, versionId) => {
-        await jobs.enqueue(PROFILE_QUEUE, { versionId }, { dedupeKey: `profile:${versionId}` }, trx);
-      },
+      scheduleProfile: async (trx, versionId) =>
+        (await jobs.enqueue(PROFILE_QUEUE, { versionId }, { dedupeKey: `profile:${versionId}` }, trx)).id,
+      readJob: (jobId) => jobs.get(jobId),
     });
     return { datasets, datasetAnalysis: new DatasetAnalysisService({ db, audit, clock, engine, datasets }) };
   },

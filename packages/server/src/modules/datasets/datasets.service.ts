@@ -28,8 +28,19 @@ export interface DatasetsDeps {
   engine: AnalyticsEngine;
   /** Where DuckDB can read a blob. */
   localPath(ref: string): string;
-  /** Enqueues the profile job inside the version's transaction, so it exists iff the version does. */
-  scheduleProfile(trx: Executor, versionId: string): Promise<void>;
+  /**
+   * Enqueues the profile job inside the version's transaction, so it exists iff the version
+   * does, and returns its id.
+   */
+  scheduleProfile(trx: Executor, versionId: string): Promise<string>;
+  /** The profile job's state and last reported progress; null once the job record is gone. */
+  readJob(jobId: string): Promise<ProfileJobState | null>;
+}
+
+export interface ProfileJobState {
+  status: string;
+  /** What the handler last reported: `{ rows }`. */
+  progress: unknown;
 }
 
 type AddInput = Omit<CreateDatasetVersion, 'message' | 'parents' | 'tags'> & {
@@ -111,6 +122,7 @@ export class DatasetsService {
           slice_counts: scan.sliceCounts === null ? null : JSON.stringify(scan.sliceCounts),
           profile_status: inline ? 'ready' : 'pending',
           profile_error: null,
+          profile_job_id: null as string | null,
           ...stored,
           produced_by_run: input.producedByRun ?? null,
           message: input.message,
@@ -145,7 +157,10 @@ export class DatasetsService {
             message: input.message,
           },
         });
-        if (!inline) await this.deps.scheduleProfile(trx, row.id);
+        if (!inline) {
+          row.profile_job_id = await this.deps.scheduleProfile(trx, row.id);
+          await this.repo.setProfileJob(trx, row.id, row.profile_job_id);
+        }
         return { ...row, dataset_name: name };
       });
       return { version: await this.present(row), created: true };
@@ -278,8 +293,12 @@ export class DatasetsService {
   }
 
   async present(row: VersionRow): Promise<DatasetVersion> {
-    const [files, parents] = await Promise.all([this.repo.files(row.id), this.repo.parents(row.id)]);
-    return toDatasetVersion(row, files, parents);
+    const [files, parents, job] = await Promise.all([
+      this.repo.files(row.id),
+      this.repo.parents(row.id),
+      row.profile_job_id ? this.deps.readJob(row.profile_job_id) : null,
+    ]);
+    return toDatasetVersion(row, files, parents, job);
   }
 
   private async findByContent(

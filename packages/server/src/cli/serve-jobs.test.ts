@@ -1,0 +1,139 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PlumbClient } from '@plumb/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trainWeatherModels, WEATHER_CSV } from '../modules/evals/evals.test-kit.js';
+import { CLI_PATH } from '../testing/cli-harness.js';
+
+// The real `plumb serve` process: its background jobs run in a worker thread, so a CPU-heavy
+// evaluation does not hold up the event loop that answers HTTP.
+
+const ADMIN_KEY = `plumb_${'k'.repeat(43)}`;
+// 2,922 rows (seattle-weather twice) × 50,000 resamples: 1.46 × 10^8, under the 2 × 10^8 bound.
+const SUITE = `name: heavy
+datasets: [weather2@v1]
+label: weather
+task: classification
+positive_label: rain
+features: [precipitation, temp_max, temp_min, wind]
+metrics: [accuracy]
+gate:
+  significance: { test: paired_bootstrap, metric: accuracy, iterations: 50000 }
+`;
+
+function startServe(home: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      PLUMB_HOME: home,
+      PLUMB_ADMIN_KEY: ADMIN_KEY,
+      PLUMB_LOG_LEVEL: 'info',
+    },
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 60_000);
+    const onData = (d: Buffer) => {
+      output += d;
+      const url = /^Plumb (http:\/\/\S+) /m.exec(output)?.[1];
+      // The job thread says so once its worker runs.
+      if (url && /"msg":"worker started"/.test(output)) {
+        clearTimeout(timer);
+        resolve({ child, url, output: () => output });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+const exitOf = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+
+describe('plumb serve runs background jobs off the HTTP event loop', () => {
+  const home = mkdtempSync(join(tmpdir(), 'plumb-serve-jobs-'));
+  let server: Awaited<ReturnType<typeof startServe>>;
+  let client: PlumbClient;
+
+  beforeAll(async () => {
+    server = await startServe(home);
+    client = new PlumbClient({ url: server.url, apiKey: ADMIN_KEY });
+    const csv = await client.blobs.upload(readFileSync(WEATHER_CSV));
+    await client.datasets.addVersion('weather2', {
+      files: [
+        { path: 'a/seattle-weather.csv', ref: csv.ref },
+        { path: 'b/seattle-weather.csv', ref: csv.ref },
+      ],
+    });
+    const models = trainWeatherModels();
+    for (const bytes of [models.baselineBytes, models.candidateBytes]) {
+      const blob = await client.blobs.upload(bytes);
+      await client.models.register('weather', {
+        artifact: { kind: 'onnx', blobRef: blob.ref },
+        model: { riskClass: 'limited' },
+      });
+    }
+    await client.evals.createSuite(SUITE);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (server?.child.exitCode === null) {
+      server.child.kill('SIGKILL');
+      await exitOf(server.child);
+    }
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('answers /healthz within 50 ms (p99) while a 50,000-resample bootstrap runs', async () => {
+    const run = await client.evals.run({ suite: 'heavy', candidate: 'weather@v2', baseline: 'weather@v1' });
+    const latencies: number[] = [];
+    let status = run.status;
+    let sawRunning = false;
+    // Bounded: at most 3,000 probes and 120 s, whichever comes first.
+    const deadline = Date.now() + 120_000;
+    for (let probe = 0; probe < 3000 && Date.now() < deadline; probe++) {
+      const started = performance.now();
+      const health = await fetch(`${server.url}/healthz`);
+      await health.arrayBuffer();
+      const ms = performance.now() - started;
+      expect(health.status).toBe(200);
+      if (probe % 10 === 0) {
+        status = (await client.evals.getRun(run.id)).status;
+        if (status === 'succeeded' || status === 'failed') break;
+      }
+      if (status === 'running') {
+        sawRunning = true;
+        latencies.push(ms);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const finished = await client.evals.getRun(run.id);
+    expect(finished.status, JSON.stringify(finished.error ?? null)).toBe('succeeded');
+    expect(finished.result!.significance).toMatchObject({ test: 'paired_bootstrap', iterations: 50000 });
+    expect(sawRunning).toBe(true);
+    // Enough probes during the job for a p99 to mean something.
+    expect(latencies.length).toBeGreaterThanOrEqual(20);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]!;
+    const p50 = sorted[Math.floor(sorted.length / 2)]!;
+    console.log(
+      `/healthz during the evaluation: ${latencies.length} probes, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`,
+    );
+    expect(p99).toBeLessThan(50);
+  }, 180_000);
+
+  it('stops on SIGTERM with exit 0, the job thread included', async () => {
+    server.child.kill('SIGTERM');
+    expect(await exitOf(server.child)).toBe(0);
+    expect(server.output()).toMatch(/"msg":"worker stopped"/);
+  }, 60_000);
+});
