@@ -51,6 +51,16 @@ export const DatasetFile = z.object({ path: z.string(), ref: BlobRef, size: z.nu
 export type DatasetFile = z.infer<typeof DatasetFile>;
 
 export const ProfileStatus = z.enum(['pending', 'ready', 'failed']);
+
+/** The background job profiling a version too large to profile while it is added. */
+export const ProfileJob = z.object({
+  id: z.string(),
+  /** The job's status (`queued`, `running`, `succeeded`…), or `unknown` once its record is gone. */
+  state: z.string(),
+  /** Rows profiled so far, of the version's rows, as the job last reported. */
+  progress: z.object({ rows: z.number().int().nonnegative(), total: z.number().int().nonnegative() }),
+});
+export type ProfileJob = z.infer<typeof ProfileJob>;
 export const ValidationStatus = z.enum(['unvalidated', 'passed', 'failed']);
 
 export const DatasetVersion = z.object({
@@ -74,6 +84,8 @@ export const DatasetVersion = z.object({
   sliceCounts: z.record(z.string(), z.number()).nullable(),
   profileStatus: ProfileStatus,
   profileError: z.string().nullable(),
+  /** Null when the version was profiled as it was added (and from servers before this field). */
+  profileJob: ProfileJob.nullable().default(null),
   profile: z.record(z.string(), ColumnSummary).nullable(),
   validationStatus: ValidationStatus,
   validationReportId: z.string().nullable(),

@@ -2,12 +2,14 @@ import type { DatasetVersion } from '@plumb/sdk';
 import { DEFAULT_HLL_PRECISION } from '@plumb/stats';
 import { hllRelativeError } from './dataset-profiler.js';
 import type { VersionRow } from './datasets.repo.js';
+import type { ProfileJobState } from './datasets.service.js';
 import type { DatasetFilesTable } from './datasets.tables.js';
 
 export function toDatasetVersion(
   row: VersionRow,
   files: DatasetFilesTable[],
   parents: { ref: string }[],
+  job: ProfileJobState | null = null,
 ): DatasetVersion {
   return {
     id: row.id,
@@ -29,6 +31,7 @@ export function toDatasetVersion(
     sliceCounts: row.slice_counts === null ? null : JSON.parse(row.slice_counts),
     profileStatus: row.profile_status as DatasetVersion['profileStatus'],
     profileError: row.profile_error,
+    profileJob: row.profile_job_id === null ? null : profileJob(row, job),
     profile: row.profile_summary === null ? null : labelEstimates(JSON.parse(row.profile_summary)),
     validationStatus: row.validation_status as DatasetVersion['validationStatus'],
     validationReportId: row.validation_report_id,
@@ -49,4 +52,13 @@ function labelEstimates(summary: Record<string, Record<string, unknown>>): Datas
     }
   }
   return summary;
+}
+
+/** The job's state, and rows profiled of the version's rows as the job last reported them. */
+function profileJob(row: VersionRow, job: ProfileJobState | null): DatasetVersion['profileJob'] {
+  const total = Number(row.row_count);
+  const reported = (job?.progress as { rows?: unknown } | null)?.rows;
+  const rows =
+    row.profile_status === 'ready' ? total : typeof reported === 'number' ? Math.min(reported, total) : 0;
+  return { id: row.profile_job_id!, state: job?.status ?? 'unknown', progress: { rows, total } };
 }

@@ -94,4 +94,10 @@ export const datasetMigrations = {
       await db.schema.alterTable('dataset_versions').addColumn('profile_summary', 'text').execute();
     },
   },
+  // Which job profiles a version, so `dataset show` can say how far it got.
+  'datasets/0001_profile_job': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('dataset_versions').addColumn('profile_job_id', 'text').execute();
+    },
+  },
 };

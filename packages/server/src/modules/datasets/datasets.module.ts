@@ -39,7 +39,15 @@ export const datasetsModule = defineModule({
     // Delivery is at least once: profiling twice stores the same profile.
     [PROFILE_QUEUE]: async (job, context) => {
       const { versionId } = job.payload as { versionId: string };
-      await datasets.profileVersion(versionId, (rows) => context.progress({ rows }));
+      // Progress is stored with heartbeats, by default a third of the lease apart; one a second
+      // keeps `dataset show` and `dataset add --wait` current without a write per chunk.
+      let sent = 0;
+      await datasets.profileVersion(versionId, (rows) => {
+        context.progress({ rows });
+        if (Date.now() - sent < 1000) return;
+        sent = Date.now();
+        void context.heartbeat();
+      });
       return { versionId };
     },
   }),

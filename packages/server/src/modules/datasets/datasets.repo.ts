@@ -194,6 +194,14 @@ export class DatasetsRepo {
     await this.db.kysely.updateTable('dataset_versions').set(update).where('id', '=', versionId).execute();
   }
 
+  async setProfileJob(trx: Executor, versionId: string, jobId: string): Promise<void> {
+    await trx
+      .updateTable('dataset_versions')
+      .set({ profile_job_id: jobId })
+      .where('id', '=', versionId)
+      .execute();
+  }
+
   async insertReport(trx: Executor, row: ValidationReportsTable): Promise<void> {
     await trx.insertInto('validation_reports').values(row).execute();
     await trx

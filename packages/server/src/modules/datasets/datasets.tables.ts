@@ -25,6 +25,8 @@ export interface DatasetVersionsTable {
   /** pending | ready | failed */
   profile_status: string;
   profile_error: string | null;
+  /** The background job profiling this version; null when it was profiled as it was added. */
+  profile_job_id: string | null;
   /** JSON: column name → base64 of the serialized ColumnProfile. */
   profile: string | null;
   /** JSON: column name → ColumnProfile summary, what the API shows. */
