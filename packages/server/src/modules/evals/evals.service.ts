@@ -12,6 +12,7 @@ import type { Db, Executor } from '../../storage/database.js';
 import type { JobQueue } from '../../storage/queue/job-queue.js';
 import type { DatasetSource } from '../datasets/dataset-source.js';
 import type { ModelVersionInfo, ModelVersionResolver } from '../registry/registry.contracts.js';
+import { checkBootstrapBound } from './eval-bounds.js';
 import { EvalExecutor, type ModelBytes, requireOnnx } from './eval-executor.js';
 import { toRun, toRunSummary, toSuite } from './eval-rows.js';
 import { checkColumns } from './eval-runner.js';
@@ -79,11 +80,13 @@ export class EvalsService {
   async createSuite(ctx: RequestContext, yamlText: string): Promise<{ suite: EvalSuite; created: boolean }> {
     const projectId = ctx.principal.projectId;
     const { yaml, spec } = parseEvalSuite(yamlText);
-    // Resolved now so a misspelt dataset fails here, not at the first run.
-    await this.resolveDatasets(projectId, [
+    // Resolved now so a misspelt dataset, or a bootstrap too large for it, fails here, not at
+    // the first run.
+    const datasets = await this.resolveDatasets(projectId, [
       ...spec.datasets.map((ref) => ({ ref, role: 'data' as const })),
       ...spec.redTeam.map((r) => ({ ref: r.dataset, role: 'red_team' as const })),
     ]);
+    checkBootstrapBound(spec, datasets);
     const contentHash = `sha256:${createHash('sha256').update(yamlText).digest('hex')}`;
     const latest = await this.repo.findSuite(projectId, spec.name, 'latest');
     if (latest?.content_hash === contentHash) return { suite: toSuite(latest), created: false };
@@ -171,6 +174,7 @@ export class EvalsService {
       ...spec.datasets.map((ref) => ({ ref, role: 'data' as const })),
       ...spec.redTeam.map((r) => ({ ref: r.dataset, role: 'red_team' as const })),
     ]);
+    checkBootstrapBound(spec, datasets);
     const featureColumns = [...new Set(spec.features.flatMap((f) => f.columns))];
     const groupColumns = spec.gate.fairness.map((f) => f.groupColumn);
     for (const d of datasets) {
