@@ -43,7 +43,6 @@ describeEachBackend('dataset errors', (backend) => {
     const { message } = response.json().error;
     expect(message).toMatch(/^sales\/late\.csv: .*150001/s);
     expect(message).toContain('oops');
-    console.log(JSON.stringify(message));
     expectNoInternals(message);
   });
 
