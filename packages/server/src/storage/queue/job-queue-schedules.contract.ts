@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
-import { eventually, expectCode, type JobQueueSuite, LEASE, silentLogger } from './job-queue.contract-kit.js';
+import { eventually, expectCode, type JobQueueSuite, LEASE, silentLogger } from './job-queue-suite.contract.js';
 import type { JobQueue } from './job-queue.js';
 import type { ManualClock } from './manual-clock.js';
 import { Worker } from './worker.js';

@@ -6,13 +6,13 @@ import {
   type JobQueueHarness,
   type JobQueueSuite,
   LEASE,
-} from './job-queue.contract-kit.js';
+} from './job-queue-suite.contract.js';
 import type { Job, JobQueue } from './job-queue.js';
 import { describeJobLifecycle } from './job-queue-lifecycle.contract.js';
 import { describeJobSchedules } from './job-queue-schedules.contract.js';
 import { ManualClock } from './manual-clock.js';
 
-export type { JobQueueFactory, JobQueueHarness } from './job-queue.contract-kit.js';
+export type { JobQueueFactory, JobQueueHarness } from './job-queue-suite.contract.js';
 
 /**
  * The behaviour every JobQueue backend keeps (see the JobQueue contract), run over one adapter:
