@@ -83,7 +83,7 @@ export function notOnnxReason(prefix: Uint8Array, size: number): string | null {
     } else if (fieldNo === 1) {
       let version: bigint;
       try {
-        version = reader.uint64();
+        version = BigInt(reader.uint64());
       } catch (error) {
         if (isTruncated(error, prefix, size)) return cut();
         return 'ir_version is malformed';
