@@ -26,7 +26,9 @@ type Intersect<U> = (U extends unknown ? (u: U) => void : never) extends (i: inf
 export type Services = Intersect<Provided<(typeof MODULES)[number]>> & { jobs: DbJobQueue };
 
 /** The job queue's tables come first (storage's own); then each module's, in module order. */
-export function migrationSets(modules: readonly PlumbModule[] = MODULES as readonly PlumbModule[]): MigrationSet[] {
+export function migrationSets(
+  modules: readonly PlumbModule[] = MODULES as readonly PlumbModule[],
+): MigrationSet[] {
   return [
     { owner: 'jobs', migrations: jobsMigrations },
     ...modules.map((m) => ({ owner: m.name, migrations: m.migrations ?? {} })),
@@ -58,6 +60,11 @@ export interface PlumbOptions {
   logger?: FastifyServerOptions['logger'] | false;
   /** Use an already opened database (tests share one across apps). */
   db?: Db;
+  /**
+   * This event loop serves HTTP while background jobs run elsewhere (`plumb serve`'s job thread,
+   * `plumb worker` processes): CPU-heavy request work is enqueued as jobs instead of done here.
+   */
+  jobsRunElsewhere?: boolean;
 }
 
 /**
@@ -77,7 +84,17 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
   });
   const jobs = new DbJobQueue(db, { clock });
   const permissions = new PermissionTable(modules.map((m) => [m.name, m.permissions ?? {}]));
-  const infra: Infra = { config, db, audit: new AuditService(db, clock), clock, blobs, engine, jobs, permissions };
+  const infra: Infra = {
+    config,
+    db,
+    audit: new AuditService(db, clock),
+    clock,
+    blobs,
+    engine,
+    jobs,
+    permissions,
+    jobsRunElsewhere: options.jobsRunElsewhere === true,
+  };
 
   const created = new Map<PlumbModule, object>();
   const provided: Record<string, unknown> = { jobs };
@@ -96,7 +113,8 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
     const provides = m.create(infra, portsFor(m));
     created.set(m, provides);
     for (const [name, service] of Object.entries(provides)) {
-      if (name in provided) throw new Error(`module ${m.name} provides ${name}, which another module provides`);
+      if (name in provided)
+        throw new Error(`module ${m.name} provides ${name}, which another module provides`);
       provided[name] = service;
     }
   }
@@ -126,7 +144,8 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
 
   const worker = new Worker({ queue: jobs, logger: app.log, concurrency: config.workerConcurrency });
   for (const m of modules) {
-    for (const [queue, handler] of Object.entries(m.jobs?.(created.get(m)!) ?? {})) worker.register(queue, handler);
+    for (const [queue, handler] of Object.entries(m.jobs?.(created.get(m)!) ?? {}))
+      worker.register(queue, handler);
   }
 
   let closed = false;

@@ -22,6 +22,8 @@ export interface Infra {
   engine: AnalyticsEngine;
   jobs: DbJobQueue;
   permissions: PermissionTable;
+  /** Background jobs run off this event loop, which serves HTTP: see PlumbOptions.jobsRunElsewhere. */
+  jobsRunElsewhere: boolean;
 }
 
 /**

@@ -22,11 +22,16 @@ export async function startServer(
     print?: (line: string) => void;
     /** False for API-only replicas whose background jobs run in `plumb worker` processes. */
     worker?: boolean;
+    /** Background jobs run in a worker thread or other processes, not on this event loop. */
+    jobsRunElsewhere?: boolean;
   } = {},
 ): Promise<RunningServer> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   mkdirSync(config.home, { recursive: true });
-  const plumb = await createPlumb(config, options.logger === undefined ? {} : { logger: options.logger });
+  const plumb = await createPlumb(config, {
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    jobsRunElsewhere: options.jobsRunElsewhere === true,
+  });
   try {
     const bootstrap = await plumb.services.keys.bootstrap(config.adminKey);
     const address = await plumb.app.listen({ port: config.port, host: config.host });

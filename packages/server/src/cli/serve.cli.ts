@@ -43,7 +43,10 @@ export function registerServeCommand(program: Command): void {
         try {
           // Loaded on demand so client commands do not pay for the server's modules at start-up.
           const { startServer } = await import('../server.js');
-          running = await startServer(config, { worker: opts.worker && inMemory });
+          running = await startServer(config, {
+            worker: opts.worker && inMemory,
+            jobsRunElsewhere: !inMemory,
+          });
           if (opts.worker && !inMemory) {
             const { ThreadWorker } = await import('../storage/queue/thread-worker.js');
             // Background jobs run in a thread of their own, so CPU-heavy work (evaluations,
