@@ -347,11 +347,16 @@ export const InventoryItem = z.object({
   versionCount: z.number().int(),
   latestVersion: z.number().int().nullable(),
   aliases: z.record(z.string(), z.string()),
-  /** The newest gate decision over all the model's versions. */
-  latestGate: GateSummary.extend({ ref: z.string() }).nullable(),
+  /**
+   * The newest gate decision over all the model's versions: `ref` is the candidate it judged,
+   * `baselineRef` what it was compared with (null: no baseline).
+   */
+  latestGate: GateSummary.extend({ ref: z.string(), baselineRef: z.string().nullable() }).nullable(),
   pendingRequests: z.number().int(),
   /** Dataset versions any version of the model was trained on. */
   datasets: z.array(VersionDataset),
+  /** Dataset versions the `champion` version's run read; empty without a champion or a run. */
+  championDatasets: z.array(VersionDataset),
 });
 export type InventoryItem = z.infer<typeof InventoryItem>;
 

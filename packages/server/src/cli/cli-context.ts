@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PlumbClient, PlumbError } from '@plumb/sdk';
 import type { Command } from 'commander';
+import { formatTime, isTimestamp } from './format-time.js';
+import { escapeControl, escapeDeep } from './safe-text.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:7070';
 
@@ -58,7 +60,31 @@ export function wantsJson(command: Command): boolean {
   return Boolean(command.optsWithGlobals().json);
 }
 
-/** Prints rows as aligned columns for people; `--json` prints the value itself for scripts. */
+/**
+ * Whether long work may draw progress on stderr: a person watches a terminal, the output is not
+ * `--json` and this is not CI.
+ */
+export function showsProgress(command: Command): boolean {
+  return Boolean(process.stderr.isTTY) && !wantsJson(command) && !process.env.CI;
+}
+
+/**
+ * The one way human-readable output leaves the CLI: every string in `value` has its control
+ * characters escaped before `render` sees it, so server data cannot drive the terminal or forge
+ * lines. `--json` prints the value itself for scripts (JSON escapes what a parser needs).
+ */
+export function print<T>(command: Command, value: T, render: (safe: T) => string): void {
+  if (wantsJson(command)) {
+    process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(render(escapeDeep(value)));
+}
+
+/**
+ * Prints rows as aligned columns for people (formatTable escapes every cell, like `print`);
+ * `--json` prints the value itself for scripts.
+ */
 export function output(
   command: Command,
   value: unknown,
@@ -71,10 +97,15 @@ export function output(
   process.stdout.write(formatTable(table.rows, table.columns));
 }
 
+/** A table cell: times in the one human format, objects as JSON, nothing as `-`, escaped. */
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '-';
+  if (isTimestamp(v)) return formatTime(v);
+  return escapeControl(typeof v === 'object' ? JSON.stringify(v) : String(v));
+}
+
 export function formatTable(rows: Record<string, unknown>[], columns: string[]): string {
   if (rows.length === 0) return '(none)\n';
-  const cell = (v: unknown) =>
-    v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v);
   const cells = rows.map((row) => columns.map((c) => cell(row[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
   const line = (values: string[]) =>
@@ -82,7 +113,7 @@ export function formatTable(rows: Record<string, unknown>[], columns: string[]):
       .map((v, i) => v.padEnd(widths[i]!))
       .join('  ')
       .trimEnd()}\n`;
-  return line(columns.map((c) => c.toUpperCase())) + cells.map(line).join('');
+  return line(columns.map((c) => escapeControl(c.toUpperCase()))) + cells.map(line).join('');
 }
 
 /** Wraps an action so its errors print cleanly and exit 1. */
@@ -109,7 +140,7 @@ export function reportError(error: unknown, command?: Command): void {
       : error instanceof Error
         ? error.message
         : String(error);
-  process.stderr.write(`plumb: ${message}\n`);
+  process.stderr.write(`plumb: ${escapeControl(message)}\n`);
   if (
     error instanceof PlumbError &&
     error.details &&
@@ -117,7 +148,7 @@ export function reportError(error: unknown, command?: Command): void {
     'issues' in error.details
   ) {
     for (const issue of (error.details as { issues: { field: string; message: string }[] }).issues) {
-      process.stderr.write(`  ${issue.field}: ${issue.message}\n`);
+      process.stderr.write(`  ${escapeControl(`${issue.field}: ${issue.message}`)}\n`);
     }
   }
 }

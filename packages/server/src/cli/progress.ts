@@ -1,36 +1,60 @@
-/** A one-line progress bar on stderr when it is a terminal; silent when piped or in CI. */
+/**
+ * The CLI's one progress reporter: a line on stderr redrawn in place. The caller says whether
+ * stderr is a terminal a person watches (`showsProgress` in cli-context decides, once); when it
+ * is not, nothing is written, so piped output and CI logs stay clean.
+ */
 export interface Progress {
-  update(done: number): void;
+  /** `done` of `total` so far; the label may change (e.g. an evaluation going queued → running). */
+  update(done: number, total: number, label?: string): void;
   finish(message?: string): void;
 }
 
-const SILENT: Progress = { update: () => {}, finish: () => {} };
+export interface ProgressOptions {
+  /** Whether stderr is a terminal; false makes the reporter silent. */
+  tty: boolean;
+  label: string;
+  /** Bytes show sizes and a rate; rows show counts. */
+  unit: 'bytes' | 'rows';
+  stream?: { write(text: string): unknown };
+  now?: () => number;
+}
 
-export function progressBar(label: string, total: number, options: { enabled?: boolean } = {}): Progress {
-  const enabled = (options.enabled ?? true) && Boolean(process.stderr.isTTY) && !process.env.CI;
-  if (!enabled) return SILENT;
-  let last = 0;
-  const started = Date.now();
-  const draw = (done: number) => {
-    const fraction = total > 0 ? Math.min(1, done / total) : 1;
-    const width = 24;
-    const filled = Math.round(fraction * width);
-    const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-    const rate = done / seconds;
-    process.stderr.write(
-      `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(done)}/${formatBytes(total)} ${formatBytes(rate)}/s `,
-    );
+const SILENT: Progress = { update: () => {}, finish: () => {} };
+/** Redraws at most ten times a second: a 1 GB upload reports every megabyte. */
+const REDRAW_MS = 100;
+const WIDTH = 24;
+
+export function createProgress(options: ProgressOptions): Progress {
+  if (!options.tty) return SILENT;
+  const stream = options.stream ?? process.stderr;
+  const now = options.now ?? Date.now;
+  const started = now();
+  let label = options.label;
+  let last = Number.NEGATIVE_INFINITY;
+  let drawn = false;
+  const draw = (done: number, total: number) => {
+    drawn = true;
+    // Nothing to do yet (an evaluation still queued) is 0%, not done.
+    const fraction = total > 0 ? Math.min(1, done / total) : 0;
+    const filled = Math.round(fraction * WIDTH);
+    const bar = `[${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%`;
+    const amount =
+      options.unit === 'bytes'
+        ? `${formatBytes(done)}/${formatBytes(total)} ${formatBytes(done / Math.max(0.001, (now() - started) / 1000))}/s`
+        : `${done.toLocaleString('en')}/${total.toLocaleString('en')} rows`;
+    stream.write(`\r${label} ${bar} ${amount} `);
   };
   return {
-    update(done) {
-      const now = Date.now();
-      if (now - last < 100 && done < total) return;
-      last = now;
-      draw(done);
+    update(done, total, newLabel) {
+      if (newLabel !== undefined) label = newLabel;
+      const t = now();
+      if (t - last < REDRAW_MS && done < total) return;
+      last = t;
+      draw(done, total);
     },
     finish(message) {
-      draw(total);
-      process.stderr.write(message ? `\n${message}\n` : '\n');
+      // The last update always draws (done reached total), so only the line needs ending.
+      if (drawn || message) stream.write(`${drawn ? '\n' : ''}${message ? `${message}\n` : ''}`);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { Role } from '@plumb/sdk';
 import { type Command, Option } from 'commander';
 import { action, clientFromEnv, output } from '../../cli/cli-context.js';
+import { fetchPages, type PagingOptions, pagingOptions } from '../../cli/paging.js';
 
 export function registerAccessCommands(program: Command): void {
   program
@@ -24,17 +25,13 @@ export function registerAccessCommands(program: Command): void {
         output(command, project, { rows: [project], columns: ['id', 'name', 'description', 'createdAt'] });
       }),
     );
-  projects
-    .command('list')
-    .description('list projects')
-    .action(
-      action(async (_opts: unknown, command: Command) => {
-        const client = clientFromEnv();
-        const items = [];
-        for await (const p of client.paginate((q) => client.projects.list(q))) items.push(p);
-        output(command, items, { rows: items, columns: ['id', 'name', 'description', 'createdAt'] });
-      }),
-    );
+  pagingOptions(projects.command('list').description('list projects'), 'projects').action(
+    action(async (opts: PagingOptions, command: Command) => {
+      const client = clientFromEnv();
+      const { items } = await fetchPages((q) => client.projects.list(q), opts);
+      output(command, items, { rows: items, columns: ['id', 'name', 'description', 'createdAt'] });
+    }),
+  );
 
   const keys = program.command('keys').description('API keys: one role each, shown once, stored hashed');
   keys
@@ -57,30 +54,31 @@ export function registerAccessCommands(program: Command): void {
         });
       }),
     );
-  keys
-    .command('list')
-    .description('list API keys')
-    .option('-a, --all', 'include revoked keys')
-    .option('-p, --project <name>', 'only this project')
-    .action(
-      action(async (opts: { all?: boolean; project?: string }, command: Command) => {
-        const client = clientFromEnv();
-        const items = [];
-        for await (const k of client.paginate((q) =>
+  pagingOptions(
+    keys
+      .command('list')
+      .description('list API keys')
+      .option('-a, --all', 'include revoked keys')
+      .option('-p, --project <name>', 'only this project'),
+    'keys',
+  ).action(
+    action(async (opts: { all?: boolean; project?: string } & PagingOptions, command: Command) => {
+      const client = clientFromEnv();
+      const { items } = await fetchPages(
+        (q) =>
           client.keys.list({
             ...q,
             includeRevoked: Boolean(opts.all),
             ...(opts.project ? { project: opts.project } : {}),
           }),
-        )) {
-          items.push(k);
-        }
-        output(command, items, {
-          rows: items,
-          columns: ['id', 'name', 'role', 'project', 'prefix', 'lastUsedAt', 'revokedAt'],
-        });
-      }),
-    );
+        opts,
+      );
+      output(command, items, {
+        rows: items,
+        columns: ['id', 'name', 'role', 'project', 'prefix', 'lastUsedAt', 'revokedAt'],
+      });
+    }),
+  );
   keys
     .command('revoke <id>')
     .description('revoke an API key at once')

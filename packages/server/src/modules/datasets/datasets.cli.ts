@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import type { DatasetVersion, Lineage, ValidationReport } from '@plumb/sdk';
+import type { DatasetDiff, DatasetVersion, Lineage, ValidationReport } from '@plumb/sdk';
 import type { Command } from 'commander';
-import { action, clientFromEnv, formatTable, output, wantsJson } from '../../cli/cli-context.js';
-import { formatBytes, progressBar } from '../../cli/progress.js';
+import { action, clientFromEnv, formatTable, output, print, showsProgress } from '../../cli/cli-context.js';
+import { formatTime } from '../../cli/format-time.js';
+import { fetchPages, type PagingOptions, pagingOptions } from '../../cli/paging.js';
+import { createProgress, formatBytes } from '../../cli/progress.js';
 import { PlumbError } from '../../core/errors.js';
 import { collectFiles, downloadFiles, uploadFile } from './dataset-files.js';
 
@@ -33,20 +35,19 @@ export function registerDatasetCommands(program: Command): void {
           const client = clientFromEnv();
           const files = await collectFiles(paths);
           const total = files.reduce((n, f) => n + f.size, 0);
-          const bar = progressBar(`uploading ${files.length} file${files.length === 1 ? '' : 's'}`, total, {
-            enabled: !wantsJson(command),
+          const bar = createProgress({
+            tty: showsProgress(command),
+            label: `uploading ${files.length} file${files.length === 1 ? '' : 's'}`,
+            unit: 'bytes',
           });
           let before = 0;
           const refs = [];
           for (const file of files) {
-            const { ref } = await uploadFile(client, file, (n) => bar.update(before + n));
+            const { ref } = await uploadFile(client, file, (n) => bar.update(before + n, total));
             before += file.size;
             refs.push({ path: file.path, ref });
           }
-          bar.finish();
-          if (process.stderr.isTTY && !wantsJson(command)) {
-            process.stderr.write('checking every row and profiling on the server…\n');
-          }
+          bar.finish(showsProgress(command) ? 'checking every row and profiling on the server…' : undefined);
           const tags = Object.fromEntries(
             (opts.tag as string[]).map((t) => {
               const eq = t.indexOf('=');
@@ -63,10 +64,8 @@ export function registerDatasetCommands(program: Command): void {
             ...(opts.sliceColumn ? { sliceColumn: String(opts.sliceColumn) } : {}),
             ...(opts.description ? { description: String(opts.description) } : {}),
           });
-          if (wantsJson(command)) return output(command, result);
-          const v = result.version;
-          process.stdout.write(
-            result.created
+          print(command, result, ({ created, version: v }) =>
+            created
               ? `added ${v.ref}: ${v.rowCount} rows, ${v.schema.length} columns, ${formatBytes(v.byteSize)} (profile ${v.profileStatus})\n`
               : `unchanged: the same content is already ${v.ref}\n`,
           );
@@ -74,44 +73,37 @@ export function registerDatasetCommands(program: Command): void {
       ),
     );
 
-  dataset
-    .command('list')
-    .description("list the project's datasets")
-    .action(
-      action(async (_opts: unknown, command: Command) => {
-        const client = clientFromEnv();
-        const items = [];
-        for await (const d of client.paginate((q) => client.datasets.list(q))) items.push(d);
-        output(command, items, {
-          rows: items,
-          columns: ['name', 'latestVersion', 'versionCount', 'description', 'createdAt'],
-        });
-      }),
-    );
+  pagingOptions(dataset.command('list').description("list the project's datasets"), 'datasets').action(
+    action(async (opts: PagingOptions, command: Command) => {
+      const client = clientFromEnv();
+      const { items } = await fetchPages((q) => client.datasets.list(q), opts);
+      output(command, items, {
+        rows: items,
+        columns: ['name', 'latestVersion', 'versionCount', 'description', 'createdAt'],
+      });
+    }),
+  );
 
-  dataset
-    .command('versions <name>')
-    .description("a dataset's versions, newest first")
-    .action(
-      action(async (name: string, _opts: unknown, command: Command) => {
-        const client = clientFromEnv();
-        const items = [];
-        for await (const v of client.paginate((q) => client.datasets.versions(name, q))) items.push(v);
-        output(command, items, {
-          rows: items.map((v) => ({ ...v, validation: v.validationStatus, profile: v.profileStatus })),
-          columns: ['ref', 'rowCount', 'format', 'profile', 'validation', 'message', 'createdAt'],
-        });
-      }),
-    );
+  pagingOptions(
+    dataset.command('versions <name>').description("a dataset's versions, newest first"),
+    'versions',
+  ).action(
+    action(async (name: string, opts: PagingOptions, command: Command) => {
+      const client = clientFromEnv();
+      const { items } = await fetchPages((q) => client.datasets.versions(name, q), opts);
+      output(command, items, {
+        rows: items.map((v) => ({ ...v, validation: v.validationStatus, profile: v.profileStatus })),
+        columns: ['ref', 'rowCount', 'format', 'profile', 'validation', 'message', 'createdAt'],
+      });
+    }),
+  );
 
   dataset
     .command('show <ref>')
     .description('one version: files, schema, profile, lineage parents (name, name@vN or name@latest)')
     .action(
       action(async (ref: string, _opts: unknown, command: Command) => {
-        const v = await clientFromEnv().datasets.get(ref);
-        if (wantsJson(command)) return output(command, v);
-        process.stdout.write(describeVersion(v));
+        print(command, await clientFromEnv().datasets.get(ref), describeVersion);
       }),
     );
 
@@ -123,11 +115,18 @@ export function registerDatasetCommands(program: Command): void {
       action(async (ref: string, opts: { out: string }, command: Command) => {
         const client = clientFromEnv();
         const v = await client.datasets.get(ref);
-        const bar = progressBar(`downloading ${v.ref}`, v.byteSize, { enabled: !wantsJson(command) });
-        await downloadFiles(client, v.files, opts.out, (n) => bar.update(n));
+        const bar = createProgress({
+          tty: showsProgress(command),
+          label: `downloading ${v.ref}`,
+          unit: 'bytes',
+        });
+        await downloadFiles(client, v.files, opts.out, (n) => bar.update(n, v.byteSize));
         bar.finish();
-        if (wantsJson(command)) return output(command, { version: v.ref, out: opts.out, files: v.files });
-        process.stdout.write(`wrote ${v.files.length} file(s) of ${v.ref} to ${opts.out}, hashes verified\n`);
+        print(
+          command,
+          { version: v.ref, out: opts.out, files: v.files },
+          (r) => `wrote ${r.files.length} file(s) of ${r.version} to ${r.out}, hashes verified\n`,
+        );
       }),
     );
 
@@ -152,33 +151,7 @@ export function registerDatasetCommands(program: Command): void {
     .description('schema changes, rows added and removed, and distribution shift between two versions')
     .action(
       action(async (from: string, to: string, _opts: unknown, command: Command) => {
-        const diff = await clientFromEnv().datasets.diff(from, to);
-        if (wantsJson(command)) return output(command, diff);
-        const lines = [`${diff.from} → ${diff.to}`];
-        const s = diff.schema;
-        if (s.added.length + s.removed.length + s.retyped.length === 0) lines.push('schema: unchanged');
-        for (const c of s.added) lines.push(`schema: + ${c.name} ${c.type}`);
-        for (const c of s.removed) lines.push(`schema: - ${c.name} ${c.type}`);
-        for (const c of s.retyped) lines.push(`schema: ~ ${c.name} ${c.from} → ${c.to}`);
-        const r = diff.rows;
-        lines.push(
-          `rows: ${r.from} → ${r.to} (+${r.added} added, -${r.removed} removed, ${r.unchanged} unchanged)`,
-          '',
-        );
-        process.stdout.write(`${lines.join('\n')}\n`);
-        if (diff.shift.length) {
-          process.stdout.write(
-            formatTable(
-              diff.shift.map((x) => ({
-                ...x,
-                psi: fmt(x.psi),
-                jensenShannon: fmt(x.jensenShannon),
-                ks: fmt(x.ks),
-              })),
-              ['column', 'kind', 'psi', 'jensenShannon', 'ks'],
-            ),
-          );
-        }
+        print(command, await clientFromEnv().datasets.diff(from, to), describeDiff);
       }),
     );
 
@@ -196,8 +169,7 @@ export function registerDatasetCommands(program: Command): void {
           suite,
           ...(opts.reference ? { reference: opts.reference } : {}),
         });
-        if (wantsJson(command)) output(command, report);
-        else process.stdout.write(describeReport(report));
+        print(command, report, describeReport);
         if (!report.passed) process.exitCode = 1;
       }),
     );
@@ -212,9 +184,7 @@ export function registerDatasetCommands(program: Command): void {
     )
     .action(
       action(async (ref: string, _opts: unknown, command: Command) => {
-        const graph = await clientFromEnv().datasets.lineage(ref);
-        if (wantsJson(command)) return output(command, graph);
-        process.stdout.write(describeLineage(graph));
+        print(command, await clientFromEnv().datasets.lineage(ref), describeLineage);
       }),
     );
 }
@@ -232,7 +202,7 @@ function describeVersion(v: DatasetVersion): string {
     `${v.ref}  (${v.id})`,
     `  ${v.rowCount} rows, ${v.schema.length} columns, ${v.format}, ${formatBytes(v.byteSize)}`,
     `  content ${v.contentHash}`,
-    `  created ${v.createdAt} by ${v.createdBy}${v.message ? `: ${v.message}` : ''}`,
+    `  created ${formatTime(v.createdAt)} by ${v.createdBy}${v.message ? `: ${v.message}` : ''}`,
     `  parents ${v.parents.length ? v.parents.join(', ') : '-'}; produced by run ${v.producedByRun ?? '-'}`,
     `  profile ${v.profileStatus}${v.profileError ? ` (${v.profileError})` : ''}; validation ${v.validationStatus}`,
   ];
@@ -247,10 +217,9 @@ function describeVersion(v: DatasetVersion): string {
   lines.push('', 'columns:');
   const rows = v.schema.map((c) => {
     const p = (v.profile?.[c.name] ?? {}) as Record<string, unknown>;
-    // Times are profiled as epoch milliseconds; show them as times again.
-    const time = /^(DATE|TIMESTAMP)/.test(c.type);
-    const show = (x: unknown) =>
-      typeof x !== 'number' ? x : time ? new Date(x).toISOString().replace('T00:00:00.000Z', '') : round(x);
+    // Times are profiled as epoch milliseconds; show them as times again, a date as a date.
+    const time = /^TIMESTAMP/.test(c.type) ? 'timestamp' : /^DATE/.test(c.type) ? 'date' : null;
+    const show = (x: unknown) => (typeof x !== 'number' ? x : time ? formatTime(x, time) : round(x));
     return {
       name: c.name,
       type: c.type,
@@ -318,4 +287,31 @@ function describeLineage(graph: Lineage): string {
     'downstream:',
     ...(downstream.length ? downstream : ['  (none)']),
   ].join('\n')}\n`;
+}
+
+function describeDiff(diff: DatasetDiff): string {
+  const lines = [`${diff.from} → ${diff.to}`];
+  const s = diff.schema;
+  if (s.added.length + s.removed.length + s.retyped.length === 0) lines.push('schema: unchanged');
+  for (const c of s.added) lines.push(`schema: + ${c.name} ${c.type}`);
+  for (const c of s.removed) lines.push(`schema: - ${c.name} ${c.type}`);
+  for (const c of s.retyped) lines.push(`schema: ~ ${c.name} ${c.from} → ${c.to}`);
+  const r = diff.rows;
+  lines.push(
+    `rows: ${r.from} → ${r.to} (+${r.added} added, -${r.removed} removed, ${r.unchanged} unchanged)`,
+    '',
+  );
+  let text = `${lines.join('\n')}\n`;
+  if (diff.shift.length) {
+    text += formatTable(
+      diff.shift.map((x) => ({
+        ...x,
+        psi: fmt(x.psi),
+        jensenShannon: fmt(x.jensenShannon),
+        ks: fmt(x.ks),
+      })),
+      ['column', 'kind', 'psi', 'jensenShannon', 'ks'],
+    );
+  }
+  return text;
 }

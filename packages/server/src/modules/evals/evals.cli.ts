@@ -1,7 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { type EvalRun, EvalRunStatus, type EvalRunSummary } from '@plumb/sdk';
+import { type EvalRun, EvalRunStatus, type PlumbClient, type SignificanceResult } from '@plumb/sdk';
 import { type Command, Option } from 'commander';
-import { action, clientFromEnv, formatTable, output, wantsJson } from '../../cli/cli-context.js';
+import { action, clientFromEnv, formatTable, output, print, showsProgress } from '../../cli/cli-context.js';
+import { formatTime } from '../../cli/format-time.js';
+import { fetchPages, type PagingOptions, pagingOptions } from '../../cli/paging.js';
+import { createProgress } from '../../cli/progress.js';
+import { escapeDocument } from '../../cli/safe-text.js';
 import { PlumbError } from '../../core/errors.js';
 import { formatValue, reportRows } from './eval-report-rows.js';
 
@@ -21,38 +25,35 @@ export function registerEvalCommands(program: Command): void {
         const yaml = await readFile(file, 'utf8').catch(() => {
           throw new PlumbError('invalid_argument', `cannot read ${file}`);
         });
-        const result = await clientFromEnv().evals.createSuite(yaml);
-        if (wantsJson(command)) return output(command, result);
-        process.stdout.write(
-          result.created
-            ? `stored ${result.suite.ref}\n`
-            : `unchanged: the same text is already ${result.suite.ref}\n`,
+        print(command, await clientFromEnv().evals.createSuite(yaml), (r) =>
+          r.created ? `stored ${r.suite.ref}\n` : `unchanged: the same text is already ${r.suite.ref}\n`,
         );
       }),
     );
-  suite
-    .command('list')
-    .description("the project's suites, latest version of each")
-    .action(
-      action(async (_opts: unknown, command: Command) => {
-        const client = clientFromEnv();
-        const items = [];
-        for await (const s of client.paginate((q) => client.evals.listSuites(q))) items.push(s);
-        output(command, items, {
-          rows: items.map((s) => ({ ...s, datasets: (s.spec.datasets as string[] | undefined)?.join(', ') })),
-          columns: ['ref', 'datasets', 'createdAt', 'createdBy'],
-        });
-      }),
-    );
+  pagingOptions(
+    suite.command('list').description("the project's suites, latest version of each"),
+    'suites',
+  ).action(
+    action(async (opts: PagingOptions, command: Command) => {
+      const client = clientFromEnv();
+      const { items } = await fetchPages((q) => client.evals.listSuites(q), opts);
+      output(command, items, {
+        rows: items.map((s) => ({ ...s, datasets: (s.spec.datasets as string[] | undefined)?.join(', ') })),
+        columns: ['ref', 'datasets', 'createdAt', 'createdBy'],
+      });
+    }),
+  );
   suite
     .command('show <suite>')
     .description('one suite version as stored (name, name@vN)')
     .action(
       action(async (ref: string, _opts: unknown, command: Command) => {
-        const s = await clientFromEnv().evals.getSuite(ref);
-        if (wantsJson(command)) return output(command, s);
-        process.stdout.write(
-          `# ${s.ref}, stored ${s.createdAt} by ${s.createdBy}\n${s.yaml}${s.yaml.endsWith('\n') ? '' : '\n'}`,
+        const raw = await clientFromEnv().evals.getSuite(ref);
+        print(
+          command,
+          raw,
+          (s) =>
+            `# ${s.ref}, stored ${formatTime(s.createdAt)} by ${s.createdBy}\n${escapeDocument(raw.yaml)}${raw.yaml.endsWith('\n') ? '' : '\n'}`,
         );
       }),
     );
@@ -82,19 +83,18 @@ export function registerEvalCommands(program: Command): void {
             candidate: opts.model,
             baseline: opts.baseline ?? null,
           });
-          if (!opts.wait) {
-            if (wantsJson(command)) return output(command, started);
-            process.stdout.write(`${started.id}\n`);
-            return;
-          }
-          const progress = rowProgress(!wantsJson(command));
+          if (!opts.wait) return print(command, started, (r) => `${r.id}\n`);
+          const progress = createProgress({
+            tty: showsProgress(command),
+            label: started.status,
+            unit: 'rows',
+          });
           const run = await client.evals.waitForRun(started.id, {
             intervalMs: opts.interval,
-            onProgress: (r) => progress.update(r),
+            onProgress: (r) => progress.update(r.rowsDone, r.rowsTotal, r.status),
           });
           progress.finish();
-          if (wantsJson(command)) output(command, run);
-          else process.stdout.write(formatReport(run));
+          print(command, run, formatReport);
           if (run.status !== 'succeeded' || !run.decision?.passed) process.exitCode = 1;
         },
       ),
@@ -102,61 +102,56 @@ export function registerEvalCommands(program: Command): void {
 
   evalCommand
     .command('report <evalRun>')
-    .description('slice by metric, candidate against baseline, with the gate decision')
+    .description(
+      'an evaluation run (evr_…, latest, or a suite name for its newest run): slice by metric, candidate against baseline, with the gate decision',
+    )
     .option('--html <file>', 'also write the self-contained HTML report to this file')
     .action(
-      action(async (id: string, opts: { html?: string }, command: Command) => {
+      action(async (which: string, opts: { html?: string }, command: Command) => {
         const client = clientFromEnv();
+        const id = await resolveEvalRun(client, which);
         const run = await client.evals.getRun(id);
         if (opts.html) await writeFile(opts.html, await client.evals.reportHtml(id), 'utf8');
-        if (wantsJson(command)) return output(command, run);
-        process.stdout.write(formatReport(run));
-        if (opts.html) process.stdout.write(`wrote ${opts.html}\n`);
+        print(command, run, (r) => `${formatReport(r)}${opts.html ? `wrote ${opts.html}\n` : ''}`);
       }),
     );
 
-  evalCommand
-    .command('list')
-    .description('evaluation runs, newest first')
-    .option('--suite <name>', 'only runs of this suite')
-    .option('--candidate <id>', 'only runs of this candidate model version id (mv_…)')
-    .addOption(new Option('--status <status>', 'only runs in this status').choices(EvalRunStatus.options))
-    .option('-n, --limit <n>', 'at most this many runs', (v) => Number.parseInt(v, 10), 50)
-    .action(
-      action(
-        async (
-          opts: { suite?: string; candidate?: string; status?: EvalRunStatus; limit: number },
-          command: Command,
-        ) => {
-          const client = clientFromEnv();
-          const filter = {
-            ...(opts.suite ? { suite: opts.suite } : {}),
-            ...(opts.candidate ? { candidate: opts.candidate } : {}),
-            ...(opts.status ? { status: opts.status } : {}),
-          };
-          const items: EvalRunSummary[] = [];
-          for await (const r of client.paginate(
-            (q) => client.evals.listRuns({ ...filter, ...q }),
-            Math.min(opts.limit, 500),
-          )) {
-            items.push(r);
-            if (items.length >= opts.limit) break;
-          }
-          output(command, items, {
-            rows: items.map((r) => ({
-              id: r.id,
-              suite: r.suite.ref,
-              candidate: r.candidate.ref,
-              baseline: r.baseline?.ref ?? null,
-              status: r.status,
-              gate: r.decision ? (r.decision.passed ? 'passed' : 'failed') : null,
-              createdAt: r.createdAt,
-            })),
-            columns: RUN_COLUMNS,
-          });
-        },
-      ),
-    );
+  pagingOptions(
+    evalCommand
+      .command('list')
+      .description('evaluation runs, newest first')
+      .option('--suite <name>', 'only runs of this suite')
+      .option('--candidate <id>', 'only runs of this candidate model version id (mv_…)')
+      .addOption(new Option('--status <status>', 'only runs in this status').choices(EvalRunStatus.options)),
+    'runs',
+  ).action(
+    action(
+      async (
+        opts: { suite?: string; candidate?: string; status?: EvalRunStatus } & PagingOptions,
+        command: Command,
+      ) => {
+        const client = clientFromEnv();
+        const filter = {
+          ...(opts.suite ? { suite: opts.suite } : {}),
+          ...(opts.candidate ? { candidate: opts.candidate } : {}),
+          ...(opts.status ? { status: opts.status } : {}),
+        };
+        const { items } = await fetchPages((q) => client.evals.listRuns({ ...filter, ...q }), opts);
+        output(command, items, {
+          rows: items.map((r) => ({
+            id: r.id,
+            suite: r.suite.ref,
+            candidate: r.candidate.ref,
+            baseline: r.baseline?.ref ?? null,
+            status: r.status,
+            gate: r.decision ? (r.decision.passed ? 'passed' : 'failed') : null,
+            createdAt: r.createdAt,
+          })),
+          columns: RUN_COLUMNS,
+        });
+      },
+    ),
+  );
 }
 
 /** The report as text: the slice × metric table, then the decision and its reasons. */
@@ -189,6 +184,8 @@ export function formatReport(run: EvalRun): string {
       ).trimEnd(),
     );
   }
+  // The verdict is part of every report, passed or not: a pass says whether it was significant.
+  if (run.result?.significance) lines.push('', formatSignificance(run.result.significance));
   if (run.decision) {
     lines.push('', `gate: ${run.decision.passed ? 'PASSED' : 'FAILED'}`);
     for (const reason of run.decision.reasons) lines.push(`  - ${reason}`);
@@ -196,24 +193,40 @@ export function formatReport(run: EvalRun): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Rows done on one line of stderr, on a terminal only. */
-function rowProgress(enabled: boolean) {
-  const on = enabled && Boolean(process.stderr.isTTY) && !process.env.CI;
-  let drawn = false;
-  return {
-    update(run: EvalRun) {
-      if (!on) return;
-      drawn = true;
-      const total = Math.max(run.rowsTotal, 1);
-      const pct = Math.min(100, Math.floor((run.rowsDone / total) * 100));
-      process.stderr.write(
-        `\r${run.status} ${run.rowsDone.toLocaleString('en')}/${run.rowsTotal.toLocaleString('en')} rows (${pct}%)   `,
-      );
-    },
-    finish() {
-      if (on && drawn) process.stderr.write('\n');
-    },
-  };
+/** e.g. `significance (mcnemar on accuracy): better, p = 0.0012, difference +0.0300, alpha 0.05` */
+function formatSignificance(s: SignificanceResult): string {
+  const evidence =
+    s.verdict === 'not_computed'
+      ? []
+      : s.test === 'mcnemar'
+        ? [`p = ${formatValue(s.pValue)}`]
+        : [
+            `${Math.round((1 - s.alpha) * 1000) / 10}% interval [${formatValue(s.low)}, ${formatValue(s.high)}], seed ${s.seed}`,
+          ];
+  const parts = [
+    s.verdict.replaceAll('_', ' '),
+    ...evidence,
+    ...(s.delta === null ? [] : [`difference ${formatValue(s.delta, true)}`]),
+    `alpha ${s.alpha}`,
+  ];
+  return `significance (${s.test} on ${s.metric}): ${parts.join(', ')}${s.note ? ` (${s.note})` : ''}`;
+}
+
+/** `evr_…`, `latest` (the newest run) or a suite name (its newest run), so a report is pasteable. */
+async function resolveEvalRun(client: PlumbClient, which: string): Promise<string> {
+  if (which.startsWith('evr_')) return which;
+  const latest = which === 'latest';
+  const page = await client.evals.listRuns({ limit: 1, ...(latest ? {} : { suite: which }) });
+  const run = page.items[0];
+  if (!run) {
+    throw new PlumbError(
+      'not_found',
+      latest
+        ? 'no evaluation runs yet'
+        : `no evaluation runs of suite ${which} (give evr_…, a suite name or latest)`,
+    );
+  }
+  return run.id;
 }
 
 function formatDuration(ms: number): string {

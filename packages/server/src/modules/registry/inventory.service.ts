@@ -43,6 +43,13 @@ export class InventoryService {
     const decisions = await Promise.all(
       versions.map(async (v) => ({ version: v, decision: await this.deps.gates.latestDecision(v.id) })),
     );
+    const names = new Map(kept.map((m) => [m.id, m.name]));
+    const refOf = new Map(versions.map((v) => [v.id, versionRef(names.get(v.model_id)!, v.version)]));
+    const datasetsOf = (versionIds: Set<string>) => {
+      const found = new Map<string, string>();
+      for (const i of inputs) if (versionIds.has(i.version_id)) found.set(i.dataset_version_id, i.ref);
+      return [...found].map(([id, ref]) => ({ id, ref })).sort((a, b) => a.ref.localeCompare(b.ref));
+    };
     const items = new Map(
       kept.map((m) => {
         const mine = versions.filter((v) => v.model_id === m.id);
@@ -53,8 +60,9 @@ export class InventoryService {
           if (!latestGate || decision.decidedAt > latestGate.decidedAt)
             latestGate = { ...decision, ref: versionRef(m.name, version.version) };
         }
-        const datasets = new Map<string, string>();
-        for (const i of inputs) if (mineIds.has(i.version_id)) datasets.set(i.dataset_version_id, i.ref);
+        const mineAliases = aliases.filter((a) => a.model_id === m.id);
+        const champion = mineAliases.find((a) => a.alias === 'champion');
+        const championId = champion?.version_id;
         const item: InventoryItem = {
           name: m.name,
           owner: m.owner,
@@ -63,14 +71,18 @@ export class InventoryService {
           approvalRequired: approvalRequired(m),
           versionCount: counts.get(m.id)?.count ?? 0,
           latestVersion: counts.get(m.id)?.latest ?? null,
-          aliases: Object.fromEntries(
-            aliases.filter((a) => a.model_id === m.id).map((a) => [a.alias, versionRef(m.name, a.version)]),
-          ),
-          latestGate: latestGate && { ...gateSummary(latestGate), ref: latestGate.ref },
+          aliases: Object.fromEntries(mineAliases.map((a) => [a.alias, versionRef(m.name, a.version)])),
+          latestGate: latestGate && {
+            ...gateSummary(latestGate),
+            ref: latestGate.ref,
+            // A baseline of another model shows as its id.
+            baselineRef: latestGate.baselineVersionId
+              ? (refOf.get(latestGate.baselineVersionId) ?? latestGate.baselineVersionId)
+              : null,
+          },
           pendingRequests: pending.get(m.id) ?? 0,
-          datasets: [...datasets]
-            .map(([id, ref]) => ({ id, ref }))
-            .sort((a, b) => a.ref.localeCompare(b.ref)),
+          datasets: datasetsOf(mineIds),
+          championDatasets: championId ? datasetsOf(new Set([championId])) : [],
         };
         return [m.id, item];
       }),

@@ -127,6 +127,7 @@ describeEachBackend('model inventory and lineage', (backend) => {
         latestGate: expect.objectContaining({ ref: 'loans@v2', passed: true, suite: 'weather-gate@v1' }),
         pendingRequests: 1,
         datasets: [],
+        championDatasets: [],
       },
       {
         name: 'weather-clf',
@@ -140,6 +141,7 @@ describeEachBackend('model inventory and lineage', (backend) => {
         latestGate: null,
         pendingRequests: 0,
         datasets: [{ id: w.v2.id, ref: 'weather@v2' }],
+        championDatasets: [],
       },
     ]);
     const first = (await t.call('GET', '/api/v1/inventory?limit=1')).json();
@@ -148,6 +150,38 @@ describeEachBackend('model inventory and lineage', (backend) => {
     expect(second).toMatchObject({
       items: [{ name: 'weather-clf', riskClass: 'limited' }],
       nextCursor: null,
+    });
+  });
+
+  it("names the gate's candidate and baseline and the champion's training data after a rollback", async () => {
+    const w = await lineageWorld();
+    const gates = registryKit.fakeGates();
+    const registry = registryKit.registry(t, gates.lookup);
+    const { ctx: admin } = await registryKit.actor(t, 'admin');
+    const retrain = (
+      await t.call('POST', '/api/v1/runs', { body: { name: 'retrain', inputs: ['weather@v1'] } })
+    ).json();
+    const blobRef = await registryKit.upload(t, registryKit.weatherModel().bytes);
+    const v2 = await registry.registration.register(admin, 'weather-clf', {
+      artifact: { kind: 'onnx', blobRef },
+      description: '',
+      runId: retrain.id,
+    });
+    gates.decide(v2.id, true).baselineVersionId = w.mv.id;
+    for (const version of [2, 1]) {
+      const moved = await t.call('PUT', '/api/v1/models/weather-clf/aliases/champion', { body: { version } });
+      expect(moved.statusCode, moved.body).toBe(200);
+    }
+
+    const [item] = (await registry.inventory.inventory(admin, { limit: 1 })).items;
+    expect(item).toMatchObject({
+      aliases: { champion: 'weather-clf@v1' },
+      latestGate: { ref: 'weather-clf@v2', baselineRef: 'weather-clf@v1', passed: true },
+      datasets: [
+        { id: w.v1.id, ref: 'weather@v1' },
+        { id: w.v2.id, ref: 'weather@v2' },
+      ],
+      championDatasets: [{ id: w.v2.id, ref: 'weather@v2' }],
     });
   });
 });

@@ -2,8 +2,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { type InventoryItem, type Lineage, type Model, ModelVersionStatus, RiskClass } from '@plumb/sdk';
 import { type Command, Option } from 'commander';
-import { action, clientFromEnv, output, wantsJson } from '../../cli/cli-context.js';
-import { formatBytes, progressBar } from '../../cli/progress.js';
+import { action, clientFromEnv, output, print, showsProgress } from '../../cli/cli-context.js';
+import { fetchPages, type PagingOptions, pagingOptions } from '../../cli/paging.js';
+import { createProgress, formatBytes } from '../../cli/progress.js';
+import { escapeDocument } from '../../cli/safe-text.js';
 import { PlumbError } from '../../core/errors.js';
 import { uploadFile } from '../datasets/dataset-files.js';
 import { describeVersion } from './registry-format.js';
@@ -48,8 +50,7 @@ export function registerModelCommands(program: Command, model: Command): void {
             approvalRequired: Boolean(opts.approvalRequired),
           },
         });
-        if (wantsJson(command)) return output(command, created);
-        process.stdout.write(describeModel(created));
+        print(command, created, describeModel);
       }),
     );
 
@@ -81,51 +82,43 @@ export function registerModelCommands(program: Command, model: Command): void {
           ...(opts.description !== undefined ? { description: String(opts.description) } : {}),
           ...(Object.keys(policy).length > 0 ? { policy } : {}),
         });
-        if (wantsJson(command)) return output(command, updated);
-        process.stdout.write(describeModel(updated));
+        print(command, updated, describeModel);
       }),
     );
 
-  model
-    .command('list')
-    .description("list the project's models")
-    .action(
-      action(async (_opts: unknown, command: Command) => {
-        const client = clientFromEnv();
-        const items: Model[] = [];
-        for await (const m of client.paginate((q) => client.models.list(q))) items.push(m);
-        output(command, items, {
-          rows: items.map((m) => ({ ...m, aliases: aliasList(m.aliases) })),
-          columns: ['name', 'riskClass', 'owner', 'versionCount', 'aliases', 'approvalRequired'],
-        });
-      }),
-    );
+  pagingOptions(model.command('list').description("list the project's models"), 'models').action(
+    action(async (opts: PagingOptions, command: Command) => {
+      const client = clientFromEnv();
+      const { items } = await fetchPages((q) => client.models.list(q), opts);
+      output(command, items, {
+        rows: items.map((m) => ({ ...m, aliases: aliasList(m.aliases) })),
+        columns: ['name', 'riskClass', 'owner', 'versionCount', 'aliases', 'approvalRequired'],
+      });
+    }),
+  );
 
   model
     .command('show <name>')
     .description('a model: risk class, owner, policy and aliases')
     .action(
       action(async (name: string, _opts: unknown, command: Command) => {
-        const m = await clientFromEnv().models.get(name);
-        if (wantsJson(command)) return output(command, m);
-        process.stdout.write(describeModel(m));
+        print(command, await clientFromEnv().models.get(name), describeModel);
       }),
     );
 
-  model
-    .command('versions <name>')
-    .description("a model's versions, newest first")
-    .action(
-      action(async (name: string, _opts: unknown, command: Command) => {
-        const client = clientFromEnv();
-        const items = [];
-        for await (const v of client.paginate((q) => client.models.versions(name, q))) items.push(v);
-        output(command, items, {
-          rows: items.map((v) => ({ ...v, artifact: v.artifact.kind, aliases: v.aliases.join(',') })),
-          columns: ['ref', 'status', 'artifact', 'runId', 'aliases', 'createdAt'],
-        });
-      }),
-    );
+  pagingOptions(
+    model.command('versions <name>').description("a model's versions, newest first"),
+    'versions',
+  ).action(
+    action(async (name: string, opts: PagingOptions, command: Command) => {
+      const client = clientFromEnv();
+      const { items } = await fetchPages((q) => client.models.versions(name, q), opts);
+      output(command, items, {
+        rows: items.map((v) => ({ ...v, artifact: v.artifact.kind, aliases: v.aliases.join(',') })),
+        columns: ['ref', 'status', 'artifact', 'runId', 'aliases', 'createdAt'],
+      });
+    }),
+  );
 
   model
     .command('register <name>')
@@ -162,13 +155,15 @@ export function registerModelCommands(program: Command, model: Command): void {
           const absolute = resolve(opts.artifact);
           const info = await stat(absolute).catch(() => null);
           if (!info?.isFile()) throw new PlumbError('invalid_argument', `${opts.artifact}: no such file`);
-          const bar = progressBar(`uploading ${basename(absolute)}`, info.size, {
-            enabled: !wantsJson(command),
+          const bar = createProgress({
+            tty: showsProgress(command),
+            label: `uploading ${basename(absolute)}`,
+            unit: 'bytes',
           });
           const { ref } = await uploadFile(
             client,
             { path: basename(absolute), absolute, size: info.size },
-            (n) => bar.update(n),
+            (n) => bar.update(n, info.size),
           );
           bar.finish();
           artifact = { kind: 'onnx', blobRef: ref };
@@ -192,12 +187,13 @@ export function registerModelCommands(program: Command, model: Command): void {
               }
             : {}),
         });
-        if (wantsJson(command)) return output(command, version);
-        const a = version.artifact;
-        process.stdout.write(
-          `registered ${version.ref} (${version.id}): ${a.kind === 'onnx' ? `ONNX, ${formatBytes(a.size)}` : `${a.kind} upstream`}` +
-            `${version.runId ? `, run ${version.runId}` : ''}${version.datasets.length ? `, trained on ${version.datasets.map((d) => d.ref).join(', ')}` : ''}\n`,
-        );
+        print(command, version, (v) => {
+          const a = v.artifact;
+          return (
+            `registered ${v.ref} (${v.id}): ${a.kind === 'onnx' ? `ONNX, ${formatBytes(a.size)}` : `${a.kind} upstream`}` +
+            `${v.runId ? `, run ${v.runId}` : ''}${v.datasets.length ? `, trained on ${v.datasets.map((d) => d.ref).join(', ')}` : ''}\n`
+          );
+        });
       }),
     );
 
@@ -206,9 +202,7 @@ export function registerModelCommands(program: Command, model: Command): void {
     .description('one version (name@vN, name@latest or name@<alias>)')
     .action(
       action(async (ref: string, _opts: unknown, command: Command) => {
-        const v = await clientFromEnv().models.version(ref);
-        if (wantsJson(command)) return output(command, v);
-        process.stdout.write(describeVersion(v));
+        print(command, await clientFromEnv().models.version(ref), describeVersion);
       }),
     );
 
@@ -223,8 +217,7 @@ export function registerModelCommands(program: Command, model: Command): void {
         const parsed = ModelVersionStatus.safeParse(status);
         if (!parsed.success) throw new PlumbError('invalid_argument', `unknown status ${status}`);
         const v = await clientFromEnv().models.setStatus(ref, { status: parsed.data, reason: opts.reason });
-        if (wantsJson(command)) return output(command, v);
-        process.stdout.write(`${v.ref} is ${v.status}\n`);
+        print(command, v, (safe) => `${safe.ref} is ${safe.status}\n`);
       }),
     );
 
@@ -237,31 +230,33 @@ export function registerModelCommands(program: Command, model: Command): void {
         const client = clientFromEnv();
         if (opts.set) await client.models.setCard(ref, { card: await readText(opts.set, 'model card') });
         const card = await client.models.card(ref);
-        if (wantsJson(command)) return output(command, card);
-        process.stdout.write(card.markdown);
+        print(command, card, () => escapeDocument(card.markdown));
       }),
     );
 
-  program
-    .command('inventory')
-    .description('every model: owner, risk class, versions, aliases, latest gate and training data')
-    .action(
-      action(async (_opts: unknown, command: Command) => {
-        const client = clientFromEnv();
-        const items: InventoryItem[] = [];
-        for await (const m of client.paginate((q) => client.models.inventory(q))) items.push(m);
-        output(command, items, {
-          rows: items.map((m) => ({
-            ...m,
-            aliases: aliasList(m.aliases),
-            gate: m.latestGate ? `${m.latestGate.passed ? 'passed' : 'FAILED'} ${m.latestGate.ref}` : null,
-            data: m.datasets.map((d) => d.ref).join(','),
-            pending: m.pendingRequests,
-          })),
-          columns: ['name', 'riskClass', 'owner', 'versionCount', 'aliases', 'gate', 'pending', 'data'],
-        });
-      }),
-    );
+  pagingOptions(
+    program
+      .command('inventory')
+      .description(
+        "every model: owner, risk class, versions, aliases, latest gate and the champion's training data",
+      ),
+    'models',
+  ).action(
+    action(async (opts: PagingOptions, command: Command) => {
+      const client = clientFromEnv();
+      const { items } = await fetchPages((q) => client.models.inventory(q), opts);
+      output(command, items, {
+        rows: items.map((m) => ({
+          ...m,
+          aliases: aliasList(m.aliases),
+          gate: gateColumn(m.latestGate),
+          data: m.championDatasets.map((d) => d.ref).join(','),
+          pending: m.pendingRequests,
+        })),
+        columns: ['name', 'riskClass', 'owner', 'versionCount', 'aliases', 'gate', 'pending', 'data'],
+      });
+    }),
+  );
 
   const lineage =
     program.commands.find((c) => c.name() === 'lineage') ??
@@ -271,11 +266,19 @@ export function registerModelCommands(program: Command, model: Command): void {
     .description('a model version’s training run, its dataset versions and their parents')
     .action(
       action(async (ref: string, _opts: unknown, command: Command) => {
-        const graph = await clientFromEnv().models.lineage(ref);
-        if (wantsJson(command)) return output(command, graph);
-        process.stdout.write(describeUpstream(graph));
+        print(command, await clientFromEnv().models.lineage(ref), describeUpstream);
       }),
     );
+}
+
+/** `passed v2 vs v1`: the decision and the versions it judged, so it reads beside the aliases. */
+function gateColumn(gate: InventoryItem['latestGate']): string | null {
+  if (!gate) return null;
+  const model = gate.ref.slice(0, gate.ref.indexOf('@') + 1);
+  // A baseline of the same model shows as its version; another model's by its full ref.
+  const short = (ref: string) => (ref.startsWith(model) ? ref.slice(model.length) : ref);
+  const against = gate.baselineRef ? `vs ${short(gate.baselineRef)}` : 'vs no baseline';
+  return `${gate.passed ? 'passed' : 'FAILED'} ${short(gate.ref)} ${against}`;
 }
 
 function aliasList(aliases: Record<string, string>): string {

@@ -1,6 +1,7 @@
-import { type PromotionRequest, PromotionRequestStatus } from '@plumb/sdk';
+import { PromotionRequestStatus } from '@plumb/sdk';
 import { type Command, Option } from 'commander';
-import { action, clientFromEnv, output, wantsJson } from '../../cli/cli-context.js';
+import { action, clientFromEnv, output, print } from '../../cli/cli-context.js';
+import { fetchPages, type PagingOptions, pagingOptions } from '../../cli/paging.js';
 import { PlumbError } from '../../core/errors.js';
 import { describeAlias, describeOutcome, describeRequest } from './registry-format.js';
 
@@ -40,8 +41,7 @@ export function registerPromotionCommands(model: Command): void {
             reason: opts.reason,
             ...(opts.expect === undefined ? {} : { expectedVersion: opts.expect }),
           });
-          if (wantsJson(command)) return output(command, moved);
-          process.stdout.write(describeAlias(name, moved));
+          print(command, moved, (safe) => describeAlias(name, safe));
         },
       ),
     );
@@ -54,25 +54,23 @@ export function registerPromotionCommands(model: Command): void {
         output(command, items, { rows: items, columns: ['alias', 'ref', 'gated', 'updatedAt', 'updatedBy'] });
       }),
     );
-  alias
-    .command('history <name> <alias>')
-    .description("an alias's moves, newest first")
-    .action(
-      action(async (name: string, aliasName: string, _opts: unknown, command: Command) => {
-        const client = clientFromEnv();
-        const moves = [];
-        for await (const m of client.paginate((q) => client.models.aliasHistory(name, aliasName, q)))
-          moves.push(m);
-        output(command, moves, {
-          rows: moves.map((m) => ({
-            ...m,
-            from: m.fromVersion ? `v${m.fromVersion}` : '-',
-            to: `v${m.toVersion}`,
-          })),
-          columns: ['seq', 'action', 'from', 'to', 'actor', 'reason', 'at'],
-        });
-      }),
-    );
+  pagingOptions(
+    alias.command('history <name> <alias>').description("an alias's moves, newest first"),
+    'moves',
+  ).action(
+    action(async (name: string, aliasName: string, opts: PagingOptions, command: Command) => {
+      const client = clientFromEnv();
+      const { items: moves } = await fetchPages((q) => client.models.aliasHistory(name, aliasName, q), opts);
+      output(command, moves, {
+        rows: moves.map((m) => ({
+          ...m,
+          from: m.fromVersion ? `v${m.fromVersion}` : '-',
+          to: `v${m.toVersion}`,
+        })),
+        columns: ['seq', 'action', 'from', 'to', 'actor', 'reason', 'at'],
+      });
+    }),
+  );
 
   model
     .command('promote <ref>')
@@ -92,37 +90,42 @@ export function registerPromotionCommands(model: Command): void {
             reason: opts.reason,
             ...(opts.expect === undefined ? {} : { expectedVersion: opts.expect }),
           });
-          if (wantsJson(command)) return output(command, outcome);
-          process.stdout.write(describeOutcome(outcome, ref.slice(0, ref.indexOf('@'))));
+          print(command, outcome, (safe) => describeOutcome(safe, ref.slice(0, ref.indexOf('@'))));
         },
       ),
     );
 
-  model
-    .command('requests')
-    .description('promotion requests, newest first')
-    .addOption(
-      new Option('--status <status>', 'only requests in this status').choices(PromotionRequestStatus.options),
-    )
-    .option('--model <name>', 'only requests for this model')
-    .action(
-      action(async (opts: { status?: PromotionRequestStatus; model?: string }, command: Command) => {
+  pagingOptions(
+    model
+      .command('requests')
+      .description('promotion requests, newest first')
+      .addOption(
+        new Option('--status <status>', 'only requests in this status').choices(
+          PromotionRequestStatus.options,
+        ),
+      )
+      .option('--model <name>', 'only requests for this model'),
+    'requests',
+  ).action(
+    action(
+      async (opts: { status?: PromotionRequestStatus; model?: string } & PagingOptions, command: Command) => {
         const client = clientFromEnv();
-        const items: PromotionRequest[] = [];
-        for await (const r of client.paginate((q) =>
-          client.models.requests({
-            ...q,
-            ...(opts.status ? { status: opts.status } : {}),
-            ...(opts.model ? { model: opts.model } : {}),
-          }),
-        ))
-          items.push(r);
+        const { items } = await fetchPages(
+          (q) =>
+            client.models.requests({
+              ...q,
+              ...(opts.status ? { status: opts.status } : {}),
+              ...(opts.model ? { model: opts.model } : {}),
+            }),
+          opts,
+        );
         output(command, items, {
           rows: items,
           columns: ['id', 'ref', 'alias', 'status', 'requestedBy', 'requestedAt', 'decidedBy'],
         });
-      }),
-    );
+      },
+    ),
+  );
 
   for (const verb of ['approve', 'reject'] as const) {
     model
@@ -136,9 +139,7 @@ export function registerPromotionCommands(model: Command): void {
       .action(
         action(async (id: string, opts: { comment: string }, command: Command) => {
           const client = clientFromEnv();
-          const decided = await client.models[verb](id, { comment: opts.comment });
-          if (wantsJson(command)) return output(command, decided);
-          process.stdout.write(describeRequest(decided));
+          print(command, await client.models[verb](id, { comment: opts.comment }), describeRequest);
         }),
       );
   }
@@ -168,8 +169,7 @@ export function registerPromotionCommands(model: Command): void {
             reason: opts.reason,
             ...(opts.expect === undefined ? {} : { expectedVersion: opts.expect }),
           });
-          if (wantsJson(command)) return output(command, moved);
-          process.stdout.write(`rolled back: ${describeAlias(name, moved)}`);
+          print(command, moved, (safe) => `rolled back: ${describeAlias(name, safe)}`);
         },
       ),
     );

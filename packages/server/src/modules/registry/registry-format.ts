@@ -1,8 +1,10 @@
 import type { ModelAlias, ModelVersion, PromotionOutcome, PromotionRequest } from '@plumb/sdk';
 import { formatTable } from '../../cli/cli-context.js';
+import { formatTime } from '../../cli/format-time.js';
 import { formatBytes } from '../../cli/progress.js';
 
-// How the CLI shows registry objects to people; `--json` prints them as they are.
+// How the CLI shows registry objects to people; `--json` prints them as they are. Callers pass
+// values through `print`, which has escaped their control characters.
 
 export function describeVersion(v: ModelVersion): string {
   const a = v.artifact;
@@ -14,10 +16,10 @@ export function describeVersion(v: ModelVersion): string {
         : `OpenAI-compatible upstream ${a.baseUrl}, model ${a.model}`;
   const lines = [
     `${v.ref}  (${v.id})`,
-    `  status ${v.status} since ${v.statusChangedAt}; aliases ${v.aliases.join(', ') || 'none'}`,
+    `  status ${v.status} since ${formatTime(v.statusChangedAt)}; aliases ${v.aliases.join(', ') || 'none'}`,
     `  artifact ${artifact}`,
     `  run ${v.runId ?? '-'}; trained on ${v.datasets.map((d) => d.ref).join(', ') || '-'}`,
-    `  registered ${v.createdAt} by ${v.createdBy}; card ${v.hasCard ? 'yes' : 'no'}`,
+    `  registered ${formatTime(v.createdAt)} by ${v.createdBy}; card ${v.hasCard ? 'yes' : 'no'}`,
   ];
   if (v.description) lines.push(`  ${v.description}`);
   if (v.metrics.length)
@@ -33,11 +35,11 @@ export function describeRequest(r: PromotionRequest): string {
   const from = r.expectedVersion === null ? 'unset' : `v${r.expectedVersion}`;
   const lines = [
     `${r.id}: ${r.ref} → ${r.alias} (now ${from}) ${r.status}`,
-    `  requested ${r.requestedAt} by ${r.requestedBy}${r.reason ? `: ${r.reason}` : ''}`,
+    `  requested ${formatTime(r.requestedAt)} by ${r.requestedBy}${r.reason ? `: ${r.reason}` : ''}`,
   ];
   if (r.decidedBy || r.decidedAt) {
     lines.push(
-      `  decided ${r.decidedAt ?? '-'} by ${r.decidedBy ?? '-'}${r.comment ? `: ${r.comment}` : ''}`,
+      `  decided ${r.decidedAt ? formatTime(r.decidedAt) : '-'} by ${r.decidedBy ?? '-'}${r.comment ? `: ${r.comment}` : ''}`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -1,51 +1,42 @@
-import { type Run, type RunComparison, type RunMetricPoint, RunStatus, type RunSummary } from '@plumb/sdk';
+import { type Run, type RunComparison, RunStatus } from '@plumb/sdk';
 import { type Command, Option } from 'commander';
-import { action, clientFromEnv, formatTable, output, wantsJson } from '../../cli/cli-context.js';
+import { action, clientFromEnv, formatTable, output, print } from '../../cli/cli-context.js';
+import { formatTime } from '../../cli/format-time.js';
+import { fetchPages, type PagingOptions, pagingOptions } from '../../cli/paging.js';
 
 const RUN_COLUMNS = ['id', 'name', 'status', 'codeVersion', 'createdAt', 'finishedAt'];
 
 export function registerRunsCommands(program: Command): void {
   const run = program.command('run').description('training runs: params, metrics, inputs and artifacts');
-  run
-    .command('list')
-    .description('list runs in your project, newest first')
-    .option('--name <name>', 'only runs with this name')
-    .addOption(new Option('--status <status>', 'only runs in this status').choices(RunStatus.options))
-    .option('--tag <key=value>', 'only runs with this tag value (or just key: with the tag)')
-    .option('-n, --limit <n>', 'at most this many runs', (v) => Number.parseInt(v, 10), 50)
-    .action(
-      action(
-        async (
-          opts: { name?: string; status?: RunStatus; tag?: string; limit: number },
-          command: Command,
-        ) => {
-          const client = clientFromEnv();
-          const filter = {
-            ...(opts.name ? { name: opts.name } : {}),
-            ...(opts.status ? { status: opts.status } : {}),
-            ...(opts.tag ? { tag: opts.tag } : {}),
-          };
-          const items: RunSummary[] = [];
-          for await (const r of client.paginate(
-            (q) => client.runs.list({ ...filter, ...q }),
-            Math.min(opts.limit, 500),
-          )) {
-            items.push(r);
-            if (items.length >= opts.limit) break;
-          }
-          output(command, items, { rows: items, columns: RUN_COLUMNS });
-        },
-      ),
-    );
+  pagingOptions(
+    run
+      .command('list')
+      .description('list runs in your project, newest first')
+      .option('--name <name>', 'only runs with this name')
+      .addOption(new Option('--status <status>', 'only runs in this status').choices(RunStatus.options))
+      .option('--tag <key=value>', 'only runs with this tag value (or just key: with the tag)'),
+    'runs',
+  ).action(
+    action(
+      async (opts: { name?: string; status?: RunStatus; tag?: string } & PagingOptions, command: Command) => {
+        const client = clientFromEnv();
+        const filter = {
+          ...(opts.name ? { name: opts.name } : {}),
+          ...(opts.status ? { status: opts.status } : {}),
+          ...(opts.tag ? { tag: opts.tag } : {}),
+        };
+        const { items } = await fetchPages((q) => client.runs.list({ ...filter, ...q }), opts);
+        output(command, items, { rows: items, columns: RUN_COLUMNS });
+      },
+    ),
+  );
 
   run
     .command('show <run>')
     .description('a run: params, tags, inputs, latest metrics and artifacts')
     .action(
       action(async (id: string, _opts: unknown, command: Command) => {
-        const r = await clientFromEnv().runs.get(id);
-        if (wantsJson(command)) output(command, r);
-        else process.stdout.write(formatRun(r));
+        print(command, await clientFromEnv().runs.get(id), formatRun);
       }),
     );
 
@@ -54,32 +45,28 @@ export function registerRunsCommands(program: Command): void {
     .description('params and latest metrics of two or more runs side by side; * marks differences')
     .action(
       action(async (ids: string[], _opts: unknown, command: Command) => {
-        const comparison = await clientFromEnv().runs.compare(ids);
-        if (wantsJson(command)) output(command, comparison);
-        else process.stdout.write(formatComparison(comparison));
+        print(command, await clientFromEnv().runs.compare(ids), formatComparison);
       }),
     );
 
-  run
-    .command('metrics <run> <key>')
-    .description("one metric's full history by step")
-    .action(
-      action(async (id: string, key: string, _opts: unknown, command: Command) => {
-        const client = clientFromEnv();
-        const points: RunMetricPoint[] = [];
-        for await (const p of client.paginate((q) => client.runs.metricHistory(id, { ...q, key }), 10_000)) {
-          points.push(p);
-        }
-        output(command, points, { rows: points, columns: ['step', 'value', 'time'] });
-      }),
-    );
+  pagingOptions(
+    run.command('metrics <run> <key>').description("one metric's history by step"),
+    'points',
+    10_000,
+  ).action(
+    action(async (id: string, key: string, opts: PagingOptions, command: Command) => {
+      const client = clientFromEnv();
+      const { items } = await fetchPages((q) => client.runs.metricHistory(id, { ...q, key }), opts);
+      output(command, items, { rows: items, columns: ['step', 'value', 'time'] });
+    }),
+  );
 }
 
 function formatRun(r: Run): string {
   const lines = [
     `run ${r.id}  ${r.name}`,
-    `status       ${r.status}${r.finishedAt ? ` at ${r.finishedAt}` : ''}`,
-    `created      ${r.createdAt} by ${r.createdBy}`,
+    `status       ${r.status}${r.finishedAt ? ` at ${formatTime(r.finishedAt)}` : ''}`,
+    `created      ${formatTime(r.createdAt)} by ${r.createdBy}`,
     `code version ${r.codeVersion ?? '-'}`,
     '',
   ];
