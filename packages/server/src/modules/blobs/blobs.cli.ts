@@ -1,6 +1,6 @@
 import { PlumbError } from '@plumb/sdk';
 import type { Command } from 'commander';
-import { action, clientFromEnv, wantsJson } from '../../cli/cli-context.js';
+import { action, clientFromEnv, print } from '../../cli/cli-context.js';
 import { formatBytes } from '../../cli/progress.js';
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
@@ -30,18 +30,15 @@ export function registerBlobCommands(program: Command): void {
       action(async (opts: { dryRun?: boolean; grace: string }, command: Command) => {
         const graceSeconds = parseGrace(opts.grace);
         const result = await clientFromEnv().blobs.gc({ dryRun: Boolean(opts.dryRun), graceSeconds });
-        if (wantsJson(command)) {
-          process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-          return;
-        }
-        const verb = result.dryRun ? 'would remove' : 'removed';
-        process.stdout.write(
-          `${verb} ${result.removed} unreferenced blob${result.removed === 1 ? '' : 's'}, ${formatBytes(result.bytes)} (grace ${opts.grace})\n`,
-        );
-        for (const ref of result.refs) process.stdout.write(`  ${ref}\n`);
-        if (result.refs.length < result.removed) {
-          process.stdout.write(`  … and ${result.removed - result.refs.length} more\n`);
-        }
+        print(command, result, (r) => {
+          const verb = r.dryRun ? 'would remove' : 'removed';
+          const lines = [
+            `${verb} ${r.removed} unreferenced blob${r.removed === 1 ? '' : 's'}, ${formatBytes(r.bytes)} (grace ${opts.grace})`,
+            ...r.refs.map((ref) => `  ${ref}`),
+            ...(r.refs.length < r.removed ? [`  … and ${r.removed - r.refs.length} more`] : []),
+          ];
+          return `${lines.join('\n')}\n`;
+        });
       }),
     );
 }
