@@ -77,16 +77,16 @@ export class BlobsService {
           );
         }
         return this.deps.db.kysely.transaction().execute(async (trx) => {
-          // Appending first takes the audit chain's lock, so concurrent uploads of one project
-          // read its usage one after the other and cannot both slip under the quota.
-          const held = await this.repo.find(projectId, put.ref, trx);
+          // Appending first takes the audit chain's lock, so concurrent uploads (from other
+          // replicas too) read ownership and usage one after the other: none slips under the quota.
           await this.deps.audit.append(trx, {
             actor: actorOf(ctx),
             projectId,
             action: 'blob.upload',
             resource: `blob:${put.ref}`,
-            change: { ref: put.ref, size: put.size, alreadyHeld: held !== undefined },
+            change: { ref: put.ref, size: put.size },
           });
+          const held = await this.repo.find(projectId, put.ref, trx);
           if (!held) {
             const used = await this.repo.usage(projectId, trx);
             if (quota !== undefined && used + put.size > quota)

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { utimesSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
@@ -228,6 +227,25 @@ describeEachBackend('per-project storage quota', (backend) => {
     expect(owners.map((o) => o.ref)).toEqual([refOf('a'.repeat(60))]);
   });
 
+  it('lets concurrent uploads fill the quota but not pass it', async () => {
+    const key = await t.keyFor('maintainer');
+    const results = await Promise.all(
+      ['p', 'q', 'r', 's', 'u'].map((c) =>
+        t.call('POST', '/api/v1/blobs', {
+          key,
+          body: Readable.from([Buffer.from(c.repeat(30))]),
+          headers: { 'content-type': 'application/octet-stream' },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.statusCode).sort()).toEqual([201, 201, 201, 412, 412]);
+    const owned = await t.plumb.db.kysely.selectFrom('blob_owners').select('size').execute();
+    expect(owned.reduce((n, o) => n + Number(o.size), 0)).toBe(90);
+    let stored = 0;
+    for await (const _ of store().list()) stored++;
+    expect(stored).toBe(3);
+  });
+
   it('never removes bytes another project holds when refusing an upload', async () => {
     expect((await t.call('POST', '/api/v1/projects', { body: { name: 'beta' } })).statusCode).toBe(201);
     const a = await t.keyFor('maintainer');
@@ -261,9 +279,3 @@ it('reads the quota and HTTP timeouts from the environment', () => {
   expect(() => loadConfig({ PLUMB_PROJECT_QUOTA_BYTES: 'lots' })).toThrow(/PLUMB_PROJECT_QUOTA_BYTES/);
   expect(() => loadConfig({ PLUMB_HTTP_IDLE_TIMEOUT_MS: '0' })).toThrow(/PLUMB_HTTP_IDLE_TIMEOUT_MS/);
 });
-
-/** Makes a file look as if written `days` ago. */
-export function age(path: string, days: number): void {
-  const then = new Date(Date.now() - days * 86_400_000);
-  utimesSync(path, then, then);
-}
