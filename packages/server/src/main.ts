@@ -9,6 +9,7 @@ import { Metrics } from './http/metrics.js';
 import type { RouteSpec } from './http/route.js';
 import type { Infra, PlumbModule } from './module.js';
 import { MODULES } from './modules.js';
+import { ModelRuntime } from './runtime/model-runtime.js';
 import { AnalyticsEngine } from './storage/analytics/duckdb-engine.js';
 import { openBlobStore } from './storage/blob/blob-store-factory.js';
 import { FileBlobStore } from './storage/blob/file-blob-store.js';
@@ -94,6 +95,7 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
     jobs,
     permissions,
     jobsRunElsewhere: options.jobsRunElsewhere === true,
+    models: new ModelRuntime(blobs),
   };
 
   const created = new Map<PlumbModule, object>();
@@ -164,6 +166,7 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
       await app.close();
       await worker.stop();
       for (const m of [...modules].reverse()) await m.close?.(created.get(m)!);
+      await infra.models.close();
       engine.close();
       if (!options.db) await db.close();
     },

@@ -6,6 +6,7 @@ import type { PermissionTable } from './core/auth/permissions.js';
 import type { Clock } from './core/clock.js';
 import type { Config } from './core/config.js';
 import type { RouteSpec } from './http/route.js';
+import type { ModelRuntime } from './runtime/model-runtime.js';
 import type { AnalyticsEngine } from './storage/analytics/duckdb-engine.js';
 import type { BlobStore } from './storage/blob/blob-store.js';
 import type { Db } from './storage/database.js';
@@ -22,6 +23,8 @@ export interface Infra {
   engine: AnalyticsEngine;
   jobs: DbJobQueue;
   permissions: PermissionTable;
+  /** This thread's ONNX models, each loaded once and shared by the modules that run them. */
+  models: ModelRuntime;
   /** Background jobs run off this event loop, which serves HTTP: see PlumbOptions.jobsRunElsewhere. */
   jobsRunElsewhere: boolean;
 }

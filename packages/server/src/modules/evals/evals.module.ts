@@ -17,8 +17,18 @@ export const evalsModule = defineModule<
   migrations: evalsMigrations,
   permissions: { 'evals:read': READERS, 'evals:write': ['maintainer'] },
   needs: ['registry', 'datasets'],
-  create: ({ db, audit, clock, engine, blobs, jobs }, { registry, datasets }) => ({
-    evals: new EvalsService({ db, audit, clock, models: registry.models, datasets, engine, blobs, jobs }),
+  create: ({ db, audit, clock, engine, blobs, jobs, models }, { registry, datasets }) => ({
+    evals: new EvalsService({
+      db,
+      audit,
+      clock,
+      models: registry.models,
+      datasets,
+      engine,
+      blobs,
+      jobs,
+      runtime: models,
+    }),
     gates: new EvalGateLookup(db),
   }),
   routes: ({ evals }) => evalRoutes({ evals }),

@@ -28,11 +28,10 @@ export interface RegisterInput {
 
 /** Registers model versions: checks the artifact, the run and the card, records lineage. */
 export class RegistrationService {
-  /** The composition's shared runtime when it passes one, so a checked model stays loaded for its evaluation. */
   private readonly runtime: ModelRuntime;
 
   constructor(
-    private readonly deps: RegistryDeps & { runtime?: ModelRuntime },
+    private readonly deps: RegistryDeps,
     private readonly models: ModelsService,
   ) {
     this.runtime = deps.runtime ?? new ModelRuntime(deps.blobs);

@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream';
 import type { DatasetVersion, Lineage, Run } from '@plumb/sdk';
-import type { PermissionTable } from '../../core/auth/permissions.js';
 import type { AuditService } from '../../core/audit/audit.service.js';
+import type { PermissionTable } from '../../core/auth/permissions.js';
 import type { Clock } from '../../core/clock.js';
 import type { RequestContext } from '../../core/context.js';
+import type { ModelRuntime } from '../../runtime/model-runtime.js';
 import type { Db, Executor } from '../../storage/database.js';
 import type { GateLookup } from './registry.contracts.js';
 
@@ -42,6 +43,8 @@ export interface RegistryDeps {
   /** A model file's size when the project holds it (uploaded it); null otherwise, as for one never stored. */
   projectBlobs: { stat(ref: string, projectId: string): Promise<{ size: number } | null> };
   gates: GateLookup;
+  /** The process's shared model runtime, so a model checked at registration stays loaded for its evaluation. */
+  runtime?: ModelRuntime;
   /** Loosening a policy needs `models:approve`, whoever holds it. */
   permissions: PermissionTable;
 }

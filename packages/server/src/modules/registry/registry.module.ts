@@ -4,9 +4,9 @@ import type { BlobsService } from '../blobs/blobs.service.js';
 import type { DatasetAnalysisService } from '../datasets/dataset-analysis.service.js';
 import type { DatasetsService } from '../datasets/datasets.service.js';
 import type { RunsService } from '../runs/runs.service.js';
+import { registerRegistryCommands } from './registry.cli.js';
 import type { GateLookup } from './registry.contracts.js';
 import { createRegistry, type Registry } from './registry.js';
-import { registerRegistryCommands } from './registry.cli.js';
 import { registryMigrations } from './registry.migrations.js';
 import { registryRoutes } from './registry.routes.js';
 
@@ -25,12 +25,13 @@ export const registryModule = defineModule<{ registry: Registry }, RegistryPorts
   migrations: registryMigrations,
   permissions: { 'models:read': READERS, 'models:write': ['maintainer'], 'models:approve': ['approver'] },
   needs: ['runs', 'datasets', 'datasetAnalysis', 'blobService', 'gates'],
-  create: ({ db, audit, clock, blobs, permissions }, ports) => ({
+  create: ({ db, audit, clock, blobs, permissions, models }, ports) => ({
     registry: createRegistry({
       db,
       audit,
       clock,
       permissions,
+      runtime: models,
       runs: ports.runs,
       datasets: {
         get: (ctx, ref) => ports.datasets.get(ctx, ref),
