@@ -57,6 +57,21 @@ describe('distinct counts', () => {
     // One more than the limit is already an estimate.
     expect(summary.edge!.distinctExact).toBe(false);
   });
+
+  it('counts like the profile: NaN is missing, and long free text is only estimated', async () => {
+    const path = join(dir, 'nan.parquet');
+    const writer = await DuckDBInstance.create(':memory:');
+    const connection = await writer.connect();
+    await connection.run(
+      `COPY (SELECT CASE WHEN i % 3 = 0 THEN 'NaN'::DOUBLE ELSE i % 5 END AS x, repeat('w', 20000) || (i % 2) AS text FROM range(30) t(i)) TO '${path}' (FORMAT parquet)`,
+    );
+    connection.closeSync();
+    writer.closeSync();
+    const { summary } = await profileFile(path);
+    // i % 5 over the i not divisible by 3 takes all five values.
+    expect(summary.x).toMatchObject({ nulls: 10, distinct: 5, distinctExact: true });
+    expect(summary.text!.distinctExact).toBe(false);
+  });
 });
 
 describe('nested columns', () => {

@@ -11,6 +11,7 @@ import { isNumericType, isTemporalType, nestedKind } from './validation/column-t
  */
 export const EXACT_DISTINCT_LIMIT = 4096;
 const EXACT_DISTINCT_CHARS = 1_000_000;
+const MAX_EXACT_STRING = 10_000;
 
 /** How a column's values are fed to its profile. */
 function selectExpression(column: ColumnSchema): string {
@@ -31,7 +32,11 @@ export class VersionProfile extends Map<string, ColumnProfile> {
   readonly exactDistinct = new Map<string, number>();
 }
 
-/** The set of a column's values while it is small; null once it is not. */
+/**
+ * The set of a column's values while it is small; null once it is not. Checked per chunk of
+ * values rather than per value, which keeps the cost to one Set insertion per value (about a
+ * tenth of a profile's time); a set may pass the limit by one chunk before it is dropped.
+ */
 class ExactDistinct {
   private values: Set<Cell> | null = new Set();
   private chars = 0;
@@ -39,16 +44,20 @@ class ExactDistinct {
   add(values: Cell[]): void {
     const set = this.values;
     if (set === null) return;
+    const before = set.size;
+    let long = false;
     for (const v of values) {
-      // Nulls and NaN are missing values to the profile too.
-      if (v === null || (typeof v === 'number' && Number.isNaN(v)) || set.has(v)) continue;
+      if (v === null) continue;
       set.add(v);
-      if (typeof v === 'string') this.chars += v.length;
-      if (set.size > EXACT_DISTINCT_LIMIT || this.chars > EXACT_DISTINCT_CHARS) {
-        this.values = null;
-        return;
-      }
+      if (typeof v === 'string' && v.length > MAX_EXACT_STRING) long = true;
     }
+    // NaN is a missing value to the profile, not a distinct value.
+    set.delete(Number.NaN);
+    if (set.size > before && typeof values.find((v) => v !== null) === 'string') {
+      // Text is counted in full only while it is short: long free text is rarely a category.
+      this.chars += [...set].slice(before).reduce((n: number, v) => n + String(v).length, 0);
+    }
+    if (long || set.size > EXACT_DISTINCT_LIMIT || this.chars > EXACT_DISTINCT_CHARS) this.values = null;
   }
 
   get count(): number | null {
