@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
 import type { FileBlobStore } from '../../storage/blob/file-blob-store.js';
@@ -176,7 +177,7 @@ describeEachBackend('blobs belong to projects', (backend) => {
     expect(added.statusCode, added.body).toBe(201);
     // As on a database from before ownership: the table is created and filled by the migration.
     await t.plumb.db.kysely.schema.dropTable('blob_owners').execute();
-    await blobsMigrations['blobs/0001_blob_owners'].up(t.plumb.db.kysely);
+    await blobsMigrations['blobs/0001_blob_owners'].up(t.plumb.db.kysely as unknown as Kysely<unknown>);
     expect((await t.call('GET', `/api/v1/blobs/${ref}`, { key: keys.a.viewer })).body).toBe(CSV);
     expect((await t.call('GET', `/api/v1/blobs/${ref}`, { key: keys.b.viewer })).statusCode).toBe(404);
     const rows = await t.plumb.db.kysely.selectFrom('blob_owners').selectAll().execute();
