@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { deserializeProfiles, summarizeProfiles } from './dataset-profiler.js';
+import type { DatasetTables } from './datasets.tables.js';
 
 export const datasetMigrations = {
   '0004_datasets': {
@@ -98,6 +100,23 @@ export const datasetMigrations = {
   'datasets/0001_profile_job': {
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('dataset_versions').addColumn('profile_job_id', 'text').execute();
+    },
+  },
+  // Versions profiled before the summary column existed have sketches and no summary; without
+  // this they would show no profile at all after an upgrade.
+  'datasets/0001_backfill_profile_summary': {
+    async up(db: Kysely<unknown>) {
+      const kysely = db as unknown as Kysely<DatasetTables>;
+      const rows = await kysely
+        .selectFrom('dataset_versions')
+        .select(['id', 'profile'])
+        .where('profile', 'is not', null)
+        .where('profile_summary', 'is', null)
+        .execute();
+      for (const row of rows) {
+        const summary = JSON.stringify(summarizeProfiles(deserializeProfiles(row.profile!)));
+        await kysely.updateTable('dataset_versions').set({ profile_summary: summary }).where('id', '=', row.id).execute();
+      }
     },
   },
 };
