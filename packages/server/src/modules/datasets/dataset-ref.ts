@@ -1,4 +1,4 @@
-import { PlumbError } from '../../core/errors.js';
+import { parseRef, type RefGrammar } from '../../core/version-ref.js';
 
 export type VersionSelector =
   | { kind: 'number'; version: number }
@@ -10,27 +10,17 @@ export interface ParsedRef {
   selector: VersionSelector;
 }
 
+const DATASET_REF: RefGrammar = { noun: 'dataset version', idPrefix: 'dsv', aliases: false, bareName: true };
+
 /**
  * Parses what people write for a dataset version: `name@v3`, `name@3`, `name@latest`, a bare
  * `name` (the latest version), or an id `dsv_…`.
  */
 export function parseVersionRef(ref: string): ParsedRef {
-  if (/^dsv_[0-9A-Z]{26}$/.test(ref)) return { name: null, selector: { kind: 'id', id: ref } };
-  const match = /^([a-z0-9][a-z0-9._-]*)(?:@(?:v?(\d+)|(latest)))?$/.exec(ref);
-  if (!match) {
-    throw new PlumbError(
-      'invalid_argument',
-      `"${ref}" is not a dataset version; write name@vN, name@latest or dsv_…`,
-    );
-  }
-  const [, name, number] = match;
-  if (number !== undefined) {
-    const version = Number(number);
-    if (!Number.isSafeInteger(version) || version < 1)
-      throw new PlumbError('invalid_argument', `"${ref}" has no version ${number}`);
-    return { name: name!, selector: { kind: 'number', version } };
-  }
-  return { name: name!, selector: { kind: 'latest' } };
+  const parsed = parseRef(ref, DATASET_REF);
+  if (parsed.kind === 'id') return { name: null, selector: parsed };
+  // Datasets have no aliases, so the selector is a number or latest.
+  return { name: parsed.name, selector: parsed.selector as VersionSelector };
 }
 
 /** The path parameter form: `3`, `v3` or `latest`. */

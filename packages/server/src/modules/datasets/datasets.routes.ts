@@ -21,7 +21,7 @@ import { defineRoute, type RouteSpec } from '../../http/route.js';
 import type { DatasetAnalysisService } from './dataset-analysis.service.js';
 import type { DatasetsService } from './datasets.service.js';
 
-const ref = (p: { name: string; v: string }) => `${p.name}@${/^\d+$/.test(p.v) ? `v${p.v}` : p.v}`;
+const ref = (p: { name: string; v: string }) => `${p.name}@${p.v}`;
 
 export function datasetRoutes(services: {
   datasets: DatasetsService;
