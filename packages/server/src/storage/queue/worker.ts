@@ -77,6 +77,8 @@ export class Worker {
   private stopped: Promise<void> | undefined;
   private stopping = false;
   private wakeUp: (() => void) | undefined;
+  /** performance.now() of the last schedule tick. */
+  private lastTick = Number.NEGATIVE_INFINITY;
 
   constructor(options: WorkerOptions) {
     this.queue = options.queue;
@@ -184,10 +186,14 @@ export class Worker {
   }
 
   /**
-   * Enqueues the jobs of due schedules, on every poll: any worker may enqueue a tick, and the
-   * queue admits each tick once however many workers tick at once.
+   * Enqueues the jobs of due schedules, once per poll interval: any worker may enqueue a tick,
+   * and the queue admits each tick once however many workers tick at once. Not before every
+   * claim: a busy worker would spend a query per job on it.
    */
   private async tickSchedules(): Promise<void> {
+    const now = performance.now();
+    if (now - this.lastTick < this.pollIntervalMs) return;
+    this.lastTick = now;
     try {
       const jobs = await this.queue.tickSchedules(this.clock.now());
       for (const job of jobs) {
