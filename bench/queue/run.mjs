@@ -29,7 +29,10 @@ async function sqliteBackend() {
   return {
     name: 'sqlite',
     db,
-    dispose: async () => (await db.close(), rmSync(dir, { recursive: true, force: true })),
+    dispose: async () => {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
