@@ -1,7 +1,11 @@
 import {
+  DuckDBArrayValue,
   DuckDBDateValue,
   DuckDBDecimalValue,
   DuckDBInstance,
+  DuckDBListValue,
+  DuckDBMapValue,
+  DuckDBStructValue,
   DuckDBTimestampTZValue,
   DuckDBTimestampValue,
   type DuckDBValue,
@@ -198,7 +202,29 @@ export function toCell(value: DuckDBValue): Cell {
     return Number.isFinite(ms) ? new Date(ms).toISOString() : String(value);
   }
   if (value instanceof DuckDBDateValue) return String(value);
+  // Lists, structs and maps as JSON text: DuckDB's own rendering leaves strings unquoted.
+  if (isNested(value)) return JSON.stringify(toJson(value));
   return String(value);
+}
+
+function isNested(value: DuckDBValue): boolean {
+  return (
+    value instanceof DuckDBListValue ||
+    value instanceof DuckDBArrayValue ||
+    value instanceof DuckDBStructValue ||
+    value instanceof DuckDBMapValue
+  );
+}
+
+function toJson(value: DuckDBValue): unknown {
+  if (value instanceof DuckDBListValue || value instanceof DuckDBArrayValue) return value.items.map(toJson);
+  if (value instanceof DuckDBStructValue) {
+    return Object.fromEntries(Object.entries(value.entries).map(([k, v]) => [k, toJson(v)]));
+  }
+  if (value instanceof DuckDBMapValue) {
+    return Object.fromEntries(value.entries.map((e) => [String(toCell(e.key)), toJson(e.value)]));
+  }
+  return toCell(value);
 }
 
 export function quoteLiteral(text: string): string {
