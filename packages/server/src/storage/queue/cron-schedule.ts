@@ -3,9 +3,9 @@ import { PlumbError } from '../../core/errors.js';
 
 /**
  * The first tick of `cron`, read in `timeZone`, strictly after `after`. Across daylight-saving
- * changes a time that does not exist locally (02:30 on the spring-forward night in Berlin)
- * fires at the first instant after the gap, and a time that occurs twice fires once, at its
- * first occurrence.
+ * changes a local time that does not exist (02:30 on the spring-forward night in Berlin) fires
+ * shifted by the gap (03:30 summer time), so a daily job still runs that day; a local time that
+ * occurs twice fires once, at its first occurrence.
  */
 export function nextCronTick(cron: string, timeZone: string, after: Date): Date {
   checkTimeZone(timeZone);
