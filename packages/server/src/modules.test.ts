@@ -1,4 +1,4 @@
-import { Role } from '@plumb/sdk';
+import type { Role } from '@plumb/sdk';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationSets } from './main.js';

@@ -25,6 +25,5 @@ export interface AccessTables {
 }
 
 declare module '../../storage/schema.js' {
-  // biome-ignore lint/suspicious/noEmptyInterface: adds this module's tables to the database type
   interface Database extends AccessTables {}
 }

@@ -1,6 +1,7 @@
 import type { ColumnSchema } from '@plumb/sdk';
 import { ColumnProfile, type ColumnProfileSummary } from '@plumb/stats';
-import { type AnalyticsEngine, type Cell, quoteIdent } from '../../storage/analytics/duckdb-engine.js';
+import type { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
+import { type Cell, quoteIdent } from '../../storage/analytics/sql-text.js';
 import { type DatasetSource, tableSql } from './dataset-source.js';
 import { isNumericType, isTemporalType, nestedKind } from './validation/column-types.js';
 

@@ -1,7 +1,8 @@
 import { open } from 'node:fs/promises';
 import type { ColumnSchema, DatasetFormat } from '@plumb/sdk';
 import { PlumbError } from '../../core/errors.js';
-import { type AnalyticsEngine, quoteIdent, quoteLiteral } from '../../storage/analytics/duckdb-engine.js';
+import type { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
+import { quoteIdent, quoteLiteral } from '../../storage/analytics/sql-text.js';
 import { diagnoseCsv } from './csv-diagnose.js';
 import { type DatasetSource, requireFormat, tableSql } from './dataset-source.js';
 import { nestedKind } from './validation/column-types.js';

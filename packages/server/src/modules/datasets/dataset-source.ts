@@ -1,6 +1,7 @@
 import { extname } from 'node:path';
 import { PlumbError } from '../../core/errors.js';
-import { type AnalyticsEngine, quoteLiteral } from '../../storage/analytics/duckdb-engine.js';
+import type { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
+import { quoteLiteral } from '../../storage/analytics/sql-text.js';
 
 export type DatasetFormat = 'csv' | 'jsonl' | 'parquet';
 

@@ -115,7 +115,11 @@ export const datasetMigrations = {
         .execute();
       for (const row of rows) {
         const summary = JSON.stringify(summarizeProfiles(deserializeProfiles(row.profile!)));
-        await kysely.updateTable('dataset_versions').set({ profile_summary: summary }).where('id', '=', row.id).execute();
+        await kysely
+          .updateTable('dataset_versions')
+          .set({ profile_summary: summary })
+          .where('id', '=', row.id)
+          .execute();
       }
     },
   },

@@ -2,6 +2,7 @@ import { READERS } from '../../core/auth/permissions.js';
 import { defineModule } from '../../module.js';
 import { FileBlobStore } from '../../storage/blob/file-blob-store.js';
 import type { BlobsService } from '../blobs/blobs.service.js';
+import type { RunsService } from '../runs/runs.service.js';
 import { DatasetAnalysisService } from './dataset-analysis.service.js';
 import { registerDatasetCommands } from './datasets.cli.js';
 import { datasetMigrations } from './datasets.migrations.js';
@@ -16,8 +17,12 @@ export const datasetsModule = defineModule({
   name: 'datasets',
   migrations: datasetMigrations,
   permissions: { 'datasets:read': READERS, 'datasets:write': ['maintainer'] },
-  needs: ['blobService'],
-  create: ({ db, audit, clock, blobs, engine, jobs }, { blobService }: { blobService: BlobsService }) => {
+  needs: ['blobService', 'runs'],
+  create: (
+    { db, audit, clock, blobs, engine, jobs },
+    ports: { blobService: BlobsService; runs: RunsService },
+  ) => {
+    const { blobService } = ports;
     // DuckDB scans the blob files where they lie.
     if (!(blobs instanceof FileBlobStore)) throw new Error('dataset scans need a file blob store');
     const datasets = new DatasetsService({
@@ -31,6 +36,10 @@ export const datasetsModule = defineModule({
       scheduleProfile: async (trx, versionId) =>
         (await jobs.enqueue(PROFILE_QUEUE, { versionId }, { dedupeKey: `profile:${versionId}` }, trx)).id,
       readJob: (jobId) => jobs.get(jobId),
+      // The runs module comes later: its service is read when a version names a run.
+      requireRun: async (ctx, runId) => {
+        await ports.runs.get(ctx, runId);
+      },
     });
     return { datasets, datasetAnalysis: new DatasetAnalysisService({ db, audit, clock, engine, datasets }) };
   },

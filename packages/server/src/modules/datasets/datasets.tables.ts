@@ -87,6 +87,5 @@ export interface DatasetTables {
 }
 
 declare module '../../storage/schema.js' {
-  // biome-ignore lint/suspicious/noEmptyInterface: adds this module's tables to the database type
   interface Database extends DatasetTables {}
 }

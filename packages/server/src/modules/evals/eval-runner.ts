@@ -1,7 +1,8 @@
 import { PlumbError } from '../../core/errors.js';
 import { type OutputTensor, toClassifierOutput } from '../../runtime/classifier-output.js';
 import type { ClassLabel } from '../../runtime/onnx-model-prep.js';
-import { type AnalyticsEngine, type Cell, quoteIdent } from '../../storage/analytics/duckdb-engine.js';
+import type { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
+import { type Cell, quoteIdent } from '../../storage/analytics/sql-text.js';
 import { type DatasetSource, tableSql } from '../datasets/dataset-source.js';
 import type { SliceSpec } from './eval-suite.js';
 import { Dictionary, Growable } from './growable.js';

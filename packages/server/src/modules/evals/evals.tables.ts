@@ -65,6 +65,5 @@ export interface EvalTables {
 }
 
 declare module '../../storage/schema.js' {
-  // biome-ignore lint/suspicious/noEmptyInterface: adds this module's tables to the database type
   interface Database extends EvalTables {}
 }

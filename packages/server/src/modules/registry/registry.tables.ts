@@ -100,6 +100,5 @@ export interface RegistryTables {
 }
 
 declare module '../../storage/schema.js' {
-  // biome-ignore lint/suspicious/noEmptyInterface: adds this module's tables to the database type
   interface Database extends RegistryTables {}
 }

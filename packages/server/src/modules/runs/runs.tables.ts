@@ -66,6 +66,5 @@ export interface RunsTables {
 }
 
 declare module '../../storage/schema.js' {
-  // biome-ignore lint/suspicious/noEmptyInterface: adds this module's tables to the database type
   interface Database extends RunsTables {}
 }

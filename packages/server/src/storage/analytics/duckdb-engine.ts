@@ -11,8 +11,10 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { PlumbError } from '../../core/errors.js';
+import type { Cell } from './sql-text.js';
+import { quoteIdent, quoteLiteral } from './sql-text.js';
 
-export type Cell = string | number | boolean | null;
+export { type Cell, quoteIdent, quoteLiteral } from './sql-text.js';
 
 /** A file a query reads, and the name its user gave it (the path they uploaded it as). */
 export interface FileLabel {
@@ -225,14 +227,6 @@ function toJson(value: DuckDBValue): unknown {
     return Object.fromEntries(value.entries.map((e) => [String(toCell(e.key)), toJson(e.value)]));
   }
   return toCell(value);
-}
-
-export function quoteLiteral(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}
-
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /**

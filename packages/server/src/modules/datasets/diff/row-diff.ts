@@ -1,5 +1,6 @@
 import { PlumbError } from '../../../core/errors.js';
-import { type AnalyticsEngine, type Cell, quoteIdent } from '../../../storage/analytics/duckdb-engine.js';
+import type { AnalyticsEngine } from '../../../storage/analytics/duckdb-engine.js';
+import { type Cell, quoteIdent } from '../../../storage/analytics/sql-text.js';
 import { type DatasetSource, tableSql } from '../dataset-source.js';
 
 /** Rows shown of each side: enough to see what changed, small enough for a response. */

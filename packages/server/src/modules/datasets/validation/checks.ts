@@ -1,4 +1,4 @@
-import { type Cell, quoteIdent } from '../../../storage/analytics/duckdb-engine.js';
+import { type Cell, quoteIdent } from '../../../storage/analytics/sql-text.js';
 import { isNumericType, isTemporalType, typeMatches } from './column-types.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { INTERNAL, ROW } from './row-locator.js';

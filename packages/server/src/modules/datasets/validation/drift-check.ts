@@ -1,6 +1,7 @@
 import type { ColumnSchema } from '@plumb/sdk';
 import { jensenShannon, ks2samp, psi, wasserstein } from '@plumb/stats';
-import { type AnalyticsEngine, quoteIdent } from '../../../storage/analytics/duckdb-engine.js';
+import type { AnalyticsEngine } from '../../../storage/analytics/duckdb-engine.js';
+import { quoteIdent } from '../../../storage/analytics/sql-text.js';
 import { type DatasetSource, tableSql } from '../dataset-source.js';
 import { missingColumn, type Verdict } from './checks.js';
 import { isNumericType, isTemporalType } from './column-types.js';
