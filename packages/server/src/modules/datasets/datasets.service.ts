@@ -35,6 +35,11 @@ export interface DatasetsDeps {
   scheduleProfile(trx: Executor, versionId: string): Promise<string>;
   /** The profile job's state and last reported progress; null once the job record is gone. */
   readJob(jobId: string): Promise<ProfileJobState | null>;
+  /**
+   * Rejects with `not_found` unless the run exists in the caller's project, with the same
+   * message for a run of another project as for none, so run ids do not leak.
+   */
+  requireRun(ctx: RequestContext, runId: string): Promise<void>;
 }
 
 export interface ProfileJobState {
@@ -62,6 +67,8 @@ export class DatasetsService {
     input: AddInput,
   ): Promise<{ version: DatasetVersion; created: boolean }> {
     const projectId = ctx.principal.projectId;
+    // Checked before anything else, so a bad run is refused even when the content exists.
+    if (input.producedByRun !== undefined) await this.deps.requireRun(ctx, input.producedByRun);
     const files = normalizeFiles(input.files);
     const sized = await Promise.all(
       files.map(async (f) => {
