@@ -1,6 +1,12 @@
 import { afterEach, expect, it } from 'vitest';
 import { PlumbError } from '../../core/errors.js';
-import { eventually, expectCode, type JobQueueSuite, LEASE, silentLogger } from './job-queue-suite.contract.js';
+import {
+  eventually,
+  expectCode,
+  type JobQueueSuite,
+  LEASE,
+  silentLogger,
+} from './job-queue-suite.contract.js';
 import { Worker } from './worker.js';
 
 /** Cancellation, dead letters and re-queueing: part of the JobQueue contract. */

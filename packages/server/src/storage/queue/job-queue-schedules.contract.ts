@@ -1,6 +1,12 @@
 import { afterEach, expect, it } from 'vitest';
-import { eventually, expectCode, type JobQueueSuite, LEASE, silentLogger } from './job-queue-suite.contract.js';
 import type { JobQueue } from './job-queue.js';
+import {
+  eventually,
+  expectCode,
+  type JobQueueSuite,
+  LEASE,
+  silentLogger,
+} from './job-queue-suite.contract.js';
 import type { ManualClock } from './manual-clock.js';
 import { Worker } from './worker.js';
 

@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PlumbError } from '../../core/errors.js';
+import type { Job, JobQueue } from './job-queue.js';
+import { describeJobLifecycle } from './job-queue-lifecycle.contract.js';
+import { describeJobSchedules } from './job-queue-schedules.contract.js';
 import {
   expectCode,
   type JobQueueFactory,
@@ -7,9 +10,6 @@ import {
   type JobQueueSuite,
   LEASE,
 } from './job-queue-suite.contract.js';
-import type { Job, JobQueue } from './job-queue.js';
-import { describeJobLifecycle } from './job-queue-lifecycle.contract.js';
-import { describeJobSchedules } from './job-queue-schedules.contract.js';
 import { ManualClock } from './manual-clock.js';
 
 export type { JobQueueFactory, JobQueueHarness } from './job-queue-suite.contract.js';

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { PlumbError } from '../../core/errors.js';
 import { createTestDatabase, describeEachBackend, type TestDatabase } from '../../testing/test-database.js';
 import { DbJobQueue } from './db-job-queue.js';
-import { eventually } from './job-queue-suite.contract.js';
 import type { Job, JobQueue } from './job-queue.js';
+import { eventually } from './job-queue-suite.contract.js';
 import { ManualClock } from './manual-clock.js';
 import { Worker, type WorkerLogger } from './worker.js';
 
