@@ -199,7 +199,7 @@ function formatSignificance(s: SignificanceResult): string {
     s.verdict === 'not_computed'
       ? []
       : s.test === 'mcnemar'
-        ? [`p = ${formatValue(s.pValue)}`]
+        ? [s.pValue !== null && s.pValue < 0.0001 ? 'p < 0.0001' : `p = ${formatValue(s.pValue)}`]
         : [
             `${Math.round((1 - s.alpha) * 1000) / 10}% interval [${formatValue(s.low)}, ${formatValue(s.high)}], seed ${s.seed}`,
           ];
