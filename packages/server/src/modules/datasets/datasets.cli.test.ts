@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliFixture, startCliFixture } from '../../testing/cli-harness.js';
 import { vegaData } from '../../testing/data.js';
+import { INLINE_PROFILE_CELLS } from './datasets.service.js';
 
 // The README's dataset walkthrough, run through the built CLI against a listening server.
 
@@ -48,6 +49,8 @@ describe('plumb dataset, validate and lineage commands', () => {
 
     const shown = await plumb('dataset', 'show', 'weather@v1');
     expect(shown.stdout).toContain('1461 rows, 6 columns, csv');
+    // Every one of the 1,461 dates is distinct, counted exactly.
+    expect(shown.stdout).toMatch(/\ndate\s+DATE\s+0\s+1461\s/);
     expect(shown.stdout).toMatch(/slices by weather:\n {2}rain: 641/);
 
     const diff = await plumb('dataset', 'diff', 'weather@v1', 'weather@v2');
@@ -100,4 +103,52 @@ describe('plumb dataset, validate and lineage commands', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('ragged.csv: line 3 has 1 fields but the header has 2');
   });
+});
+
+describe('plumb dataset add --wait', () => {
+  let cli: CliFixture;
+
+  beforeAll(async () => {
+    cli = await startCliFixture({ worker: true });
+  });
+  afterAll(() => cli.dispose());
+
+  it('waits for the profile of a version too large to profile while adding it, quietly when piped', async () => {
+    // Past what the server profiles before answering, so a job does it.
+    const rows = INLINE_PROFILE_CELLS / 2 + 1;
+    const file = join(cli.work, 'big.csv');
+    writeFileSync(
+      file,
+      `id,bucket\n${Array.from({ length: rows }, (_, i) => `${i},${i % 97}`).join('\n')}\n`,
+    );
+
+    const added = await cli.plumb(['dataset', 'add', 'big', file, '--wait']);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(
+      new RegExp(`^added big@v1: ${rows} rows, 2 columns, .* \\(profile ready\\)\n$`),
+    );
+    expect(added.stderr).toBe('');
+
+    const shown = await cli.plumb(['dataset', 'show', 'big@v1']);
+    const total = rows.toLocaleString('en');
+    expect(shown.stdout).toMatch(
+      new RegExp(
+        `profile ready \\(job job_\\w+ succeeded, ${total} of ${total} rows\\); validation unvalidated`,
+      ),
+    );
+    // 97 buckets are counted exactly; a million ids are estimated, and say so.
+    expect(shown.stdout).toMatch(/\nbucket\s+BIGINT\s+0\s+97\s/);
+    expect(shown.stdout).toMatch(/\nid\s+BIGINT\s+0\s+≈\d+ \(±0\.81%\)\s/);
+
+    const json = JSON.parse((await cli.plumb(['dataset', 'show', 'big@v1', '--json'])).stdout);
+    expect(json.profileJob).toMatchObject({ state: 'succeeded', progress: { rows, total: rows } });
+
+    const again = await cli.plumb(['dataset', 'add', 'other', file, '--json']);
+    const { version } = JSON.parse(again.stdout);
+    expect(version.profileJob.id).toMatch(/^job_/);
+    const text = await cli.plumb(['dataset', 'add', 'third', file]);
+    expect(text.stdout).toMatch(
+      /\(profile pending as job job_\w+; follow it with plumb dataset show third@v1, or add with --wait\)/,
+    );
+  }, 120_000);
 });

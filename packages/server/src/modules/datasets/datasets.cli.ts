@@ -7,6 +7,7 @@ import { fetchPages, type PagingOptions, pagingOptions } from '../../cli/paging.
 import { createProgress, formatBytes } from '../../cli/progress.js';
 import { PlumbError } from '../../core/errors.js';
 import { collectFiles, downloadFiles, uploadFile } from './dataset-files.js';
+import { describeProfile, formatDistinct, waitForProfile } from './dataset-profile-wait.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -24,12 +25,13 @@ export function registerDatasetCommands(program: Command): void {
     .option('--time-column <column>', 'the column holding event times (for freshness checks)')
     .option('--slice-column <column>', 'count rows per value of this column (coverage of task categories)')
     .option('--description <text>', "the dataset's description, when this creates it")
+    .option('--wait', 'wait until a large version is profiled, showing the progress on a terminal')
     .action(
       action(
         async (
           name: string,
           paths: string[],
-          opts: Record<string, string | string[] | undefined>,
+          opts: Record<string, string | string[] | boolean | undefined>,
           command: Command,
         ) => {
           const client = clientFromEnv();
@@ -64,9 +66,13 @@ export function registerDatasetCommands(program: Command): void {
             ...(opts.sliceColumn ? { sliceColumn: String(opts.sliceColumn) } : {}),
             ...(opts.description ? { description: String(opts.description) } : {}),
           });
+          if (opts.wait) {
+            const fetch = (ref: string) => client.datasets.get(ref);
+            result.version = await waitForProfile(fetch, result.version, { tty: showsProgress(command) });
+          }
           print(command, result, ({ created, version: v }) =>
             created
-              ? `added ${v.ref}: ${v.rowCount} rows, ${v.schema.length} columns, ${formatBytes(v.byteSize)} (profile ${v.profileStatus})\n`
+              ? `added ${v.ref}: ${v.rowCount} rows, ${v.schema.length} columns, ${formatBytes(v.byteSize)} (${profileNote(v)})\n`
               : `unchanged: the same content is already ${v.ref}\n`,
           );
         },
@@ -197,6 +203,12 @@ function fmt(n: number | null): string {
   return n === null ? '-' : n.toFixed(4);
 }
 
+/** After `add`: the profile's status, and for a pending one the job and how to follow it. */
+function profileNote(v: DatasetVersion): string {
+  if (v.profileStatus !== 'pending' || !v.profileJob) return `profile ${v.profileStatus}`;
+  return `profile pending as job ${v.profileJob.id}; follow it with plumb dataset show ${v.ref}, or add with --wait`;
+}
+
 function describeVersion(v: DatasetVersion): string {
   const lines = [
     `${v.ref}  (${v.id})`,
@@ -204,7 +216,7 @@ function describeVersion(v: DatasetVersion): string {
     `  content ${v.contentHash}`,
     `  created ${formatTime(v.createdAt)} by ${v.createdBy}${v.message ? `: ${v.message}` : ''}`,
     `  parents ${v.parents.length ? v.parents.join(', ') : '-'}; produced by run ${v.producedByRun ?? '-'}`,
-    `  profile ${v.profileStatus}${v.profileError ? ` (${v.profileError})` : ''}; validation ${v.validationStatus}`,
+    `  ${describeProfile(v)}; validation ${v.validationStatus}`,
   ];
   if (Object.keys(v.tags).length)
     lines.push(
@@ -224,7 +236,7 @@ function describeVersion(v: DatasetVersion): string {
       name: c.name,
       type: c.type,
       nulls: p.nullFraction,
-      distinct: p.distinct,
+      distinct: formatDistinct(p),
       mean: show(p.mean),
       min: show(p.min),
       max: show(p.max),
