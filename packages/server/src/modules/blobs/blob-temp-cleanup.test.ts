@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileBlobStore } from '../../storage/blob/file-blob-store.js';
@@ -70,5 +71,30 @@ describe('temp files left by a crashed put', () => {
     utimesSync(join(tmp, predecessor), beforeStart, beforeStart);
     await FileBlobStore.open(root);
     expect(readdirSync(tmp).sort()).toEqual([otherLive, ours, otherHost].sort());
+  });
+
+  it('are never left by a put that fails before its file has opened', async () => {
+    // A source that fails at once used to let the temp file open after its removal; racing
+    // puts, a hash mismatch and a failing source before it vary the timing.
+    const data = Buffer.alloc(3 * 1024 * 1024, 7);
+    const left: string[] = [];
+    for (let i = 0; i < 15; i++) {
+      const dir = mkdtempSync(join(tmpdir(), 'plumb-blobs-'));
+      try {
+        const store = await FileBlobStore.open(dir);
+        await Promise.all(Array.from({ length: 8 }, () => store.put(Readable.from([data]))));
+        await store.put(data, { expectedSha256: `sha256:${'1'.repeat(64)}` }).catch(() => {});
+        const failing = (async function* () {
+          yield Buffer.alloc(1024 * 1024, 2);
+          throw new Error('connection reset');
+        })();
+        await store.put(failing).catch(() => {});
+        await store.put(Readable.from([{ not: 'bytes' }]) as Readable).catch(() => {});
+        left.push(...readdirSync(join(dir, 'tmp')));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    expect(left).toEqual([]);
   });
 });

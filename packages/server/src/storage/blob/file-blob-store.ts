@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -100,15 +100,19 @@ export class FileBlobStore implements BlobStore {
       }
     }
 
+    let out: WriteStream | undefined;
     try {
       const input = source instanceof Uint8Array ? [source] : source;
+      const chunks = hashed(toAsyncIterable(input));
       // `flush` fsyncs before the stream closes: the data must be on disk before the rename
       // publishes it, or a power loss could leave a complete-looking blob with missing bytes.
-      await pipeline(
-        hashed(toAsyncIterable(input)),
-        createWriteStream(tempPath, { flags: 'wx', flush: true }),
-      );
+      out = createWriteStream(tempPath, { flags: 'wx', flush: true });
+      await pipeline(chunks, out);
     } catch (e) {
+      // The file opens asynchronously: a source failing at once would otherwise have it created
+      // after the removal below, and left behind.
+      const stream = out;
+      if (stream && !stream.closed) await new Promise((resolve) => stream.once('close', resolve));
       await rm(tempPath, { force: true }).catch(() => {});
       throw 'fromSource' in failure && e === failure.fromSource ? e : mapFsError(e);
     }
