@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
@@ -55,6 +57,28 @@ describeEachBackend('dataset profile jobs', (backend) => {
     expect(done.profile.bucket).toMatchObject({ count: rows, distinct: 97, distinctExact: true });
     const listed = (await t.call('GET', '/api/v1/datasets/big/versions')).json();
     expect(listed.items[0].profileJob.state).toBe('succeeded');
+  });
+
+  it("stores a failed profile's reason naming the user's file, never the blob path", async () => {
+    const { text } = largeCsv();
+    const blob = await t.call('POST', '/api/v1/blobs', {
+      body: Buffer.from(text),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    const ref: string = blob.json().ref;
+    const added = await t.call('POST', '/api/v1/datasets/big/versions', {
+      body: { files: [{ path: 'exports/big.csv', ref }] },
+    });
+    // The stored file goes missing before the job runs.
+    const hex = ref.slice('sha256:'.length);
+    rmSync(join(t.home, 'blobs', 'sha256', hex.slice(0, 2), hex.slice(2, 4), hex));
+    await expect(t.plumb.services.datasets.profileVersion(added.json().version.id)).rejects.toThrow();
+    const failed = (await t.call('GET', '/api/v1/datasets/big/versions/1')).json();
+    expect(failed.profileStatus).toBe('failed');
+    expect(failed.profileError).toMatch(/^exports\/big\.csv: /);
+    for (const leak of ['/blobs/', 'sha256', t.home, 'read_csv', 'SELECT']) {
+      expect(failed.profileError).not.toContain(leak);
+    }
   });
 
   it('records no job for a version profiled as it is added', async () => {
