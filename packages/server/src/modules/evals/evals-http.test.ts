@@ -44,9 +44,9 @@ describeEachBackend('evaluations over HTTP and the SDK', (backend) => {
     t = await createTestPlumb(backend);
     kit = await inTestEvals(t, { batchSize: 500 });
     ({ registry, evals } = kit);
-    const blobs = kit.blobs;
     app = buildApp({
       routes: [...t.plumb.routes.filter((r) => !r.url.startsWith('/api/v1/eval-')), ...evalRoutes({ evals })],
+      permissions: t.plumb.permissions,
       authenticate: (secret) => t.plumb.services.keys.authenticate(secret),
       checkReady: async () => {},
       metrics: new Metrics(),
@@ -73,7 +73,7 @@ describeEachBackend('evaluations over HTTP and the SDK', (backend) => {
     const v1 = await registry.addOnnx(projectId, 'weather', MODELS.baselineBytes);
     await registry.addOnnx(projectId, 'weather', MODELS.candidateBytes);
     registry.setAlias(v1, 'champion');
-    const { ref } = await blobs.put(readFileSync(WEATHER_CSV));
+    const { ref } = await client.blobs.upload(readFileSync(WEATHER_CSV));
     await client.datasets.addVersion('seattle', { files: [{ path: 'seattle-weather.csv', ref }] });
   });
   afterEach(async () => {

@@ -40,7 +40,7 @@ describeEachBackend('evaluations with the model registry', (backend) => {
     t = await createTestPlumb(backend);
     ctx = t.adminCtx;
     const s = t.plumb.services;
-    const { ref } = await s.blobs.put(readFileSync(WEATHER_CSV));
+    const { ref } = await s.blobService.upload(t.adminCtx, readFileSync(WEATHER_CSV));
     await s.datasets.addVersion(ctx, 'seattle', {
       files: [{ path: 'seattle-weather.csv', ref }],
       message: '',
@@ -51,7 +51,7 @@ describeEachBackend('evaluations with the model registry', (backend) => {
       ['small sample', MODELS.baselineBytes],
       ['more data, longer', MODELS.candidateBytes],
     ] as const) {
-      const blob = await s.blobs.put(bytes);
+      const blob = await s.blobService.upload(t.adminCtx, bytes);
       await s.registry.registration.register(ctx, 'weather', {
         artifact: { kind: 'onnx', blobRef: blob.ref },
         description,

@@ -104,7 +104,7 @@ describeEachBackend('evaluation runs: regression, red team, fairness, probabilit
   });
 
   async function addCsv(name: string, text: string) {
-    const { ref } = await t.plumb.services.blobs.put(Buffer.from(text));
+    const { ref } = await t.plumb.services.blobService.upload(t.adminCtx, Buffer.from(text));
     await t.plumb.services.datasets.addVersion(ctx, name, {
       files: [{ path: `${name}.csv`, ref }],
       message: '',

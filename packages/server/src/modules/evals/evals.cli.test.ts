@@ -32,7 +32,7 @@ describe('plumb eval commands', () => {
     ({ t, work } = cli);
     const ctx = t.adminCtx;
     const s = t.plumb.services;
-    const csv = await s.blobs.put(readFileSync(WEATHER_CSV));
+    const csv = await s.blobService.upload(ctx, readFileSync(WEATHER_CSV));
     await s.datasets.addVersion(ctx, 'seattle', {
       files: [{ path: 'seattle-weather.csv', ref: csv.ref }],
       message: '',
@@ -41,7 +41,7 @@ describe('plumb eval commands', () => {
     });
     const models = trainWeatherModels();
     for (const bytes of [models.baselineBytes, models.candidateBytes]) {
-      const blob = await s.blobs.put(bytes);
+      const blob = await s.blobService.upload(ctx, bytes);
       await s.registry.registration.register(ctx, 'weather', {
         artifact: { kind: 'onnx', blobRef: blob.ref },
         description: '',

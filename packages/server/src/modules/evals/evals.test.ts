@@ -131,11 +131,10 @@ describeEachBackend('evaluations on seattle-weather with two trained classifiers
     ctx = t.adminCtx;
     kit = await inTestEvals(t);
     ({ registry, evals } = kit);
-    const blobs = kit.blobs;
     v1 = await registry.addOnnx(ctx.principal.projectId, 'weather', MODELS.baselineBytes);
     v2 = await registry.addOnnx(ctx.principal.projectId, 'weather', MODELS.candidateBytes);
     registry.setAlias(v1, 'champion');
-    const { ref } = await blobs.put(WEATHER);
+    const { ref } = await t.plumb.services.blobService.upload(ctx, WEATHER);
     await t.plumb.services.datasets.addVersion(ctx, 'seattle', {
       files: [{ path: 'seattle-weather.csv', ref }],
       message: 'vega seattle-weather',
