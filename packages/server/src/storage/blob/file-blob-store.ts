@@ -112,7 +112,8 @@ export class FileBlobStore implements BlobStore {
       // The file opens asynchronously: a source failing at once would otherwise have it created
       // after the removal below, and left behind.
       const stream = out;
-      if (stream && !stream.closed) await new Promise((resolve) => stream.once('close', resolve));
+      if (stream && !stream.closed)
+        await new Promise<void>((resolve) => stream.once('close', () => resolve()));
       await rm(tempPath, { force: true }).catch(() => {});
       throw 'fromSource' in failure && e === failure.fromSource ? e : mapFsError(e);
     }
