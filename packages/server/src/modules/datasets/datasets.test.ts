@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { FileBlobStore } from '../../storage/blob/file-blob-store.js';
 import { vegaData } from '../../testing/data.js';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
@@ -260,8 +262,23 @@ describeEachBackend('datasets', (backend) => {
       headers: { 'content-type': 'application/octet-stream' },
     });
     expect(response.statusCode).toBe(400);
-    const ref = 'sha256:6a3a7c7e6ffd0a0f0c1f0b4b9a4f2ad1c1f3c8e0e6b9a3f2d4c5b6a7980f1e2d';
+    expect(response.json().error.code).toBe('invalid_argument');
+    // The ref the refused bytes would have been stored under, had they been kept.
+    const ref = `sha256:${createHash('sha256').update('some bytes').digest('hex')}`;
     expect((await t.call('GET', `/api/v1/blobs/${ref}/stat`)).statusCode).toBe(404);
+    const store = t.plumb.services.blobs as FileBlobStore;
+    expect(await store.exists(ref)).toBe(false);
+    const stored: string[] = [];
+    for await (const blob of store.list()) stored.push(blob.ref);
+    expect(stored).toEqual([]);
+    expect(await t.plumb.db.kysely.selectFrom('blob_owners').selectAll().execute()).toEqual([]);
+    expect(await t.plumb.db.kysely.selectFrom('datasets').selectAll().execute()).toEqual([]);
+    expect(await t.plumb.db.kysely.selectFrom('dataset_versions').selectAll().execute()).toEqual([]);
+    const trail = (await t.call('GET', '/api/v1/audit')).json().items as { action: string }[];
+    expect(trail.filter((r) => r.action.startsWith('blob.') || r.action.startsWith('dataset'))).toEqual([]);
+    // The same bytes sent without a wrong hash are stored under that very ref.
+    expect(await upload('some bytes')).toBe(ref);
+    expect(await store.exists(ref)).toBe(true);
   });
 
   it('validates a version, stores the report on it, and shows failing rows', async () => {
