@@ -41,6 +41,32 @@ describe('waiting for a profile', () => {
     expect(s.asked).toEqual(['flights@v1', 'flights@v1', 'flights@v1']);
   });
 
+  it("draws the job's state and rows on a terminal, and nothing when piped", async () => {
+    const ready = version({ profileStatus: 'ready', profileJob: null });
+    let text = '';
+    let clock = 0;
+    const terminal = { stream: { write: (t: string) => (text += t) }, now: () => (clock += 1000) };
+    await waitForProfile(server([running(1_500_000), ready]).fetch, version({}), {
+      tty: true,
+      sleep: noSleep,
+      terminal,
+    });
+    const frames = text.split('\r').filter(Boolean);
+    expect(frames).toEqual([
+      'profiling flights@v1 (queued) [........................]   0% 0/3,000,000 rows ',
+      'profiling flights@v1 (running) [############............]  50% 1,500,000/3,000,000 rows ',
+      'profiled flights@v1 [########################] 100% 3,000,000/3,000,000 rows \n',
+    ]);
+
+    text = '';
+    await waitForProfile(server([running(1_500_000), ready]).fetch, version({}), {
+      tty: false,
+      sleep: noSleep,
+      terminal,
+    });
+    expect(text).toBe('');
+  });
+
   it('returns at once when there is nothing to wait for', async () => {
     const ready = version({ profileStatus: 'ready', profileJob: null });
     const s = server([]);

@@ -1,5 +1,5 @@
 import type { DatasetVersion } from '@plumb/sdk';
-import { createProgress } from '../../cli/progress.js';
+import { createProgress, type ProgressOptions } from '../../cli/progress.js';
 import { PlumbError } from '../../core/errors.js';
 
 /** How often `--wait` asks for the version again; the job reports progress about once a second. */
@@ -15,10 +15,20 @@ const ENDED = new Set(['dead', 'cancelled', 'failed', 'unknown']);
 export async function waitForProfile(
   fetch: (ref: string) => Promise<DatasetVersion>,
   version: DatasetVersion,
-  options: { tty: boolean; sleep?: (ms: number) => Promise<void> },
+  options: {
+    tty: boolean;
+    sleep?: (ms: number) => Promise<void>;
+    /** Where the bar is drawn, and its clock (stderr and Date.now by default). */
+    terminal?: Pick<ProgressOptions, 'stream' | 'now'>;
+  },
 ): Promise<DatasetVersion> {
   const sleep = options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const bar = createProgress({ tty: options.tty, label: `profiling ${version.ref}`, unit: 'rows' });
+  const bar = createProgress({
+    tty: options.tty,
+    label: `profiling ${version.ref}`,
+    unit: 'rows',
+    ...options.terminal,
+  });
   let v = version;
   while (v.profileStatus === 'pending') {
     const job = v.profileJob;
@@ -37,7 +47,7 @@ export async function waitForProfile(
     await sleep(POLL_MS);
     v = await fetch(v.ref);
   }
-  if (v.profileStatus === 'ready') bar.update(v.rowCount, v.rowCount);
+  if (v.profileStatus === 'ready') bar.update(v.rowCount, v.rowCount, `profiled ${v.ref}`);
   bar.finish();
   if (v.profileStatus === 'failed') {
     throw new PlumbError(
