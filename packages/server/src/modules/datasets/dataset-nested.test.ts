@@ -70,11 +70,15 @@ describeEachBackend('nested columns', (backend) => {
       '  - { expect: type, column: tags, type: list }',
       '  - { expect: type, column: user, type: struct }',
       '  - { expect: unique, column: tags }',
+      '  - { expect: between, column: user, min: 1 }',
     ].join('\n');
     const report = (
       await t.call('POST', '/api/v1/datasets/events/versions/1/validations', { body: { suite } })
     ).json();
-    expect(report.results.map((r: { passed: boolean }) => r.passed)).toEqual([true, true, true]);
+    expect(report.results.map((r: { passed: boolean }) => r.passed)).toEqual([true, true, true, false]);
+    expect(report.results[3].message).toBe(
+      '"user" holds STRUCT("name" VARCHAR, age BIGINT), a struct: between compares single values',
+    );
   });
 
   it('versions Parquet with lists, structs and maps, and diffs two of them', async () => {

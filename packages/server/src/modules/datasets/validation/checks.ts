@@ -1,5 +1,5 @@
 import { type Cell, quoteIdent } from '../../../storage/analytics/sql-text.js';
-import { isNumericType, isTemporalType, typeMatches } from './column-types.js';
+import { isNumericType, isTemporalType, nestedKind, typeMatches } from './column-types.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { INTERNAL, ROW } from './row-locator.js';
 import type { Expectation, ExpectationOf } from './validation-suite.js';
@@ -187,6 +187,10 @@ function valueCheck(exp: ValueExpectation, ctx: CheckContext): Plan {
   const c = quoteIdent(exp.column);
   const label = `"${exp.column}"`;
   const numeric = isNumericType(type);
+  const nested = nestedKind(type);
+  if (nested && (exp.expect === 'between' || exp.expect === 'in_set')) {
+    return fail(`${label} holds ${type}, a ${nested}: ${exp.expect} compares single values`);
+  }
   switch (exp.expect) {
     case 'not_null':
     case 'max_null_fraction':
