@@ -43,7 +43,8 @@ export interface WorkerOptions {
   stopTimeoutMs?: number;
   /**
    * Time for leases (how long since the last renewal) and for schedule ticks; tests pass one
-   * they move by hand. Timers still run on the real clock. Default the system clock.
+   * they move by hand. Timers still run on the real clock. Default the system clock for leases,
+   * and the queue's own clock for ticks.
    */
   clock?: Clock;
 }
@@ -71,6 +72,7 @@ export class Worker {
   private readonly pollIntervalMs: number;
   private readonly stopTimeoutMs: number;
   private readonly clock: Clock;
+  private readonly tickClock: Clock | undefined;
   private readonly handlers = new Map<string, JobHandler>();
   private readonly running = new Map<string, Running>();
   private loop: Promise<void> | undefined;
@@ -90,6 +92,7 @@ export class Worker {
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
     this.clock = options.clock ?? systemClock;
+    this.tickClock = options.clock;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
       throw new PlumbError('invalid_argument', 'worker concurrency must be a positive integer');
     }
@@ -195,7 +198,7 @@ export class Worker {
     if (now - this.lastTick < this.pollIntervalMs) return;
     this.lastTick = now;
     try {
-      const jobs = await this.queue.tickSchedules(this.clock.now());
+      const jobs = await this.queue.tickSchedules(this.tickClock?.now());
       for (const job of jobs) {
         this.logger.info(
           { workerId: this.id, jobId: job.id, queue: job.queue, schedule: job.scheduleName },
