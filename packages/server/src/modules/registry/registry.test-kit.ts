@@ -150,6 +150,7 @@ export const registryKit = {
       blobs: s.blobs,
       projectBlobs: { stat: (ref, projectId) => s.blobService.statForUse(projectId, ref) },
       gates,
+      permissions: t.plumb.permissions,
     });
   },
 };
