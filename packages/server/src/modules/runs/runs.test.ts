@@ -1,48 +1,65 @@
+import type { KyselyPlugin, PluginTransformQueryArgs, RootOperationNode } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { systemClock } from '../../core/clock.js';
 import type { RequestContext } from '../../core/context.js';
-import { PlumbError } from '../../core/errors.js';
-import type { Executor } from '../../storage/database.js';
+import type { Infra } from '../../module.js';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
-import { type DatasetVersionResolver, RunsService } from './runs.service.js';
+import { runsModule } from './runs.module.js';
+import type { RunsService } from './runs.service.js';
 
-const BLOB = `sha256:${'ab'.repeat(32)}`;
+const ARTIFACT = Buffer.from('model bytes of a run under test\n');
 
-/** Two known dataset versions; records consumers in a table-less list, inside the transaction. */
-function fakeDatasets() {
-  const versions = new Map([
-    ['weather@v3', { id: 'dsv_01WEATHER3', ref: 'weather@v3' }],
-    ['dsv_01WEATHER3', { id: 'dsv_01WEATHER3', ref: 'weather@v3' }],
-    ['labels@v1', { id: 'dsv_01LABELS1', ref: 'labels@v1' }],
-  ]);
-  const consumers: { versionId: string; runId: string }[] = [];
-  const resolver: DatasetVersionResolver = {
-    resolve: async (_projectId, ref) => {
-      const v = versions.get(ref);
-      if (!v) throw new PlumbError('not_found', `dataset version ${ref} does not exist`);
-      return v;
+/** Fails the statement that appends the audit record: the last write of every mutation. */
+function failingAuditInsert(): KyselyPlugin {
+  return {
+    transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+      const node = args.node;
+      if (node.kind === 'InsertQueryNode' && node.into?.table.identifier.name === 'audit_records') {
+        throw new Error('simulated failure after the run and its inputs were written');
+      }
+      return node;
     },
-    recordConsumer: async (_trx: Executor, versionId, consumer) => {
-      consumers.push({ versionId, runId: consumer.id });
-    },
+    transformResult: async (args) => args.result,
   };
-  return { resolver, consumers };
 }
 
 describeEachBackend('runs', (backend) => {
   let t: TestPlumb;
   let runs: RunsService;
   let ctx: RequestContext;
-  let datasets: ReturnType<typeof fakeDatasets>;
+  let blob: string;
+  let weather: { id: string; ref: string };
+  let labels: { id: string; ref: string };
+
+  async function addCsv(name: string, text: string): Promise<{ id: string; ref: string }> {
+    const { ref } = await t.plumb.services.blobService.upload(ctx, Buffer.from(text));
+    const { version } = await t.plumb.services.datasets.addVersion(ctx, name, {
+      files: [{ path: `${name}.csv`, ref }],
+      message: '',
+      parents: [],
+      tags: {},
+    });
+    return { id: version.id, ref: version.ref };
+  }
+
+  /** The consumers recorded for a dataset version, as its lineage shows them. */
+  async function consumersOf(ref: string): Promise<string[]> {
+    const lineage = await t.plumb.services.datasetAnalysis.lineage(ctx, ref);
+    const self = (await t.plumb.services.datasets.get(ctx, ref)).id;
+    return lineage.edges
+      .filter((e) => e.relation === 'consumed_by' && e.from === self)
+      .map((e) => e.to)
+      .sort();
+  }
 
   beforeEach(async () => {
     t = await createTestPlumb(backend);
-    datasets = fakeDatasets();
-    runs = new RunsService(t.plumb.db, t.plumb.services.audit, systemClock, datasets.resolver, {
-      stat: async (ref) => (ref === BLOB ? { size: 1234 } : null),
-    });
     ctx = t.adminCtx;
+    runs = t.plumb.services.runs;
+    blob = (await t.plumb.services.blobService.upload(ctx, ARTIFACT)).ref;
+    weather = await addCsv('weather', 'day,temp\n1,10.5\n2,11\n3,9.25\n');
+    labels = await addCsv('labels', 'day,label\n1,sun\n2,rain\n');
   });
   afterEach(() => t.dispose());
 
@@ -54,18 +71,17 @@ describeEachBackend('runs', (backend) => {
       params: { lr: 0.1, optimizer: 'sgd', shuffle: true },
       tags: { team: 'forecast' },
       codeVersion: '9f3f73f',
-      inputs: ['weather@v3', 'dsv_01WEATHER3', 'labels@v1'],
+      inputs: [weather.ref, weather.id, labels.ref],
     });
     expect(run).toMatchObject({ status: 'running', finishedAt: null, codeVersion: '9f3f73f' });
     // The same version named twice is one input; both are recorded as consumed by this run.
     expect(run.inputs).toEqual([
-      { datasetVersionId: 'dsv_01WEATHER3', ref: 'weather@v3' },
-      { datasetVersionId: 'dsv_01LABELS1', ref: 'labels@v1' },
+      { datasetVersionId: weather.id, ref: 'weather@v1' },
+      { datasetVersionId: labels.id, ref: 'labels@v1' },
     ]);
-    expect(datasets.consumers).toEqual([
-      { versionId: 'dsv_01WEATHER3', runId: run.id },
-      { versionId: 'dsv_01LABELS1', runId: run.id },
-    ]);
+    expect(await consumersOf('weather@v1')).toEqual([run.id]);
+    expect(await consumersOf('labels@v1')).toEqual([run.id]);
+    expect((await runs.get(ctx, run.id)).inputs).toEqual(run.inputs);
 
     await runs.logMetrics(ctx, run.id, [
       { key: 'loss', value: 0.9, step: 0, time: 1_000 },
@@ -78,7 +94,7 @@ describeEachBackend('runs', (backend) => {
       { key: 'loss', value: 0.8, step: 1, time: 4_000 },
       { key: 'acc', value: 0.65, step: 0, time: 5_000 },
     ]);
-    await runs.logArtifact(ctx, run.id, { path: 'model/model.onnx', blobRef: BLOB });
+    await runs.logArtifact(ctx, run.id, { path: 'model/model.onnx', blobRef: blob });
 
     const got = await runs.get(ctx, run.id);
     expect(got.params).toEqual({ lr: 0.1, optimizer: 'sgd', shuffle: true });
@@ -87,7 +103,7 @@ describeEachBackend('runs', (backend) => {
       { key: 'acc', value: 0.65, step: 0, time: new Date(5_000).toISOString() },
       { key: 'loss', value: 0.5, step: 2, time: new Date(3_000).toISOString() },
     ]);
-    expect(got.artifacts).toMatchObject([{ path: 'model/model.onnx', blobRef: BLOB, size: 1234 }]);
+    expect(got.artifacts).toMatchObject([{ path: 'model/model.onnx', blobRef: blob, size: ARTIFACT.length }]);
 
     const history = await runs.metricHistory(ctx, run.id, { key: 'loss', limit: 100 });
     expect(history.items.map((p) => [p.step, p.value])).toEqual([
@@ -103,8 +119,35 @@ describeEachBackend('runs', (backend) => {
   });
 
   it('rejects unknown input datasets and stores nothing', async () => {
-    await expect(create('bad', { inputs: ['nope@v1'] })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(create('bad', { inputs: [weather.ref, 'nope@v1'] })).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    await expect(create('bad', { inputs: ['weather@v2'] })).rejects.toMatchObject({ code: 'not_found' });
     expect((await runs.list(ctx, { limit: 10 })).items).toEqual([]);
+    expect(await consumersOf('weather@v1')).toEqual([]);
+  });
+
+  it('the consumer edge commits with the run: a run whose creation rolls back leaves none', async () => {
+    // The runs module as the composition wires it, over a database that fails the run's audit
+    // record: the last write of its creating transaction, after the consumer edges.
+    const failing = runsModule.create(
+      {
+        db: { ...t.plumb.db, kysely: t.plumb.db.kysely.withPlugin(failingAuditInsert()) },
+        audit: t.plumb.services.audit,
+        clock: systemClock,
+      } as Infra,
+      { datasets: t.plumb.services.datasets, blobService: t.plumb.services.blobService },
+    ).runs;
+    await expect(
+      failing.create(ctx, { name: 'lost', params: {}, tags: {}, codeVersion: null, inputs: [weather.ref] }),
+    ).rejects.toThrow(/simulated failure/);
+    expect((await runs.list(ctx, { limit: 10 })).items).toEqual([]);
+    expect(await consumersOf('weather@v1')).toEqual([]);
+    expect(await t.plumb.db.kysely.selectFrom('dataset_consumers').selectAll().execute()).toEqual([]);
+
+    const kept = await create('kept', { inputs: [weather.ref] });
+    expect(await consumersOf('weather@v1')).toEqual([kept.id]);
+    expect(await consumersOf('labels@v1')).toEqual([]);
   });
 
   it('records real dataset versions as inputs, visible in the dataset lineage', async () => {
@@ -126,6 +169,7 @@ describeEachBackend('runs', (backend) => {
       relation: 'consumed_by',
     });
     const unknown = await t.call('POST', '/api/v1/runs', { body: { name: 'y', inputs: ['weather@v3'] } });
+    expect(unknown.json().error.message).toBe('dataset version weather@v3 does not exist');
     expect(unknown.statusCode).toBe(404);
   });
 
@@ -134,7 +178,7 @@ describeEachBackend('runs', (backend) => {
     await runs.finish(ctx, run.id, 'killed');
     for (const attempt of [
       () => runs.logMetrics(ctx, run.id, [{ key: 'loss', value: 1, step: 0 }]),
-      () => runs.logArtifact(ctx, run.id, { path: 'late.txt', blobRef: BLOB }),
+      () => runs.logArtifact(ctx, run.id, { path: 'late.txt', blobRef: blob }),
       () => runs.finish(ctx, run.id, 'finished'),
     ]) {
       await expect(attempt()).rejects.toMatchObject({ code: 'failed_precondition' });
@@ -154,8 +198,8 @@ describeEachBackend('runs', (backend) => {
     await expect(
       runs.logArtifact(ctx, run.id, { path: 'a.bin', blobRef: `sha256:${'0'.repeat(64)}` }),
     ).rejects.toMatchObject({ code: 'failed_precondition' });
-    await runs.logArtifact(ctx, run.id, { path: 'a.bin', blobRef: BLOB });
-    await expect(runs.logArtifact(ctx, run.id, { path: 'a.bin', blobRef: BLOB })).rejects.toMatchObject({
+    await runs.logArtifact(ctx, run.id, { path: 'a.bin', blobRef: blob });
+    await expect(runs.logArtifact(ctx, run.id, { path: 'a.bin', blobRef: blob })).rejects.toMatchObject({
       code: 'already_exists',
     });
   });
@@ -263,7 +307,7 @@ describeEachBackend('runs', (backend) => {
   it('writes an audit record for every change, in a chain that verifies', async () => {
     const run = await create('audited', { params: { lr: 0.1 } });
     await runs.logMetrics(ctx, run.id, [{ key: 'loss', value: 1, step: 0, time: 0 }]);
-    await runs.logArtifact(ctx, run.id, { path: 'model.onnx', blobRef: BLOB });
+    await runs.logArtifact(ctx, run.id, { path: 'model.onnx', blobRef: blob });
     await runs.finish(ctx, run.id, 'finished');
     const trail = (await t.call('GET', `/api/v1/audit?resource=run:${run.id}`)).json().items;
     expect(trail.map((r: { action: string }) => r.action)).toEqual([
@@ -275,7 +319,7 @@ describeEachBackend('runs', (backend) => {
     expect(trail[3].change).toMatchObject({ name: 'audited', params: { lr: 0.1 } });
     expect(trail[2].change).toMatchObject({ points: 1, keys: ['loss'], firstSeq: 0 });
     expect(trail[2].change.digest).toMatch(/^[0-9a-f]{64}$/);
-    expect(trail[1].change).toEqual({ path: 'model.onnx', blobRef: BLOB, size: 1234 });
+    expect(trail[1].change).toEqual({ path: 'model.onnx', blobRef: blob, size: ARTIFACT.length });
     expect((await t.call('POST', '/api/v1/audit/verify')).json()).toMatchObject({ ok: true });
   });
 });
