@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { PermissionTable } from '../core/auth/permissions.js';
 import type { Principal, RequestContext } from '../core/context.js';
@@ -62,6 +64,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   // Headers come first and are small; a client that trickles them is treated as idle.
   app.server.headersTimeout = Math.min(idleTimeoutMs, requestTimeoutMs);
+  // The idle timeout is for a client that stops sending or reading. While a request that has
+  // fully arrived is being worked on (a long dataset scan) the silence is the server's, so the
+  // socket stays open until the answer starts.
+  const inFlight = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }>();
+  app.server.on('timeout', (socket: Socket) => {
+    const current = inFlight.get(socket);
+    if (current?.req.complete && !current.res.headersSent) return;
+    socket.destroy();
+  });
   app.decorateRequest('plumb', null);
   const registered: FastifyInstance['registeredRoutes'] = [];
   app.decorate('registeredRoutes', registered);
@@ -87,6 +98,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
 
   app.addHook('onRequest', async (request, reply) => {
+    inFlight.set(request.raw.socket, { req: request.raw, res: reply.raw });
     reply.header('x-request-id', request.id);
     const path = request.url.split('?')[0] ?? '';
     if (PUBLIC_PATHS.has(path)) return;

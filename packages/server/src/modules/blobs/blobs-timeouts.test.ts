@@ -2,6 +2,10 @@ import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { buildApp } from '../../http/app.js';
+import { Metrics } from '../../http/metrics.js';
+import { defineRoute } from '../../http/route.js';
 import type { FileBlobStore } from '../../storage/blob/file-blob-store.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 
@@ -79,5 +83,42 @@ describe('a stalled upload', () => {
     const answer = await answered;
     socket.destroy();
     expect(answer).toMatch(/^HTTP\/1.1 201/);
+  });
+
+  it('keeps the socket of a request the server is still working on', async () => {
+    // A route that answers only after three idle timeouts, as a long dataset scan does.
+    const slow = defineRoute({
+      method: 'GET',
+      url: '/api/v1/slow',
+      permission: 'blobs:read',
+      summary: 'answers late',
+      tag: 'test',
+      response: z.object({ done: z.boolean() }),
+      handler: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 900));
+        return { done: true };
+      },
+    });
+    const app = buildApp({
+      routes: [slow],
+      permissions: t.plumb.permissions,
+      authenticate: (secret) => t.plumb.services.keys.authenticate(secret),
+      checkReady: async () => {},
+      metrics: new Metrics(),
+      bodyLimitBytes: 1024 * 1024,
+      idleTimeoutMs: 300,
+      logger: false,
+      version: 'test',
+    });
+    try {
+      const url = await app.listen({ host: '127.0.0.1', port: 0 });
+      const response = await fetch(`${url}/api/v1/slow`, {
+        headers: { authorization: `Bearer ${t.adminSecret}` },
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ done: true });
+    } finally {
+      await app.close();
+    }
   });
 });
