@@ -68,12 +68,15 @@ describe('plumb serve runs background jobs off the HTTP event loop', () => {
     server = await startServe(home);
     client = new PlumbClient({ url: server.url, apiKey: ADMIN_KEY });
     const csv = await client.blobs.upload(readFileSync(WEATHER_CSV));
-    await client.datasets.addVersion('weather2', {
+    const added = await client.datasets.addVersion('weather2', {
       files: [
         { path: 'a/seattle-weather.csv', ref: csv.ref },
         { path: 'b/seattle-weather.csv', ref: csv.ref },
       ],
     });
+    // A small version is still profiled before add answers, but by a job in the thread.
+    expect(added.version).toMatchObject({ rowCount: 2922, profileStatus: 'ready' });
+    expect(added.version.profileJob?.id).toBeTruthy();
     const models = trainWeatherModels();
     for (const bytes of [models.baselineBytes, models.candidateBytes]) {
       const blob = await client.blobs.upload(bytes);

@@ -19,7 +19,7 @@ export const datasetsModule = defineModule({
   permissions: { 'datasets:read': READERS, 'datasets:write': ['maintainer'] },
   needs: ['blobService', 'runs'],
   create: (
-    { db, audit, clock, blobs, engine, jobs },
+    { db, audit, clock, blobs, engine, jobs, jobsRunElsewhere },
     ports: { blobService: BlobsService; runs: RunsService },
   ) => {
     const { blobService } = ports;
@@ -37,6 +37,7 @@ export const datasetsModule = defineModule({
         (await jobs.enqueue(PROFILE_QUEUE, { versionId }, { dedupeKey: `profile:${versionId}` }, trx)).id,
       readJob: (jobId) => jobs.get(jobId),
       // The runs module comes later: its service is read when a version names a run.
+      profileInJobs: jobsRunElsewhere,
       requireRun: async (ctx, runId) => {
         await ports.runs.get(ctx, runId);
       },

@@ -18,6 +18,11 @@ import { DatasetsRepo, type VersionRow } from './datasets.repo.js';
 
 /** Versions up to this many cells are profiled before `add` returns; larger ones in the background. */
 export const INLINE_PROFILE_CELLS = 2_000_000;
+/**
+ * How long `add` waits for a small version's profile job when profiles run off this event loop;
+ * past it the version is returned pending, and `--wait` or `show` follow the job.
+ */
+export const INLINE_PROFILE_WAIT_MS = 10_000;
 
 export interface DatasetsDeps {
   db: Db;
@@ -40,6 +45,11 @@ export interface DatasetsDeps {
    * message for a run of another project as for none, so run ids do not leak.
    */
   requireRun(ctx: RequestContext, runId: string): Promise<void>;
+  /**
+   * Background jobs run off this event loop, which serves HTTP: every profile is then a job
+   * (up to 2 M cells would hold the loop for seconds), and `add` waits for a small version's.
+   */
+  profileInJobs?: boolean;
 }
 
 export interface ProfileJobState {
@@ -98,7 +108,8 @@ export class DatasetsService {
       paths: sized.map((f) => this.deps.localPath(f.ref)),
       names: sized.map((f) => f.path),
     };
-    const inline = scan.rowCount * scan.schema.length <= INLINE_PROFILE_CELLS;
+    const small = scan.rowCount * scan.schema.length <= INLINE_PROFILE_CELLS;
+    const inline = small && this.deps.profileInJobs !== true;
     const stored = inline
       ? storedProfile(
           await profileSource(
@@ -170,7 +181,10 @@ export class DatasetsService {
         }
         return { ...row, dataset_name: name };
       });
-      return { version: await this.present(row), created: true };
+      return {
+        version: await this.present(small && !inline ? await this.awaitProfile(row) : row),
+        created: true,
+      };
     } catch (error) {
       // Two identical adds racing: the unique content constraint lets one win; the other
       // answers with the winner, as a repeated add would.
@@ -183,6 +197,17 @@ export class DatasetsService {
       }
       throw error;
     }
+  }
+
+  /** The version once its profile job ended, or as it is after INLINE_PROFILE_WAIT_MS. */
+  private async awaitProfile(row: VersionRow): Promise<VersionRow> {
+    const deadline = Date.now() + INLINE_PROFILE_WAIT_MS;
+    let current = row;
+    while (current.profile_status === 'pending' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      current = (await this.repo.findVersionById(row.id)) ?? current;
+    }
+    return current;
   }
 
   /** Computes and stores the profile of a version added with status `pending` (the job handler). */
