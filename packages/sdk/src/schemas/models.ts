@@ -34,7 +34,7 @@ const UpstreamUrl = z
 export const PromotionPolicy = z.object({
   /** Aliases whose move needs a passed evaluation gate for the candidate. */
   gatedAliases: z.array(AliasName),
-  /** As configured; high-risk models need approval whatever this says (see `Model.approvalRequired`). */
+  /** As in force: from high risk up, champion is always gated and approval always required. */
   approvalRequired: z.boolean(),
 });
 export type PromotionPolicy = z.infer<typeof PromotionPolicy>;
@@ -93,7 +93,7 @@ export const Model = z.object({
   description: z.string(),
   riskClass: RiskClass,
   policy: PromotionPolicy,
-  /** Whether promotions need approval: the policy's setting, or forced by high risk. */
+  /** Whether alias moves need approval: the policy in force (always, from high risk up). */
   approvalRequired: z.boolean(),
   latestVersion: z.number().int().nullable(),
   versionCount: z.number().int(),

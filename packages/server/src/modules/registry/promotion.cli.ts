@@ -24,7 +24,9 @@ export function registerPromotionCommands(model: Command): void {
   const alias = model.command('alias').description('aliases: champion, challenger, shadow or any name');
   alias
     .command('set <name> <alias> <version>')
-    .description('point an ungated alias at a version (name@vN or vN); gated aliases move by promotion')
+    .description(
+      'point an ungated alias at a version (name@vN or vN); gated aliases, and every alias of a model that needs approval, move by promotion',
+    )
     .addOption(expectOption())
     .option('--reason <text>', 'why', '')
     .action(

@@ -36,7 +36,8 @@ export function promotionRoutes(registry: Registry): RouteSpec[] {
       method: 'PUT',
       url: '/api/v1/models/:name/aliases/:alias',
       permission: 'models:write',
-      summary: 'Point an ungated alias at a version, if it still points at expectedVersion',
+      summary:
+        'Point an ungated alias at a version, if it still points at expectedVersion; models needing approval move by promotion',
       tag: 'models',
       params: ModelAliasParams,
       body: SetModelAlias,
