@@ -37,7 +37,6 @@ export function registerServeCommand(program: Command): void {
           throw error;
         }
         let running: RunningServer;
-        let jobThread: ThreadWorker | null = null;
         // Each thread opens the database on its own; an in-memory one would be two databases.
         const inMemory = /^(sqlite:)?:memory:$/.test(config.databaseUrl);
         try {
@@ -47,31 +46,20 @@ export function registerServeCommand(program: Command): void {
             worker: opts.worker && inMemory,
             jobsRunElsewhere: !inMemory,
           });
-          if (opts.worker && !inMemory) {
-            const { ThreadWorker } = await import('../storage/queue/thread-worker.js');
-            // Background jobs run in a thread of their own, so CPU-heavy work (evaluations,
-            // bootstraps, profiles, scans) never delays the event loop that answers HTTP.
-            jobThread = await ThreadWorker.start({
-              entry: new URL('../job-thread.js', import.meta.url),
-              data: { config },
-              logger: running.plumb.app.log,
-            }).catch(async (error: unknown) => {
-              await running.plumb.close();
-              throw error;
-            });
-          }
         } catch (error) {
           reportError(error);
           process.exit(1);
         }
+        let jobThread: Promise<ThreadWorker | null> = Promise.resolve(null);
         let stopping = false;
         const stop = async (signal: string) => {
           if (stopping) return;
           stopping = true;
           running.plumb.app.log.info({ signal }, 'stopping: finishing in-flight requests and jobs');
           try {
-            // Jobs in the thread finish, or go back to the queue, while requests drain.
-            await Promise.all([running.plumb.close(), jobThread?.stop()]);
+            // Jobs in the thread finish, or go back to the queue, while requests drain; a thread
+            // still starting is stopped once it is up.
+            await Promise.all([running.plumb.close(), jobThread.then((thread) => thread?.stop())]);
             running.plumb.app.log.info('stopped');
             process.exit(0);
           } catch (error) {
@@ -79,8 +67,27 @@ export function registerServeCommand(program: Command): void {
             process.exit(1);
           }
         };
+        // Before the job thread starts: a signal while it starts still stops everything cleanly.
         process.once('SIGTERM', () => void stop('SIGTERM'));
         process.once('SIGINT', () => void stop('SIGINT'));
+        if (opts.worker && !inMemory) {
+          // Background jobs run in a thread of their own, so CPU-heavy work (evaluations,
+          // bootstraps, profiles, scans) never delays the event loop that answers HTTP. The API
+          // answers meanwhile; jobs wait in the durable queue until the thread is up.
+          jobThread = import('../storage/queue/thread-worker.js')
+            .then(({ ThreadWorker }) =>
+              ThreadWorker.start({
+                entry: new URL('../job-thread.js', import.meta.url),
+                data: { config },
+                logger: running.plumb.app.log,
+              }),
+            )
+            .catch(async (error: unknown) => {
+              reportError(error);
+              await running.plumb.close().catch(() => {});
+              process.exit(1);
+            });
+        }
       },
     );
 }
