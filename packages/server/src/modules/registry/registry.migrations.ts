@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { RegistryTables } from './registry.tables.js';
 
 export const registryMigrations = {
   '0020_registry': {
@@ -108,6 +109,31 @@ export const registryMigrations = {
         .on('promotion_requests')
         .column('version_id')
         .execute();
+    },
+  },
+  // Models written before the risk floor was applied on write: high and unacceptable models
+  // whose stored policy leaves champion ungated or approval off. Reads apply the floor anyway;
+  // this makes the stored policy say what is in force. Written out here, not imported, so the
+  // migration stays what it was when later code changes.
+  'registry/0001_risk_floor': {
+    async up(db: Kysely<unknown>) {
+      const kysely = db as unknown as Kysely<RegistryTables>;
+      const rows = await kysely
+        .selectFrom('models')
+        .select(['id', 'gated_aliases'])
+        .where('risk_class', 'in', ['high', 'unacceptable'])
+        .execute();
+      for (const row of rows) {
+        const gated = JSON.parse(row.gated_aliases) as string[];
+        await kysely
+          .updateTable('models')
+          .set({
+            gated_aliases: JSON.stringify(gated.includes('champion') ? gated : ['champion', ...gated]),
+            approval_required: 1,
+          })
+          .where('id', '=', row.id)
+          .execute();
+      }
     },
   },
 };

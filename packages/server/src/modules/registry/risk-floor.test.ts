@@ -3,6 +3,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
+import { registryMigrations } from './registry.migrations.js';
 import { registryKit } from './registry.test-kit.js';
 
 const FULL_CARD = `---
@@ -78,6 +79,51 @@ describeEachBackend('model registry: the risk floor, route by route', (backend) 
     expect(audit.find((r: AuditRecord) => r.action === 'model.create')!.change).toMatchObject({
       policy: FLOOR,
     });
+  });
+
+  it('an upgrade rewrites policies stored below the floor', async () => {
+    await createModel('low', 'minimal');
+    const models = () =>
+      t.plumb.db.kysely
+        .selectFrom('models')
+        .select(['name', 'gated_aliases', 'approval_required'])
+        .orderBy('name')
+        .execute();
+    // As the registry stored them before the floor was applied on write.
+    for (const [name, risk, gated] of [
+      ['old-high', 'high', '["canary"]'],
+      ['old-banned', 'unacceptable', '[]'],
+    ] as const) {
+      const row = await t.plumb.db.kysely
+        .selectFrom('models')
+        .selectAll()
+        .where('name', '=', 'low')
+        .executeTakeFirstOrThrow();
+      await t.plumb.db.kysely
+        .insertInto('models')
+        .values({
+          ...row,
+          id: `mdl_${name}`,
+          name,
+          risk_class: risk,
+          gated_aliases: gated,
+          approval_required: 0,
+        })
+        .execute();
+    }
+    // Reads apply the floor to such rows already.
+    expect((await t.call('GET', '/api/v1/models/old-high')).json().policy).toEqual({
+      gatedAliases: ['champion', 'canary'],
+      approvalRequired: true,
+    });
+    await registryMigrations['registry/0001_risk_floor'].up(t.plumb.db.kysely as never);
+    expect(
+      (await models()).map((m) => [m.name, JSON.parse(m.gated_aliases), Number(m.approval_required)]),
+    ).toEqual([
+      ['low', [], 0],
+      ['old-banned', ['champion'], 1],
+      ['old-high', ['champion', 'canary'], 1],
+    ]);
   });
 
   it('no route moves an alias of a high-risk model without card, gate and approver', async () => {
