@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // These run the built CLI as a user would; `npm test` builds first.
@@ -52,6 +53,31 @@ function startServe(
 
 function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** Polls until `condition` answers something truthy, for at most `attempts` × 25 ms. */
+async function until<T>(what: string, condition: () => T | Promise<T>, attempts = 800): Promise<T> {
+  for (let i = 0; i < attempts; i++) {
+    const value = await condition();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+/** Sizes of the blob store's temp files: uploads being received. */
+function uploadsInFlight(home: string): number[] {
+  const dir = join(home, 'blobs', 'tmp');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.tmp'))
+    .map((name) => {
+      try {
+        return statSync(join(dir, name)).size;
+      } catch {
+        return 0;
+      }
+    });
 }
 
 describe('plumb CLI', () => {
@@ -176,21 +202,37 @@ describe('plumb serve configuration', () => {
       const status = async () =>
         (await (await fetch(`${server.url}/api/v1/datasets/flights/versions/1`, { headers: auth })).json())
           .profileStatus;
-      await new Promise((r) => setTimeout(r, 1500));
       expect(await status()).toBe('pending');
 
       worker = spawn(process.execPath, [CLI, 'worker'], {
         env: { PATH: process.env.PATH ?? '', PLUMB_HOME: home, PLUMB_LOG_LEVEL: 'warn' },
         stdio: 'ignore',
       });
-      let seen = 'pending';
-      for (let i = 0; i < 120 && seen === 'pending'; i++) {
-        await new Promise((r) => setTimeout(r, 500));
-        seen = await status();
-      }
+      const seen = await until(
+        'the profile',
+        async () => {
+          const s = await status();
+          return s === 'pending' ? null : s;
+        },
+        2400,
+      );
       expect(seen).toBe('ready');
       worker.kill('SIGTERM');
       expect(await exitOf(worker)).toBe(0);
+      // The one attempt the job took was the worker process's (worker ids carry the pid), so
+      // the API-only server never claimed it, before or after the worker started.
+      const db = new SQLite(join(home, 'plumb.db'), { readonly: true });
+      try {
+        const jobs = db
+          .prepare("SELECT status, attempts, worker_id FROM jobs WHERE queue = 'dataset.profile'")
+          .all() as { status: string; attempts: number; worker_id: string }[];
+        expect(jobs).toHaveLength(1);
+        expect(jobs[0]).toMatchObject({ status: 'succeeded', attempts: 1 });
+        expect(jobs[0]!.worker_id.split(':')[1]).toBe(String(worker.pid));
+        expect(worker.pid).not.toBe(server.child.pid);
+      } finally {
+        db.close();
+      }
     } finally {
       if (worker && worker.exitCode === null) worker.kill('SIGKILL');
       server.child.kill('SIGTERM');
@@ -202,7 +244,8 @@ describe('plumb serve configuration', () => {
   it('on SIGTERM finishes a request already in flight, then exits 0', async () => {
     const home = mkdtempSync(join(tmpdir(), 'plumb-cli-'));
     const adminKey = `plumb_${'t'.repeat(40)}`;
-    const server = await startServe({ PLUMB_HOME: home, PLUMB_ADMIN_KEY: adminKey });
+    // At info the server logs when it starts stopping; that line is what the test waits for.
+    const server = await startServe({ PLUMB_HOME: home, PLUMB_ADMIN_KEY: adminKey, PLUMB_LOG_LEVEL: 'info' });
     try {
       const exited = exitOf(server.child);
       const req = request(`${server.url}/api/v1/blobs`, {
@@ -221,10 +264,14 @@ describe('plumb serve configuration', () => {
       });
       const half = Buffer.alloc(4 * 1024 * 1024, 'a');
       req.write(half);
-      // The upload is under way when the signal arrives; the rest of the body follows it.
-      await new Promise((r) => setTimeout(r, 300));
+      // The upload is under way when the signal arrives (the store is writing its first bytes),
+      // and the rest of the body follows once the server has begun stopping.
+      await until('the upload to reach the blob store', () => uploadsInFlight(home).some((size) => size > 0));
       server.child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 300));
+      await until('the server to begin stopping', () =>
+        server.output().includes('stopping: finishing in-flight'),
+      );
+      expect(server.child.exitCode).toBeNull();
       req.end(half);
       const { status, body } = await answered;
       expect(status, body).toBe(201);
