@@ -1,5 +1,4 @@
 import type { Model, ModelVersion, ModelVersionStatus, Page, RiskClass } from '@plumb/sdk';
-import { roleAllows } from '../../core/auth/permissions.js';
 import { isoNow } from '../../core/clock.js';
 import { actorOf, type RequestContext } from '../../core/context.js';
 import { PlumbError } from '../../core/errors.js';
@@ -93,7 +92,7 @@ export class ModelsService implements ModelVersionResolver {
         before.gatedAliases.some((a) => !gated.includes(a)) && 'ungates an alias',
         before.approvalRequired && !approval && 'turns approval off',
       ].filter((x): x is string => typeof x === 'string');
-      if (loosened.length > 0 && !roleAllows(ctx.principal.role, 'models:approve')) {
+      if (loosened.length > 0 && !this.deps.permissions.allows(ctx.principal.role, 'models:approve')) {
         throw new PlumbError(
           'permission_denied',
           `this change ${loosened.join(' and ')}, which needs a key that may approve models`,
