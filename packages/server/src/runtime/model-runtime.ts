@@ -47,6 +47,28 @@ export class ModelRuntime {
     return this.pool.acquire(ref, () => this.read(ref));
   }
 
+  /**
+   * Runs `use` on the model at `ref`: on the shared session when one is loaded, otherwise on a
+   * session of its own that is closed right after, so a one-off check (registration) does not
+   * keep a model resident that nobody here runs. Its native memory is several times the file.
+   */
+  async withModel<T>(ref: string, use: (model: OnnxModel) => Promise<T> | T): Promise<T> {
+    if (this.pool.stats().some((e) => e.key === ref && e.loaded)) {
+      const lease = await this.acquire(ref);
+      try {
+        return await use(lease.value);
+      } finally {
+        lease.release();
+      }
+    }
+    const model = await OnnxModel.load(await this.read(ref));
+    try {
+      return await use(model);
+    } finally {
+      await model.close();
+    }
+  }
+
   /** The file's bytes, checked for size and ONNX-ness before it is read whole. */
   async read(ref: string): Promise<Uint8Array> {
     const stat = await this.files.stat(ref);

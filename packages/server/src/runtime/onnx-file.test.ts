@@ -140,3 +140,19 @@ describe('telling ONNX files from others by their first bytes', () => {
     await runtime.close();
   });
 });
+
+describe('one-off use of a model', () => {
+  it('shares a loaded session, and otherwise closes its own at once', async () => {
+    const path = join(dir, 'once.onnx');
+    writeFileSync(path, zipped);
+    const runtime = new ModelRuntime(countingFiles());
+    const classes = await runtime.withModel(path, (m) => m.classes);
+    expect(classes).toEqual(['no', 'yes']);
+    // Nothing stays loaded after a one-off use.
+    expect(runtime.stats()).toEqual([]);
+    const lease = await runtime.acquire(path);
+    expect(await runtime.withModel(path, (m) => m)).toBe(lease.value);
+    lease.release();
+    await runtime.close();
+  });
+});

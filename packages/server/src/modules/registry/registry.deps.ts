@@ -43,7 +43,7 @@ export interface RegistryDeps {
   /** A model file's size when the project holds it (uploaded it); null otherwise, as for one never stored. */
   projectBlobs: { stat(ref: string, projectId: string): Promise<{ size: number } | null> };
   gates: GateLookup;
-  /** The process's shared model runtime, so a model checked at registration stays loaded for its evaluation. */
+  /** This thread's shared model runtime: registration checks reuse a session it already holds. */
   runtime?: ModelRuntime;
   /** Loosening a policy needs `models:approve`, whoever holds it. */
   permissions: PermissionTable;
