@@ -72,7 +72,7 @@ export class BlobsService {
         if (put.existed && !(await this.deps.store.stat(put.ref))) {
           throw new PlumbError(
             'unavailable',
-            `blob ${put.ref} was removed by garbage collection while it was being uploaded; upload it again`,
+            `blob ${put.ref} was removed while it was being uploaded (garbage collection); upload it again`,
             { details: { ref: put.ref } },
           );
         }
