@@ -9,7 +9,14 @@ import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import { evalRoutes } from './evals.routes.js';
 import { EVAL_RUN_QUEUE, type EvalsService } from './evals.service.js';
-import { type InTestRegistry, inTestEvals, trainWeatherModels, WEATHER_CSV } from './evals.test-kit.js';
+import {
+  createUngatedModel,
+  evalsWithBatchSize,
+  registerOnnx,
+  setAlias,
+  trainWeatherModels,
+  WEATHER_CSV,
+} from './evals.test-kit.js';
 
 const MODELS = trainWeatherModels();
 
@@ -28,22 +35,21 @@ gate:
   thresholds: { accuracy: { min: 0.99 } }
 `;
 
-// The routes and the typed client over a real listening app whose evaluations service uses
-// the in-test registry, with jobs run by a worker as `plumb serve` runs them.
+// The routes and the typed client over a real listening app whose evaluations service reads
+// models from the instance's registry in batches of 500, with jobs run by a worker as
+// `plumb serve` runs them.
 describeEachBackend('evaluations over HTTP and the SDK', (backend) => {
   let t: TestPlumb;
-  let kit: Awaited<ReturnType<typeof inTestEvals>>;
+  let kit: Awaited<ReturnType<typeof evalsWithBatchSize>>;
   let evals: EvalsService;
   let app: FastifyInstance;
   let worker: Worker;
   let client: PlumbClient;
-  let registry: InTestRegistry;
-  let projectId: string;
 
   beforeEach(async () => {
     t = await createTestPlumb(backend);
-    kit = await inTestEvals(t, { batchSize: 500 });
-    ({ registry, evals } = kit);
+    kit = await evalsWithBatchSize(t, 500);
+    ({ evals } = kit);
     app = buildApp({
       routes: [...t.plumb.routes.filter((r) => !r.url.startsWith('/api/v1/eval-')), ...evalRoutes({ evals })],
       permissions: t.plumb.permissions,
@@ -69,10 +75,10 @@ describeEachBackend('evaluations over HTTP and the SDK', (backend) => {
     });
     worker.start();
     client = new PlumbClient({ url, apiKey: t.adminSecret });
-    projectId = (await client.whoami()).projectId;
-    const v1 = await registry.addOnnx(projectId, 'weather', MODELS.baselineBytes);
-    await registry.addOnnx(projectId, 'weather', MODELS.candidateBytes);
-    registry.setAlias(v1, 'champion');
+    await createUngatedModel(t, 'weather');
+    const v1 = await registerOnnx(t, 'weather', MODELS.baselineBytes);
+    await registerOnnx(t, 'weather', MODELS.candidateBytes);
+    await setAlias(t, v1, 'champion');
     const { ref } = await client.blobs.upload(readFileSync(WEATHER_CSV));
     await client.datasets.addVersion('seattle', { files: [{ path: 'seattle-weather.csv', ref }] });
   });
@@ -169,7 +175,11 @@ describeEachBackend('evaluations over HTTP and the SDK', (backend) => {
       code: 'not_found',
     });
 
-    registry.add(projectId, 'chat', { kind: 'openai', baseUrl: 'http://127.0.0.1:1', model: 'gpt' });
+    await t.plumb.services.registry.registration.register(t.adminCtx, 'chat', {
+      artifact: { kind: 'openai', baseUrl: 'http://127.0.0.1:1', model: 'gpt' },
+      description: '',
+      model: { riskClass: 'minimal' },
+    });
     await expect(client.evals.run({ suite: 'weather-http', candidate: 'chat@v1' })).rejects.toMatchObject({
       code: 'failed_precondition',
       message: 'chat@v1 is served by an upstream (openai); evaluating upstream models is not available yet',

@@ -6,10 +6,11 @@ import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import type { EvalsService } from './evals.service.js';
 import {
+  createUngatedModel,
   featuresOf,
-  type InTestRegistry,
-  inTestEvals,
   loadWeather,
+  registerOnnx,
+  setAlias,
   trainWeatherModels,
   type WeatherRow,
 } from './evals.test-kit.js';
@@ -88,20 +89,14 @@ function fitLinear(rows: WeatherRow[]): { w: number[]; b: number } {
 describeEachBackend('evaluation runs: regression, red team, fairness, probabilities, failures', (backend) => {
   let t: TestPlumb;
   let ctx: RequestContext;
-  let kit: Awaited<ReturnType<typeof inTestEvals>>;
-  let registry: InTestRegistry;
   let evals: EvalsService;
 
   beforeEach(async () => {
     t = await createTestPlumb(backend);
     ctx = t.adminCtx;
-    kit = await inTestEvals(t);
-    ({ registry, evals } = kit);
+    evals = t.plumb.services.evals;
   });
-  afterEach(async () => {
-    await kit.close();
-    await t.dispose();
-  });
+  afterEach(() => t.dispose());
 
   async function addCsv(name: string, text: string) {
     const { ref } = await t.plumb.services.blobService.upload(t.adminCtx, Buffer.from(text));
@@ -123,9 +118,8 @@ describeEachBackend('evaluation runs: regression, red team, fairness, probabilit
   it('regression: mae, rmse and r2 per slice, with the model chosen by its input name', async () => {
     await addCsv('weather', csv(ROWS));
     const fit = fitLinear(ROWS);
-    const projectId = ctx.principal.projectId;
-    await registry.addOnnx(projectId, 'temps', linearOnnx('x', fit.w, fit.b));
-    await registry.addOnnx(projectId, 'temps', linearOnnx('z', fit.w, fit.b));
+    await registerOnnx(t, 'temps', linearOnnx('x', fit.w, fit.b));
+    await registerOnnx(t, 'temps', linearOnnx('z', fit.w, fit.b));
     const yaml = `
 name: temps
 datasets: [weather@v1]
@@ -181,10 +175,10 @@ gate:
     );
     const cold = ROWS.filter((r) => r.temp_min <= 0);
     await addCsv('cold-days', csv(cold));
-    const projectId = ctx.principal.projectId;
-    const base = await registry.addOnnx(projectId, 'weather', MODELS.baselineBytes);
-    await registry.addOnnx(projectId, 'weather', MODELS.candidateBytes);
-    registry.setAlias(base, 'champion');
+    await createUngatedModel(t, 'weather');
+    const base = await registerOnnx(t, 'weather', MODELS.baselineBytes);
+    await registerOnnx(t, 'weather', MODELS.candidateBytes);
+    await setAlias(t, base, 'champion');
 
     // Independent: the trainer's predictions and probabilities, counted per season.
     const model = MODELS.candidate;
@@ -277,7 +271,7 @@ gate:
 
   it('a finished run is left alone when its job is delivered again', async () => {
     await addCsv('weather', csv(ROWS));
-    await registry.addOnnx(ctx.principal.projectId, 'weather', MODELS.candidateBytes);
+    await registerOnnx(t, 'weather', MODELS.candidateBytes);
     const yaml = `
 name: again
 datasets: [weather@v1]

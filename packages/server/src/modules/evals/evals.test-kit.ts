@@ -1,23 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { ModelVersion } from '@plumb/sdk';
 import { systemClock } from '../../core/clock.js';
-import { PlumbError } from '../../core/errors.js';
-import { newId } from '../../core/ids.js';
+import type { RequestContext } from '../../core/context.js';
 import { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
-import type { BlobStore } from '../../storage/blob/blob-store.js';
 import type { FileBlobStore } from '../../storage/blob/file-blob-store.js';
 import { exportLogisticRegression } from '../../testing/logistic-onnx.js';
 import type { TestPlumb } from '../../testing/test-plumb.js';
 import { LogisticRegression } from '../../testing/train-logistic.js';
-import type {
-  ModelArtifact,
-  ModelVersionInfo,
-  ModelVersionResolver,
-} from '../registry/registry.contracts.js';
 import { EvalsService } from './evals.service.js';
 
-// Test support for the evaluations module: real data, real trained models, and a small model
-// registry that serves them from a blob store. Test-only: the build leaves *.test-kit.ts out.
+// Test support for the evaluations module: real data, real trained models, registered in the
+// instance's real model registry. Test-only: the build leaves *.test-kit.ts out.
 
 export const WEATHER_CSV = fileURLToPath(
   new URL('../../../../../node_modules/vega-datasets/data/seattle-weather.csv', import.meta.url),
@@ -77,80 +71,76 @@ export function trainWeatherModels(rows = loadWeather()) {
   };
 }
 
-/** A model registry in memory: versions `name@vN`, ids, aliases; ONNX bytes live in a blob store. */
-export class InTestRegistry implements ModelVersionResolver {
-  private readonly versions: ModelVersionInfo[] = [];
-  private readonly aliases = new Map<string, string>();
-
-  constructor(private readonly blobs: BlobStore) {}
-
-  async addOnnx(projectId: string, model: string, bytes: Uint8Array): Promise<ModelVersionInfo> {
-    const stored = await this.blobs.put(bytes);
-    return this.add(projectId, model, { kind: 'onnx', blobRef: stored.ref, size: stored.size });
-  }
-
-  add(projectId: string, model: string, artifact: ModelArtifact): ModelVersionInfo {
-    const version = this.versions.filter((v) => v.model === model && v.projectId === projectId).length + 1;
-    const info: ModelVersionInfo = {
-      id: newId('mv'),
-      model,
-      version,
-      ref: `${model}@v${version}`,
-      projectId,
-      artifact,
-      signature: null,
-      runId: null,
-      datasetVersionIds: [],
-    };
-    this.versions.push(info);
-    return info;
-  }
-
-  setAlias(info: ModelVersionInfo, alias: string): void {
-    this.aliases.set(`${info.projectId}/${info.model}@${alias}`, info.id);
-  }
-
-  async resolve(projectId: string, ref: string): Promise<ModelVersionInfo> {
-    const found = this.versions.find(
-      (v) =>
-        v.projectId === projectId &&
-        (v.id === ref || v.ref === ref || this.aliases.get(`${projectId}/${ref}`) === v.id),
-    );
-    if (!found) throw new PlumbError('not_found', `model version ${ref} does not exist`);
-    return found;
-  }
-
-  async aliasTarget(projectId: string, model: string, alias: string): Promise<ModelVersionInfo | null> {
-    if (!this.versions.some((v) => v.projectId === projectId && v.model === model)) {
-      throw new PlumbError('not_found', `model ${model} does not exist`);
-    }
-    const id = this.aliases.get(`${projectId}/${model}@${alias}`);
-    return this.versions.find((v) => v.id === id) ?? null;
-  }
+/**
+ * Registers ONNX bytes as the next version of `model` in the instance's real registry: uploaded
+ * into the project, inspected, recorded and audited as `plumb model register` does. A model
+ * registered for the first time is created with limited risk and a gated champion.
+ */
+export async function registerOnnx(
+  t: TestPlumb,
+  model: string,
+  bytes: Uint8Array,
+  ctx: RequestContext = t.adminCtx,
+): Promise<ModelVersion> {
+  const { ref } = await t.plumb.services.blobService.upload(ctx, bytes);
+  return t.plumb.services.registry.registration.register(ctx, model, {
+    artifact: { kind: 'onnx', blobRef: ref },
+    description: '',
+    model: { riskClass: 'limited' },
+  });
 }
 
 /**
- * An evaluations service wired as `main.ts` wires it, except that models come from an
- * InTestRegistry the test fills. `close` releases the service's sessions and its engine.
+ * Creates `model` with no gated alias and no approval, so a test may point `champion` at any
+ * version with `setAlias` instead of earning it through an evaluation gate first.
  */
-export async function inTestEvals(t: TestPlumb, options: { batchSize?: number } = {}) {
-  const blobs = t.plumb.services.blobs as FileBlobStore;
+export async function createUngatedModel(
+  t: TestPlumb,
+  model: string,
+  ctx: RequestContext = t.adminCtx,
+): Promise<void> {
+  await t.plumb.services.registry.models.create(ctx, {
+    name: model,
+    description: '',
+    riskClass: 'limited',
+    policy: { gatedAliases: [], approvalRequired: false },
+  });
+}
+
+/** Points an ungated alias at a version through the registry's promotion service. */
+export async function setAlias(
+  t: TestPlumb,
+  version: ModelVersion,
+  alias: string,
+  ctx: RequestContext = t.adminCtx,
+): Promise<void> {
+  await t.plumb.services.registry.promotion.setAlias(ctx, version.model, alias, {
+    version: version.version,
+    reason: 'chosen by the test',
+  });
+}
+
+/**
+ * An evaluations service wired as the evals module wires it (the instance's registry, datasets,
+ * blobs and queue), except for its batch size, which the module leaves at the default. `close`
+ * releases the service's sessions and its engine.
+ */
+export async function evalsWithBatchSize(t: TestPlumb, batchSize: number) {
+  const s = t.plumb.services;
+  const blobs = s.blobs as FileBlobStore;
   const engine = await AnalyticsEngine.open({ allowedDirectories: [blobs.root] });
-  const registry = new InTestRegistry(blobs);
   const evals = new EvalsService({
     db: t.plumb.db,
-    audit: t.plumb.services.audit,
+    audit: s.audit,
     clock: systemClock,
-    models: registry,
-    datasets: t.plumb.services.datasets,
+    models: s.registry.models,
+    datasets: s.datasets,
     engine,
     blobs,
-    jobs: t.plumb.services.jobs,
-    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+    jobs: s.jobs,
+    batchSize,
   });
   return {
-    blobs,
-    registry,
     evals,
     async close() {
       await evals.close();

@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
-import type { EvalRun } from '@plumb/sdk';
+import type { EvalRun, ModelVersion } from '@plumb/sdk';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { RequestContext } from '../../core/context.js';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import type { LogisticRegression } from '../../testing/train-logistic.js';
-import type { ModelVersionInfo } from '../registry/registry.contracts.js';
 import type { EvalsService } from './evals.service.js';
 import {
+  createUngatedModel,
   featuresOf,
-  type InTestRegistry,
-  inTestEvals,
   loadWeather,
+  registerOnnx,
+  setAlias,
   trainWeatherModels,
   WEATHER_CSV,
   type WeatherRow,
@@ -120,20 +120,18 @@ gate:
 describeEachBackend('evaluations on seattle-weather with two trained classifiers', (backend) => {
   let t: TestPlumb;
   let ctx: RequestContext;
-  let kit: Awaited<ReturnType<typeof inTestEvals>>;
-  let registry: InTestRegistry;
   let evals: EvalsService;
-  let v1: ModelVersionInfo;
-  let v2: ModelVersionInfo;
+  let v1: ModelVersion;
+  let v2: ModelVersion;
 
   beforeEach(async () => {
     t = await createTestPlumb(backend);
     ctx = t.adminCtx;
-    kit = await inTestEvals(t);
-    ({ registry, evals } = kit);
-    v1 = await registry.addOnnx(ctx.principal.projectId, 'weather', MODELS.baselineBytes);
-    v2 = await registry.addOnnx(ctx.principal.projectId, 'weather', MODELS.candidateBytes);
-    registry.setAlias(v1, 'champion');
+    evals = t.plumb.services.evals;
+    await createUngatedModel(t, 'weather');
+    v1 = await registerOnnx(t, 'weather', MODELS.baselineBytes);
+    v2 = await registerOnnx(t, 'weather', MODELS.candidateBytes);
+    await setAlias(t, v1, 'champion');
     const { ref } = await t.plumb.services.blobService.upload(ctx, WEATHER);
     await t.plumb.services.datasets.addVersion(ctx, 'seattle', {
       files: [{ path: 'seattle-weather.csv', ref }],
@@ -142,10 +140,7 @@ describeEachBackend('evaluations on seattle-weather with two trained classifiers
       tags: {},
     });
   });
-  afterEach(async () => {
-    await kit.close();
-    await t.dispose();
-  });
+  afterEach(() => t.dispose());
 
   async function evaluate(yaml: string, candidate: string, baseline: string | null): Promise<EvalRun> {
     const { suite } = await evals.createSuite(ctx, yaml);

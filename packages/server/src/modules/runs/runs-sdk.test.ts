@@ -37,7 +37,9 @@ describeEachBackend('runs through the SDK', (backend) => {
     expect(await client.runs.logMetrics(a.id, { points })).toEqual({ runId: a.id, accepted: 10_000 });
     await client.runs.logMetrics(b.id, { points: [{ key: 'loss', value: 0.2, step: 9 }] });
 
-    const stored = await FileBlobStore.open(blobDir).then((s) => s.put(Buffer.from('onnx bytes')));
+    // Uploaded by the run's project (a blob it does not hold is refused), into the configured store.
+    const stored = await client.blobs.upload(Buffer.from('onnx bytes'));
+    expect(await FileBlobStore.open(blobDir).then((s) => s.exists(stored.ref))).toBe(true);
     const artifact = await client.runs.logArtifact(a.id, { path: 'model/model.onnx', blobRef: stored.ref });
     expect(artifact).toMatchObject({ path: 'model/model.onnx', blobRef: stored.ref, size: 10 });
     await expect(
