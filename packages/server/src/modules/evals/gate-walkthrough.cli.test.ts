@@ -27,7 +27,7 @@ describe('evaluate, promote, roll back and read the inventory', () => {
     cli = await startCliFixture({ worker: true });
     const { t } = cli;
     const s = t.plumb.services;
-    const csv = await s.blobs.put(readFileSync(WEATHER_CSV));
+    const csv = await s.blobService.upload(t.adminCtx, readFileSync(WEATHER_CSV));
     await s.datasets.addVersion(t.adminCtx, 'seattle', {
       files: [{ path: 'seattle-weather.csv', ref: csv.ref }],
       message: '',
@@ -37,7 +37,7 @@ describe('evaluate, promote, roll back and read the inventory', () => {
     const models = trainWeatherModels();
     for (const bytes of [models.baselineBytes, models.candidateBytes]) {
       const run = await t.call('POST', '/api/v1/runs', { body: { name: 'train', inputs: ['seattle@v1'] } });
-      const blob = await s.blobs.put(bytes);
+      const blob = await s.blobService.upload(t.adminCtx, bytes);
       await s.registry.registration.register(t.adminCtx, 'weather', {
         artifact: { kind: 'onnx', blobRef: blob.ref },
         description: '',
