@@ -16,7 +16,11 @@ describe('version references', () => {
   });
 
   it('take aliases only where the resource has them', () => {
-    expect(parseModelRef('m@champion')).toEqual({ kind: 'name', name: 'm', selector: { kind: 'alias', alias: 'champion' } });
+    expect(parseModelRef('m@champion')).toEqual({
+      kind: 'name',
+      name: 'm',
+      selector: { kind: 'alias', alias: 'champion' },
+    });
     expect(() => parseVersionRef('weather@champion')).toThrow(/not a version \(vN or latest\)/);
   });
 
@@ -31,7 +35,9 @@ describe('version references', () => {
       selector: { kind: 'id', id: 'dsv_01HZX3K4M5N6P7Q8R9S0T1V2W3' },
     });
     expect(parseModelRef('mv_01HZX3K4M5N6P7Q8R9S0T1V2W3').kind).toBe('id');
-    expect(() => parseVersionRef('Weather@v1')).toThrow(/dataset version; write name@vN, name@latest or dsv_…/);
+    expect(() => parseVersionRef('Weather@v1')).toThrow(
+      /dataset version; write name@vN, name@latest or dsv_…/,
+    );
     expect(() => parseVersionRef('weather@v0')).toThrow(/names no version 0/);
     expect(() =>
       parseRef('x@v1', { noun: 'thing', idPrefix: 'th', aliases: false, bareName: false }),

@@ -6,7 +6,9 @@ export type VersionSelector =
   | { kind: 'latest' }
   | { kind: 'alias'; alias: string };
 
-export type ParsedRef = { kind: 'id'; id: string } | { kind: 'name'; name: string; selector: VersionSelector };
+export type ParsedRef =
+  | { kind: 'id'; id: string }
+  | { kind: 'name'; name: string; selector: VersionSelector };
 
 /** How one kind of resource is referred to: `weather@v3`, `weather-model@champion`, `dsv_…`. */
 export interface RefGrammar {
@@ -29,7 +31,12 @@ export function parseRef(ref: string, grammar: RefGrammar): ParsedRef {
   const at = ref.indexOf('@');
   const name = at < 0 ? ref : ref.slice(0, at);
   if (!NAME.test(name) || (at < 0 && !grammar.bareName)) {
-    const forms = [`name@vN`, 'name@latest', ...(grammar.aliases ? ['name@<alias>'] : []), `${grammar.idPrefix}_…`];
+    const forms = [
+      `name@vN`,
+      'name@latest',
+      ...(grammar.aliases ? ['name@<alias>'] : []),
+      `${grammar.idPrefix}_…`,
+    ];
     throw new PlumbError(
       'invalid_argument',
       `"${ref.slice(0, 120)}" is not a ${grammar.noun}; write ${forms.slice(0, -1).join(', ')} or ${forms.at(-1)}`,

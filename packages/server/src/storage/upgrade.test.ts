@@ -92,7 +92,11 @@ describe.each(releases)('a database written by release %s', (name) => {
       plumb = await createPlumb(loadConfig({ PLUMB_HOME: opened.home }), { db: opened.db, logger: false });
       const key = release.adminKeys[backend];
       const get = async (url: string, method: 'GET' | 'POST' = 'GET') => {
-        const response = await plumb!.app.inject({ method, url, headers: { authorization: `Bearer ${key}` } });
+        const response = await plumb!.app.inject({
+          method,
+          url,
+          headers: { authorization: `Bearer ${key}` },
+        });
         expect(response.statusCode, `${url}: ${response.body}`).toBe(200);
         return response.json();
       };

@@ -52,6 +52,5 @@ export interface JobTables {
 }
 
 declare module '../schema.js' {
-  // biome-ignore lint/suspicious/noEmptyInterface: adds this module's tables to the database type
   interface Database extends JobTables {}
 }
