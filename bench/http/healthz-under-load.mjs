@@ -59,13 +59,13 @@ function train() {
   const rows = lines.map((l) => l.split(','));
   const x = rows.map((r) => [1, 2, 3, 4].map((i) => Number(r[i])));
   const y = rows.map((r) => r[5]);
-  const fit = (keep, epochs) =>
+  const trainOn = (keep, epochs) =>
     LogisticRegression.fit(
       x.filter((_, i) => keep(i)),
       y.filter((_, i) => keep(i)),
       { epochs, learningRate: 0.5, seed: 7 },
     );
-  return [fit((i) => i % 12 === 0, 40), fit((i) => i < 1000, 400)].map((m) =>
+  return [trainOn((i) => i % 12 === 0, 40), trainOn((i) => i < 1000, 400)].map((m) =>
     exportLogisticRegression(m, FEATURES),
   );
 }
