@@ -3,9 +3,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PlumbClient } from '@plumb/sdk';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trainWeatherModels, WEATHER_CSV } from '../modules/evals/evals.test-kit.js';
 import { CLI_PATH } from '../testing/cli-harness.js';
+import { vegaData } from '../testing/data.js';
 
 // The real `plumb serve` process: its background jobs run in a worker thread, so a CPU-heavy
 // evaluation does not hold up the event loop that answers HTTP.
@@ -139,4 +141,38 @@ describe('plumb serve runs background jobs off the HTTP event loop', () => {
     expect(await exitOf(server.child)).toBe(0);
     expect(server.output()).toMatch(/"msg":"worker stopped"/);
   }, 60_000);
+});
+
+describe('plumb serve on SIGTERM with a job running in its thread', () => {
+  it('finishes the job or gives it back to the queue, then exits 0', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'plumb-serve-stop-'));
+    const server = await startServe(home);
+    try {
+      const client = new PlumbClient({ url: server.url, apiKey: ADMIN_KEY });
+      const blob = await client.blobs.upload(readFileSync(vegaData('flights-3m.parquet')));
+      // 3 million rows: profiled in the background, by the thread.
+      const added = await client.datasets.addVersion('flights', {
+        files: [{ path: 'f.parquet', ref: blob.ref }],
+      });
+      expect(added.version.profileStatus).toBe('pending');
+      let state = added.version.profileJob?.state;
+      for (let i = 0; i < 200 && state !== 'running'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        state = (await client.datasets.get('flights@v1')).profileJob?.state;
+      }
+      expect(state).toBe('running');
+      server.child.kill('SIGTERM');
+      expect(await exitOf(server.child)).toBe(0);
+      const db = new Database(join(home, 'plumb.db'), { readonly: true });
+      const job = db.prepare("select status, worker_id from jobs where queue = 'dataset.profile'").get() as {
+        status: string;
+      };
+      db.close();
+      // Finished within the worker's stop timeout, or recorded as failed to be retried.
+      expect(['succeeded', 'queued']).toContain(job.status);
+    } finally {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
