@@ -24,6 +24,14 @@ import {
   type ListEvalRuns,
   type StartEvalRun,
 } from './schemas/evals.js';
+import {
+  FeedbackResult,
+  InferenceEvent,
+  type ListEvents,
+  type PostEvents,
+  type PostFeedback,
+  RecordedEvents,
+} from './schemas/events.js';
 import { Health } from './schemas/health.js';
 import { ApiKey, type CreateApiKey, CreatedApiKey, type ListApiKeys, WhoAmI } from './schemas/keys.js';
 import {
@@ -195,6 +203,17 @@ export class PlumbClient {
       this.request('POST', `/api/v1/runs/${enc(id)}/finish`, { body, schema: Run }),
     compare: (ids: string[]) =>
       this.request('GET', '/api/v1/runs/compare', { query: { ids: ids.join(',') }, schema: RunComparison }),
+  };
+
+  /** The inference log: predictions made elsewhere, their ground truth, and the log itself. */
+  readonly events = {
+    /** Up to 10,000 events, all or nothing; resolves with their ids once they are committed. */
+    record: (body: PostEvents) => this.request('POST', '/api/v1/events', { body, schema: RecordedEvents }),
+    list: (query: ListEvents = {}) =>
+      this.request('GET', '/api/v1/events', { query, schema: Page(InferenceEvent) }),
+    /** Ground truth by prediction id; ids the project has no event for come back in `unknown`. */
+    feedback: (body: PostFeedback) =>
+      this.request('POST', '/api/v1/feedback', { body, schema: FeedbackResult }),
   };
 
   /** The model registry. Versions are named `name@vN`, `name@latest` or `name@<alias>`. */

@@ -6,6 +6,7 @@ export * from './schemas/blobs.js';
 export * from './schemas/common.js';
 export * from './schemas/datasets.js';
 export * from './schemas/evals.js';
+export * from './schemas/events.js';
 export * from './schemas/health.js';
 export * from './schemas/keys.js';
 export * from './schemas/models.js';

@@ -149,6 +149,9 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
     for (const [queue, handler] of Object.entries(m.jobs?.(created.get(m)!) ?? {}))
       worker.register(queue, handler);
   }
+  for (const m of modules) {
+    for (const [name, spec] of Object.entries(m.schedules ?? {})) await jobs.schedule(name, spec);
+  }
 
   let closed = false;
   return {

@@ -11,6 +11,7 @@ import type { AnalyticsEngine } from './storage/analytics/duckdb-engine.js';
 import type { BlobStore } from './storage/blob/blob-store.js';
 import type { Db } from './storage/database.js';
 import type { DbJobQueue } from './storage/queue/db-job-queue.js';
+import type { ScheduleSpec } from './storage/queue/job-queue.js';
 import type { JobHandler } from './storage/queue/worker.js';
 
 /** What every module may use: the adapters `main.ts` picked, and the permission table. */
@@ -47,6 +48,8 @@ export interface PlumbModule<Provides extends object = object, Needs extends obj
   routes?(services: Provides): RouteSpec[];
   /** Background job handlers by queue name. */
   jobs?(services: Provides): Record<string, JobHandler>;
+  /** Recurring jobs by schedule name, declared at every start (a kept cron keeps its next tick). */
+  schedules?: Record<string, ScheduleSpec>;
   cli?(program: Command): void;
   close?(services: Provides): Promise<void> | void;
 }

@@ -3,6 +3,7 @@ import { auditModule } from './modules/audit/audit.module.js';
 import { blobsModule } from './modules/blobs/blobs.module.js';
 import { datasetsModule } from './modules/datasets/datasets.module.js';
 import { evalsModule } from './modules/evals/evals.module.js';
+import { eventsModule } from './modules/events/events.module.js';
 import { registryModule } from './modules/registry/registry.module.js';
 import { runsModule } from './modules/runs/runs.module.js';
 
@@ -19,4 +20,5 @@ export const MODULES = [
   runsModule,
   registryModule,
   evalsModule,
+  eventsModule,
 ] as const;

@@ -17,6 +17,7 @@ const ENV_NAMES = {
   projectQuotaBytes: 'PLUMB_PROJECT_QUOTA_BYTES',
   httpIdleTimeoutMs: 'PLUMB_HTTP_IDLE_TIMEOUT_MS',
   httpRequestTimeoutMs: 'PLUMB_HTTP_REQUEST_TIMEOUT_MS',
+  eventRetentionDays: 'PLUMB_EVENT_RETENTION_DAYS',
 } as const;
 
 type Key = keyof typeof ENV_NAMES;
@@ -77,6 +78,13 @@ const RawConfig = z.object({
     .int('expected an integer number of milliseconds, at least 1000')
     .min(1000, 'expected an integer number of milliseconds, at least 1000')
     .default(3_600_000),
+  // Inference events older than this are deleted in the background.
+  eventRetentionDays: z.coerce
+    .number({ message: 'expected a whole number of days from 1 to 36500' })
+    .int('expected a whole number of days from 1 to 36500')
+    .min(1, 'expected a whole number of days from 1 to 36500')
+    .max(36_500, 'expected a whole number of days from 1 to 36500')
+    .default(30),
 });
 
 export interface Config {
@@ -93,6 +101,8 @@ export interface Config {
   projectQuotaBytes: number | undefined;
   httpIdleTimeoutMs: number;
   httpRequestTimeoutMs: number;
+  /** Days an inference event is kept. */
+  eventRetentionDays: number;
 }
 
 export type ConfigOverrides = Partial<Record<Key, string | number | undefined>>;
