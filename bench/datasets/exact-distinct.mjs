@@ -1,4 +1,4 @@
-// What counting distinct values exactly (up to EXACT_DISTINCT_LIMIT per column) adds to a
+// What counting distinct values exactly (columns of up to EXACT_DISTINCT_LIMIT values) adds to a
 // profile: profileSource on flights-3m.parquet against the same stream fed to the sketches alone.
 // Run after `npm run build`:
 //   node bench/datasets/exact-distinct.mjs [runs=3]
@@ -55,10 +55,10 @@ for (let run = 0; run < runs; run++) {
 engine.close();
 console.log(`node ${process.version}; flights-3m.parquet, ${schema.length} columns, best of ${runs}`);
 console.log(
-  `  sketches only:            ${best.sketches.toFixed(2)} s (${(3 / best.sketches).toFixed(2)} M rows/s)`,
+  `  sketches only:              ${best.sketches.toFixed(2)} s (${(3 / best.sketches).toFixed(2)} M rows/s)`,
 );
 console.log(
-  `  with exact distinct sets: ${best.exact.toFixed(2)} s (${(3 / best.exact).toFixed(2)} M rows/s)`,
+  `  with exact distinct counts: ${best.exact.toFixed(2)} s (${(3 / best.exact).toFixed(2)} M rows/s)`,
 );
 console.log(
   `  ratio ${(best.exact / best.sketches).toFixed(3)}; exact up to ${EXACT_DISTINCT_LIMIT}: ${exactColumns.join(', ')}`,

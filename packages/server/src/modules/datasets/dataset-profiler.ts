@@ -1,18 +1,21 @@
 import type { ColumnSchema } from '@plumb/sdk';
 import { ColumnProfile, type ColumnProfileSummary } from '@plumb/stats';
 import type { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
-import { type Cell, quoteIdent } from '../../storage/analytics/sql-text.js';
+import { quoteIdent } from '../../storage/analytics/sql-text.js';
 import { type DatasetSource, tableSql } from './dataset-source.js';
 import { isNumericType, isTemporalType, nestedKind } from './validation/column-types.js';
 
 /**
- * Distinct values counted exactly per column before the count falls back to the HyperLogLog
- * estimate. 4,096 covers dates over a decade and most category columns, and costs at most
- * that many entries (and EXACT_DISTINCT_CHARS of text) per column while profiling.
+ * Distinct values counted exactly per column before the count is left to the HyperLogLog
+ * estimate: 4,096 covers dates over a decade and most category columns.
  */
 export const EXACT_DISTINCT_LIMIT = 4096;
-const EXACT_DISTINCT_CHARS = 1_000_000;
-const MAX_EXACT_STRING = 10_000;
+/**
+ * Columns whose estimate is at most this far above the limit are counted exactly. At the
+ * estimate's 0.81% standard error, a column of 4,096 values estimated above 4,506 is a
+ * twelve-sigma event.
+ */
+const CANDIDATE_MARGIN = 1.1;
 
 /** How a column's values are fed to its profile. */
 function selectExpression(column: ColumnSchema): string {
@@ -34,39 +37,6 @@ export class VersionProfile extends Map<string, ColumnProfile> {
 }
 
 /**
- * The set of a column's values while it is small; null once it is not. Checked per chunk of
- * values rather than per value, which keeps the cost to one Set insertion per value (about a
- * tenth of a profile's time); a set may pass the limit by one chunk before it is dropped.
- */
-class ExactDistinct {
-  private values: Set<Cell> | null = new Set();
-  private chars = 0;
-
-  add(values: Cell[]): void {
-    const set = this.values;
-    if (set === null) return;
-    const before = set.size;
-    let long = false;
-    for (const v of values) {
-      if (v === null) continue;
-      set.add(v);
-      if (typeof v === 'string' && v.length > MAX_EXACT_STRING) long = true;
-    }
-    // NaN is a missing value to the profile, not a distinct value.
-    set.delete(Number.NaN);
-    if (set.size > before && typeof values.find((v) => v !== null) === 'string') {
-      // Text is counted in full only while it is short: long free text is rarely a category.
-      this.chars += [...set].slice(before).reduce((n: number, v) => n + String(v).length, 0);
-    }
-    if (long || set.size > EXACT_DISTINCT_LIMIT || this.chars > EXACT_DISTINCT_CHARS) this.values = null;
-  }
-
-  get count(): number | null {
-    return this.values?.size ?? null;
-  }
-}
-
-/**
  * Streams the whole source once through DuckDB and feeds every value to a ColumnProfile per
  * column. Memory stays bounded by the sketches' sizes, not the data's.
  */
@@ -79,7 +49,6 @@ export async function profileSource(
   expectedRows?: number,
 ): Promise<VersionProfile> {
   const profiles = new VersionProfile(schema.map((c) => [c.name, new ColumnProfile()] as const));
-  const exact = schema.map(() => new ExactDistinct());
   const list = schema.map((c, i) => `${selectExpression(c)} AS c${i}`).join(', ');
   let rows = 0;
   const sql = `SELECT ${list} FROM ${tableSql(source)}`;
@@ -88,16 +57,46 @@ export async function profileSource(
       const profile = profiles.get(column.name)!;
       const values = chunk.values[i]!;
       for (const value of values) profile.update(value);
-      exact[i]!.add(values);
     });
     rows += chunk.rows;
     onProgress?.(rows);
   }
-  schema.forEach((column, i) => {
-    const count = exact[i]!.count;
-    if (count !== null) profiles.exactDistinct.set(column.name, count);
-  });
+  await countSmallColumns(engine, source, schema, profiles);
   return profiles;
+}
+
+/**
+ * Counts exactly the distinct values of the columns the sketches found small, in one more
+ * DuckDB pass over just those columns: on flights-3m about a third of what a JavaScript Set
+ * per column cost during the profile, and DuckDB spreads it over its threads. The values are
+ * the profile's (times as epoch milliseconds, nested values as JSON text), and NaN is missing,
+ * as it is to the profile.
+ */
+async function countSmallColumns(
+  engine: AnalyticsEngine,
+  source: DatasetSource,
+  schema: ColumnSchema[],
+  profiles: VersionProfile,
+): Promise<void> {
+  const counted: string[] = [];
+  const names: string[] = [];
+  schema.forEach((column, i) => {
+    const sketch = profiles.get(column.name)!.distinct;
+    if (sketch === null) profiles.exactDistinct.set(column.name, 0);
+    else if (sketch.estimate() <= EXACT_DISTINCT_LIMIT * CANDIDATE_MARGIN) {
+      const e = selectExpression(column);
+      const value = e.endsWith(' AS DOUBLE)') ? `CASE WHEN isnan(${e}) THEN NULL ELSE ${e} END` : e;
+      counted.push(`count(DISTINCT ${value}) AS d${i}`);
+      names.push(column.name);
+    }
+  });
+  if (counted.length === 0) return;
+  const [row] = await engine.query(`SELECT ${counted.join(', ')} FROM ${tableSql(source)}`);
+  const values = Object.values(row ?? {});
+  names.forEach((name, k) => {
+    const n = Number(values[k]);
+    if (n <= EXACT_DISTINCT_LIMIT) profiles.exactDistinct.set(name, n);
+  });
 }
 
 /**
