@@ -178,6 +178,17 @@ describeEachBackend('no request reaches into another project', (backend) => {
       }),
     },
     {
+      label: 'producedByRun on content the project already holds',
+      method: 'POST',
+      route: '/api/v1/datasets/:name/versions',
+      kind: 'run',
+      pick: (w) => w.run,
+      request: (ref, from) => ({
+        url: '/api/v1/datasets/weather/versions',
+        body: { files: [{ path: 'seattle-weather.csv', ref: from.blob }], producedByRun: ref },
+      }),
+    },
+    {
       label: 'evaluation suite dataset',
       method: 'POST',
       route: '/api/v1/eval-suites',
