@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
 
 /** Tables holding blob refs before ownership existed, and how to reach each one's project. */
 const REFERENCES = [
@@ -37,12 +37,7 @@ export const blobsMigrations = {
       // Blobs referenced before ownership existed stay visible to the projects referencing them.
       // This one-time backfill reads other modules' tables; on a fresh database they may not
       // exist yet (or be empty), so each source is used only when its tables are there.
-      const tables = await db.introspection.getTables();
-      // PostgreSQL lists every schema's tables; only those on our search path count.
-      const schema = tables.some((t) => t.schema !== undefined)
-        ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s
-        : undefined;
-      const present = new Set(tables.filter((t) => t.schema === schema).map((t) => t.name));
+      const present = new Set((await tableNames(db)).map((r) => r.name));
       const sources = REFERENCES.filter((r) => r.tables.every((t) => present.has(t)));
       if (sources.length === 0) return;
       const union = sql.join(
@@ -55,3 +50,17 @@ export const blobsMigrations = {
     },
   },
 };
+
+/**
+ * The tables of our own schema. Not Kysely's introspection: on PostgreSQL it reads every
+ * schema's catalog, and fails when another schema is dropped meanwhile (parallel test runs).
+ */
+async function tableNames(db: Kysely<unknown>): Promise<{ name: string }[]> {
+  const query =
+    db.getExecutor().adapter instanceof PostgresAdapter
+      ? sql<{ name: string }>`select c.relname as name from pg_class c
+          join pg_namespace n on n.oid = c.relnamespace
+          where n.nspname = current_schema() and c.relkind in ('r', 'p')`
+      : sql<{ name: string }>`select name from sqlite_master where type = 'table'`;
+  return (await query.execute(db)).rows;
+}
