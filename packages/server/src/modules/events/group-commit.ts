@@ -60,16 +60,20 @@ export class GroupCommitWriter<T> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.flushing || this.queue.length === 0) return;
-    this.flushing = this.flushLoop().finally(() => {
-      this.flushing = undefined;
-    });
+    this.flushing = this.flushLoop();
   }
 
   private async flushLoop(): Promise<void> {
-    // Callers that arrived during a flush have waited a whole flush already: go on at once.
-    while (this.queue.length > 0) {
-      const batch = this.takeBatch();
-      await this.commit(batch);
+    try {
+      // Callers that arrived during a flush have waited a whole flush already: go on at once.
+      while (this.queue.length > 0) {
+        const batch = this.takeBatch();
+        await this.commit(batch);
+      }
+    } finally {
+      // In the same synchronous step as the last look at the queue: a caller arriving after it
+      // sees no flush in progress and schedules one.
+      this.flushing = undefined;
     }
   }
 
