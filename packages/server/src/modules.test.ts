@@ -26,6 +26,9 @@ const EXPECTED_GRANTS: Record<Exclude<Role, 'admin'>, string[]> = {
     'models:write',
     'evals:read',
     'evals:write',
+    'events:write',
+    'events:read',
+    'feedback:write',
   ],
   approver: [
     'self:read',
@@ -38,6 +41,7 @@ const EXPECTED_GRANTS: Record<Exclude<Role, 'admin'>, string[]> = {
     'models:read',
     'models:approve',
     'evals:read',
+    'events:read',
   ],
   viewer: [
     'self:read',
@@ -48,9 +52,10 @@ const EXPECTED_GRANTS: Record<Exclude<Role, 'admin'>, string[]> = {
     'runs:read',
     'models:read',
     'evals:read',
+    'events:read',
   ],
   annotator: ['self:read'],
-  service: ['self:read'],
+  service: ['self:read', 'events:write', 'feedback:write'],
 };
 
 describe('module manifests', () => {
