@@ -161,6 +161,8 @@ export const ListEvents = PageQuery.extend({
    * new events (what `plumb events tail` polls with); the default lists by event time, newest first.
    */
   order: z.enum(['desc', 'asc']).default('desc'),
+  /** With `asc` and no cursor: `end` answers no events and the cursor at the end of the log, to follow from now on. */
+  start: z.enum(['beginning', 'end']).default('beginning'),
 }).strict();
 export type ListEvents = PageParams & {
   endpoint?: string;
@@ -170,4 +172,5 @@ export type ListEvents = PageParams & {
   to?: string;
   tag?: string;
   order?: 'desc' | 'asc';
+  start?: 'beginning' | 'end';
 };

@@ -107,15 +107,15 @@ export function registerEventsCommands(program: Command): void {
         };
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
-        // Starts at the end of the log: the first poll, in commit order from now, finds nothing
-        // older, and its cursor then follows every event committed after it.
+        // Starts at the end of the log: the first poll answers only the cursor there, which then
+        // follows every event committed after it, whatever the event's own time.
         let cursor: string | undefined;
         let printed = 0;
         try {
           while (!stop) {
             const page = await client.events.list({
               ...query,
-              ...(cursor ? { cursor } : { from: new Date().toISOString() }),
+              ...(cursor ? { cursor } : { start: 'end' as const }),
               order: 'asc',
               limit: 500,
             });

@@ -99,6 +99,9 @@ export class EventsService implements EventSink {
     }
     // Read before the page: an event committed after this read has a larger seq.
     const end = order === 'asc' ? await this.repo.lastSeq() : 0;
+    if (order === 'asc' && after === undefined && query.start === 'end') {
+      return { items: [], nextCursor: encodeCursor({ order, seq: end }) };
+    }
     const rows = await this.repo.list(
       {
         projectId: ctx.principal.projectId,
