@@ -76,4 +76,25 @@ describe('the bound on a paired bootstrap (rows × iterations)', () => {
     expect(run.json().error).toMatchObject({ code: 'invalid_argument', details: { rows: 5844 } });
     expect((await t.call('GET', '/api/v1/eval-runs')).json().items).toEqual([]);
   });
+
+  it('renews the job lease once the predictions are in, before the bootstrap runs', async () => {
+    await addCopies(1);
+    expect(
+      (await t.call('POST', '/api/v1/eval-suites', { body: { yaml: suite('weather@v1', 200) } })).statusCode,
+    ).toBe(201);
+    const started = await t.call('POST', '/api/v1/eval-runs', {
+      body: { suite: 'boot', candidate: 'weather-clf@v2', baseline: 'weather-clf@v1' },
+    });
+    const id = started.json().id;
+    const seen: string[] = [];
+    await t.plumb.services.evals.execute(id, {
+      heartbeat: async () => {
+        const run = (await t.call('GET', `/api/v1/eval-runs/${id}`)).json();
+        seen.push(`${run.status}, result ${run.result === null ? 'none' : 'recorded'}`);
+      },
+    });
+    // Called once, after the predictions and before anything is scored or recorded.
+    expect(seen).toEqual(['running, result none']);
+    expect((await t.call('GET', `/api/v1/eval-runs/${id}`)).json().status).toBe('succeeded');
+  });
 });

@@ -16,6 +16,18 @@ import type { EvalsDeps, ResolvedDataset } from './evals.service.js';
 import type { EvalRunsTable, GateDecisionsTable } from './evals.tables.js';
 import { decideGate } from './gate.js';
 
+export interface ExecuteOptions {
+  onProgress?: (rows: number) => void;
+  signal?: AbortSignal;
+  finalAttempt?: boolean;
+  /**
+   * Renews the job's lease. Called right before scoring, which runs without yielding (a
+   * bootstrap takes up to about a minute within its bound) while no heartbeat can be sent, so
+   * it starts with a whole lease ahead of it.
+   */
+  heartbeat?: () => Promise<unknown>;
+}
+
 /** Where model files are read from. */
 export type ModelBytes = ModelFiles;
 
@@ -52,10 +64,7 @@ export class EvalExecutor {
    * running (its worker died) starts over. Failures a retry cannot fix end the run as failed;
    * others are rethrown for the queue to retry, and end it as failed on the last attempt.
    */
-  async execute(
-    evalRunId: string,
-    options: { onProgress?: (rows: number) => void; signal?: AbortSignal; finalAttempt?: boolean } = {},
-  ): Promise<void> {
+  async execute(evalRunId: string, options: ExecuteOptions = {}): Promise<void> {
     const run = await this.repo.findRun(evalRunId);
     if (!run) throw new PlumbError('not_found', `eval run ${evalRunId} does not exist`);
     if (run.status === 'succeeded' || run.status === 'failed') return;
@@ -89,7 +98,7 @@ export class EvalExecutor {
 
   private async evaluate(
     run: EvalRunsTable,
-    options: { onProgress?: (rows: number) => void; signal?: AbortSignal },
+    options: ExecuteOptions,
   ): Promise<{ result: EvalResult; spec: EvalSuiteSpec }> {
     const suite = await this.repo.findSuiteById(run.suite_id);
     if (!suite)
@@ -138,6 +147,7 @@ export class EvalExecutor {
         ...(options.signal ? { signal: options.signal } : {}),
       };
       const collected = await collectPredictions(this.deps.engine, plan);
+      await options.heartbeat?.();
       const t0 = performance.now();
       const scored = scoreCollected(spec, collected);
       const metricsMs = performance.now() - t0;

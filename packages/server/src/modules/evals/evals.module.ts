@@ -39,6 +39,7 @@ export const evalsModule = defineModule<
       await evals.execute(evalRunId, {
         onProgress: (rows) => context.progress({ rows }),
         signal: context.signal,
+        heartbeat: context.heartbeat,
         finalAttempt: job.attempts >= job.maxAttempts,
       });
       return { evalRunId };

@@ -13,7 +13,7 @@ import type { JobQueue } from '../../storage/queue/job-queue.js';
 import type { DatasetSource } from '../datasets/dataset-source.js';
 import type { ModelVersionInfo, ModelVersionResolver } from '../registry/registry.contracts.js';
 import { checkBootstrapBound } from './eval-bounds.js';
-import { EvalExecutor, type ModelBytes, requireOnnx } from './eval-executor.js';
+import { EvalExecutor, type ExecuteOptions, type ModelBytes, requireOnnx } from './eval-executor.js';
 import { toRun, toRunSummary, toSuite } from './eval-rows.js';
 import { checkColumns } from './eval-runner.js';
 import { parseEvalSuite } from './eval-suite.js';
@@ -275,10 +275,7 @@ export class EvalsService {
   }
 
   /** The job handler's entry: runs a queued evaluation to its end (see EvalExecutor). */
-  execute(
-    evalRunId: string,
-    options: { onProgress?: (rows: number) => void; signal?: AbortSignal; finalAttempt?: boolean } = {},
-  ): Promise<void> {
+  execute(evalRunId: string, options: ExecuteOptions = {}): Promise<void> {
     return this.executor.execute(evalRunId, options);
   }
 
