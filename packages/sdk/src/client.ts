@@ -17,6 +17,16 @@ import {
   ValidationReport,
 } from './schemas/datasets.js';
 import {
+  type CreateEndpoint,
+  Endpoint,
+  type ListReviewQueue,
+  type PredictRequest,
+  PredictResponse,
+  ReviewItem,
+  ShadowReportList,
+  type UpdateEndpoint,
+} from './schemas/endpoints.js';
+import {
   CreatedEvalSuite,
   EvalRun,
   EvalRunSummary,
@@ -309,6 +319,24 @@ export class PlumbClient {
         await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));
       }
     },
+  };
+
+  /** Endpoints: what applications call; which model version answers is decided in Plumb. */
+  readonly endpoints = {
+    create: (body: CreateEndpoint) => this.request('POST', '/api/v1/endpoints', { body, schema: Endpoint }),
+    list: (query: PageParams = {}) =>
+      this.request('GET', '/api/v1/endpoints', { query, schema: Page(Endpoint) }),
+    get: (name: string) => this.request('GET', `/api/v1/endpoints/${enc(name)}`, { schema: Endpoint }),
+    update: (name: string, body: UpdateEndpoint) =>
+      this.request('PATCH', `/api/v1/endpoints/${enc(name)}`, { body, schema: Endpoint }),
+    delete: (name: string) => this.request('DELETE', `/api/v1/endpoints/${enc(name)}`, { schema: Endpoint }),
+    /** Rows of named features; pass `routeKey` to keep a caller on one route. */
+    predict: (name: string, body: PredictRequest) =>
+      this.request('POST', `/api/v1/endpoints/${enc(name)}/predict`, { body, schema: PredictResponse }),
+    shadows: (name: string) =>
+      this.request('GET', `/api/v1/endpoints/${enc(name)}/shadows`, { schema: ShadowReportList }),
+    reviewQueue: (name: string, query: ListReviewQueue = {}) =>
+      this.request('GET', `/api/v1/endpoints/${enc(name)}/review-queue`, { query, schema: Page(ReviewItem) }),
   };
 
   /** Follows `nextCursor` until the list is exhausted. */

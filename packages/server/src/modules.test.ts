@@ -29,6 +29,9 @@ const EXPECTED_GRANTS: Record<Exclude<Role, 'admin'>, string[]> = {
     'events:write',
     'events:read',
     'feedback:write',
+    'endpoints:read',
+    'endpoints:write',
+    'endpoints:predict',
   ],
   approver: [
     'self:read',
@@ -42,6 +45,7 @@ const EXPECTED_GRANTS: Record<Exclude<Role, 'admin'>, string[]> = {
     'models:approve',
     'evals:read',
     'events:read',
+    'endpoints:read',
   ],
   viewer: [
     'self:read',
@@ -53,9 +57,10 @@ const EXPECTED_GRANTS: Record<Exclude<Role, 'admin'>, string[]> = {
     'models:read',
     'evals:read',
     'events:read',
+    'endpoints:read',
   ],
   annotator: ['self:read'],
-  service: ['self:read', 'events:write', 'feedback:write'],
+  service: ['self:read', 'events:write', 'feedback:write', 'endpoints:predict'],
 };
 
 describe('module manifests', () => {

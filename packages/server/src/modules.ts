@@ -6,6 +6,7 @@ import { evalsModule } from './modules/evals/evals.module.js';
 import { eventsModule } from './modules/events/events.module.js';
 import { registryModule } from './modules/registry/registry.module.js';
 import { runsModule } from './modules/runs/runs.module.js';
+import { servingModule } from './modules/serving/serving.module.js';
 
 /**
  * Every capability, in order: migrations apply and services are created in this order, so a
@@ -21,4 +22,5 @@ export const MODULES = [
   registryModule,
   evalsModule,
   eventsModule,
+  servingModule,
 ] as const;

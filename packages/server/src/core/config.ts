@@ -18,6 +18,7 @@ const ENV_NAMES = {
   httpIdleTimeoutMs: 'PLUMB_HTTP_IDLE_TIMEOUT_MS',
   httpRequestTimeoutMs: 'PLUMB_HTTP_REQUEST_TIMEOUT_MS',
   eventRetentionDays: 'PLUMB_EVENT_RETENTION_DAYS',
+  redactionKey: 'PLUMB_REDACTION_KEY',
 } as const;
 
 type Key = keyof typeof ENV_NAMES;
@@ -85,6 +86,8 @@ const RawConfig = z.object({
     .min(1, 'expected a whole number of days from 1 to 36500')
     .max(36_500, 'expected a whole number of days from 1 to 36500')
     .default(30),
+  // The HMAC key of endpoint fields redacted by hashing; generated under PLUMB_HOME when unset.
+  redactionKey: z.string().min(16, 'expected a secret of at least 16 characters').optional(),
 });
 
 export interface Config {
@@ -103,6 +106,7 @@ export interface Config {
   httpRequestTimeoutMs: number;
   /** Days an inference event is kept. */
   eventRetentionDays: number;
+  redactionKey: string | undefined;
 }
 
 export type ConfigOverrides = Partial<Record<Key, string | number | undefined>>;
@@ -147,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     blobUrl: c.blobUrl ?? `file:${join(home, 'blobs')}`,
     adminKey: c.adminKey,
     projectQuotaBytes: c.projectQuotaBytes,
+    redactionKey: c.redactionKey,
   };
 }
 

@@ -42,6 +42,7 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     permission?: RouteSpec['permission'];
+    errorBody?: RouteSpec['errorBody'];
   }
 }
 
@@ -134,7 +135,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const status = STATUS_OF[plumbError.code];
     if (status >= 500) request.log.error({ err: error }, plumbError.message);
     else request.log.info({ code: plumbError.code }, plumbError.message);
-    return reply.status(status).type('application/json').send(plumbError.toEnvelope());
+    const own = request.routeOptions.config?.errorBody?.(plumbError);
+    return reply
+      .status(status)
+      .type('application/json')
+      .send(own === undefined ? plumbError.toEnvelope() : own);
   });
 
   app.setNotFoundHandler(async (request, reply) => {
@@ -172,7 +177,7 @@ function registerRoute(app: FastifyInstance, spec: RouteSpec): void {
   app.route({
     method: spec.method,
     url: spec.url,
-    config: { permission: spec.permission },
+    config: { permission: spec.permission, ...(spec.errorBody ? { errorBody: spec.errorBody } : {}) },
     ...(spec.bodyLimitBytes ? { bodyLimit: spec.bodyLimitBytes } : {}),
     handler: async (request, reply) => {
       const ctx = request.plumb;

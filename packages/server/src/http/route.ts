@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Permission } from '../core/auth/permissions.js';
 import type { RequestContext } from '../core/context.js';
+import type { PlumbError } from '../core/errors.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -47,6 +48,11 @@ export interface RouteSpec<
   bodyLimitBytes?: number;
   /** The route answers with bytes (`reply.send(stream)`), not JSON. */
   binaryResponse?: boolean;
+  /**
+   * Routes of a standard protocol (OIP v2) answer errors in its shape: the body for an error,
+   * or undefined to keep Plumb's envelope (e.g. for key and permission failures).
+   */
+  errorBody?(error: PlumbError): unknown;
   handler(input: RouteInput<Infer<P>, Infer<Q>, Infer<B>>): Promise<z.input<R>>;
 }
 

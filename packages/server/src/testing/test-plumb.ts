@@ -5,7 +5,7 @@ import type { Role } from '@plumb/sdk';
 import type { LightMyRequestResponse } from 'fastify';
 import { loadConfig } from '../core/config.js';
 import type { RequestContext } from '../core/context.js';
-import { createPlumb, type Plumb } from '../main.js';
+import { createPlumb, type Plumb, type PlumbOptions } from '../main.js';
 import { type Backend, createTestDatabase } from './test-database.js';
 
 export interface TestPlumb {
@@ -29,11 +29,12 @@ export interface TestPlumb {
 export async function createTestPlumb(
   backend: Backend = 'sqlite',
   env: Record<string, string> = {},
+  options: Pick<PlumbOptions, 'clock'> = {},
 ): Promise<TestPlumb> {
   const database = await createTestDatabase(backend);
   const home = mkdtempSync(join(tmpdir(), 'plumb-home-'));
   const config = loadConfig({ PLUMB_HOME: home, ...env });
-  const plumb = await createPlumb(config, { db: database.db, logger: false });
+  const plumb = await createPlumb(config, { ...options, db: database.db, logger: false });
   const boot = await plumb.services.keys.bootstrap(undefined);
   if (!boot) throw new Error('bootstrap did not create an admin key');
   const adminCtx: RequestContext = {

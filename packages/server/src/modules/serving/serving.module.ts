@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+import { READERS } from '../../core/auth/permissions.js';
+import { defineModule } from '../../module.js';
+import type { EventSink } from '../events/events.contract.js';
+import type { Registry } from '../registry/registry.js';
+import { EndpointsRepo } from './endpoints.repo.js';
+import { endpointRoutes } from './endpoints.routes.js';
+import { EndpointsService } from './endpoints.service.js';
+import { oipRoutes } from './oip.routes.js';
+import { OipService } from './oip.service.js';
+import { PredictService } from './predict.service.js';
+import { RedactionKey } from './redaction.js';
+import { ReviewQueueService } from './review-queue.service.js';
+import { registerServingCommands } from './serving.cli.js';
+import { servingMigrations } from './serving.migrations.js';
+import type { ServingRegistry } from './serving.ports.js';
+import { ShadowRunner } from './shadow-runner.js';
+import { VersionRunner } from './version-runner.js';
+
+// A type literal, not an interface: the composition root reads every module's services as a record.
+export type ServingServices = {
+  endpoints: EndpointsService;
+  predictions: PredictService;
+  shadows: ShadowRunner;
+  reviews: ReviewQueueService;
+  oip: OipService;
+};
+
+/** Endpoints: traffic over model versions, shadows, fallback, cache, review; REST and OIP v2. */
+export const servingModule = defineModule<ServingServices, { registry: Registry; events: EventSink }>({
+  name: 'serving',
+  migrations: servingMigrations,
+  permissions: {
+    'endpoints:read': READERS,
+    'endpoints:write': ['maintainer'],
+    'endpoints:predict': ['service', 'maintainer'],
+  },
+  needs: ['registry', 'events'],
+  create: ({ db, audit, clock, config, models }, ports) => {
+    const registry: ServingRegistry = {
+      resolve: (projectId, ref) => ports.registry.models.resolve(projectId, ref),
+      riskClass: async (projectId, model) =>
+        (await ports.registry.models.requireModel(projectId, model)).risk_class,
+    };
+    const repo = new EndpointsRepo(db);
+    const runner = new VersionRunner(models);
+    const endpoints = new EndpointsService({ db, audit, clock, registry }, repo);
+    const events = () => ports.events;
+    let predictions: PredictService;
+    const shadows = new ShadowRunner({
+      repo,
+      runner,
+      events,
+      servable: (projectId, target) => predictions.servable(projectId, target),
+    });
+    predictions = new PredictService(
+      {
+        clock,
+        registry,
+        events,
+        runner,
+        shadows,
+        redactionKey: new RedactionKey({
+          secret: config.redactionKey,
+          file: join(config.home, 'redaction.key'),
+        }),
+      },
+      endpoints,
+      repo,
+    );
+    return {
+      endpoints,
+      predictions,
+      shadows,
+      reviews: new ReviewQueueService(endpoints, repo),
+      oip: new OipService(endpoints, predictions),
+    };
+  },
+  routes: (services) => [...endpointRoutes(services), ...oipRoutes(services)],
+  cli: registerServingCommands,
+  close: ({ shadows }) => shadows.drain(),
+});
