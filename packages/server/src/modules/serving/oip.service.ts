@@ -143,15 +143,16 @@ export class OipService {
     };
   }
 
+  /** Not ready when a route's version no longer resolves or may not be served; 404 for no endpoint. */
   async ready(ctx: RequestContext, name: string, version: string | undefined) {
+    await this.endpoints.record(ctx.principal.projectId, name);
     try {
       if (version === undefined) await this.served(ctx, name);
       else await this.versionTarget(ctx, name, version);
       return { name, ready: true };
     } catch (error) {
-      if (error instanceof PlumbError && error.code === 'not_found' && /^endpoint /.test(error.message))
-        throw error;
-      return { name, ready: false };
+      if (error instanceof PlumbError) return { name, ready: false };
+      throw error;
     }
   }
 

@@ -8,10 +8,10 @@ import type { EndpointSettings } from './endpoint-settings.js';
  */
 export function routePoint(endpoint: string, key: string): number {
   const digest = createHash('sha256').update(endpoint).update('\0').update(key).digest();
-  // 52 bits fit a double exactly: 20 from the first word, 32 from the second.
-  const high = digest.readUInt32BE(0) >>> 12;
-  const low = digest.readUInt32BE(4);
-  return (high * 2 ** 32 + low) / 2 ** 52;
+  // 52 bits fit a double exactly: all 32 of the first word, the top 20 of the second.
+  const high = digest.readUInt32BE(0);
+  const low = digest.readUInt32BE(4) >>> 12;
+  return (high * 2 ** 20 + low) / 2 ** 52;
 }
 
 export interface ChosenRoute {
