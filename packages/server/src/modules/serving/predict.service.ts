@@ -92,7 +92,7 @@ export class PredictService {
       answered = await this.answer(endpoint, primary, request.input, rows, chosen.arm);
     } catch (error) {
       if (error instanceof PlumbError && error.code === 'invalid_argument') throw error;
-      failures.push(`${primary?.ref ?? chosen.target}: ${messageOf(error)}`);
+      failures.push(failure(primary?.ref ?? chosen.target, error));
       answered = await this.fallBack(endpoint, request.input, rows, failures, error);
     }
 
@@ -185,7 +185,7 @@ export class PredictService {
         return await this.answer(endpoint, info, input, rows, 'fallback');
       } catch (error) {
         if (error instanceof PlumbError && error.code === 'invalid_argument') throw error;
-        failures.push(`${info?.ref ?? target}: ${messageOf(error)}`);
+        failures.push(failure(info?.ref ?? target, error));
       }
     }
     const fixed = endpoint.fallback.defaultResponse;
@@ -277,6 +277,8 @@ function cacheKey(info: ModelVersionInfo, endpoint: EndpointRecord, row: unknown
   return `${info.id}\0${canonicalJson(endpoint.features)}\0${canonicalJson(row)}`;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** What failed, named by the version unless the message already starts with it. */
+function failure(ref: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.startsWith(ref) ? message : `${ref}: ${message}`;
 }

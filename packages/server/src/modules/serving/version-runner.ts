@@ -66,6 +66,10 @@ export class VersionRunner {
     );
   }
 
+  private post(info: ModelVersionInfo, url: string, timeoutMs: number, init: RequestInit): Promise<Response> {
+    return postTo(this.fetchImpl, info.ref, url, timeoutMs, init);
+  }
+
   private async callOip(
     info: ModelVersionInfo,
     url: string,
@@ -73,7 +77,7 @@ export class VersionRunner {
     timeoutMs: number,
   ): Promise<OutputTensor[]> {
     const inputName = firstInputName(info.signature) ?? 'input';
-    const response = await this.fetchImpl(`${url.replace(/\/+$/, '')}/infer`, {
+    const response = await this.post(info, `${url.replace(/\/+$/, '')}/infer`, timeoutMs, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -86,7 +90,6 @@ export class VersionRunner {
           },
         ],
       }),
-      signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await response.text();
     if (!response.ok) {
@@ -106,6 +109,31 @@ export class VersionRunner {
       dims: o.shape,
       data: (o.data as unknown[]).flat(Number.POSITIVE_INFINITY) as (number | string)[],
     }));
+  }
+}
+
+/** The upstream's answer, or `unavailable` saying it timed out or could not be reached. */
+async function postTo(
+  fetchImpl: typeof fetch,
+  ref: string,
+  url: string,
+  timeoutMs: number,
+  init: RequestInit,
+): Promise<Response> {
+  try {
+    return await fetchImpl(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name === 'TimeoutError' || name === 'AbortError') {
+      throw new PlumbError('unavailable', `${ref} timed out after ${timeoutMs} ms`, { cause: error });
+    }
+    throw new PlumbError(
+      'unavailable',
+      `${ref}: the upstream could not be reached: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
