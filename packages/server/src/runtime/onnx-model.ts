@@ -1,7 +1,12 @@
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { PlumbError } from '../core/errors.js';
 import { type ClassifierOutput, type OutputTensor, toClassifierOutput } from './classifier-output.js';
 import { type ClassLabel, prepareOnnxModel } from './onnx-model-prep.js';
+
+// onnxruntime's native library is loaded with the first model, not with the module: the CLI
+// imports the modules that use this file and never runs a model.
+let runtime: Promise<typeof Ort> | undefined;
+const loadRuntime = () => (runtime ??= import('onnxruntime-node'));
 
 /** An input or output as the model declares it; string dims are symbolic (`'N'`), '' unnamed. */
 export type ValueSignature =
@@ -29,7 +34,8 @@ export class OnnxModel {
   private closed = false;
 
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly ort: typeof Ort,
+    private readonly session: Ort.InferenceSession,
     readonly signature: ModelSignature,
     /** Declared or configured classes; null when the model names none (columns are then 0..C-1). */
     readonly classes: ClassLabel[] | null,
@@ -40,7 +46,8 @@ export class OnnxModel {
 
   static async load(bytes: Uint8Array, options: LoadOptions = {}): Promise<OnnxModel> {
     let prepared: ReturnType<typeof prepareOnnxModel>;
-    let session: ort.InferenceSession;
+    let session: Ort.InferenceSession;
+    const ort = await loadRuntime();
     try {
       prepared = prepareOnnxModel(bytes);
       session = await ort.InferenceSession.create(prepared.bytes, {
@@ -58,7 +65,7 @@ export class OnnxModel {
       outputs: session.outputMetadata.map(toSignature),
     };
     const classes = options.classes ?? prepared.classes ?? classesFromMetadata(prepared.metadata);
-    return new OnnxModel(session, signature, classes, prepared.metadata, bytes.length);
+    return new OnnxModel(ort, session, signature, classes, prepared.metadata, bytes.length);
   }
 
   /** Number of features per row the model's single float input expects, if its shape says. */
@@ -88,14 +95,17 @@ export class OnnxModel {
     }
     const shape = input.shape.length === 1 ? [rows * width] : [rows, width];
     const fetches = this.signature.outputs.filter((o) => o.kind === 'tensor').map((o) => o.name);
-    let results: ort.InferenceSession.ReturnType;
+    let results: Ort.InferenceSession.ReturnType;
     try {
-      results = await this.session.run({ [input.name]: new ort.Tensor('float32', features, shape) }, fetches);
+      results = await this.session.run(
+        { [input.name]: new this.ort.Tensor('float32', features, shape) },
+        fetches,
+      );
     } catch (error) {
       throw new PlumbError('invalid_argument', `inference failed: ${messageOf(error)}`, { cause: error });
     }
     return fetches.map((name) => {
-      const t = results[name] as ort.Tensor;
+      const t = results[name] as Ort.Tensor;
       return { name, type: t.type, dims: t.dims, data: t.data as OutputTensor['data'] };
     });
   }
@@ -122,7 +132,7 @@ export class OnnxModel {
   }
 }
 
-function toSignature(m: ort.InferenceSession.ValueMetadata): ValueSignature {
+function toSignature(m: Ort.InferenceSession.ValueMetadata): ValueSignature {
   return m.isTensor
     ? { name: m.name, kind: 'tensor', elementType: m.type, shape: [...m.shape] }
     : { name: m.name, kind: 'other' };
