@@ -104,7 +104,7 @@ export const datasetMigrations = {
   },
   // Versions profiled before the summary column existed have sketches and no summary; without
   // this they would show no profile at all after an upgrade.
-  'datasets/0001_backfill_profile_summary': {
+  'datasets/0002_backfill_profile_summary': {
     async up(db: Kysely<unknown>) {
       const kysely = db as unknown as Kysely<DatasetTables>;
       const rows = await kysely
