@@ -146,7 +146,13 @@ export class EvalExecutor {
         },
         ...(options.signal ? { signal: options.signal } : {}),
       };
-      const collected = await collectPredictions(this.deps.engine, plan);
+      // Errors name the files as their users uploaded them, never blob paths or SQL.
+      const engine = this.deps.engine.forFiles(
+        datasets.flatMap((d) =>
+          d.source.paths.map((localPath, i) => ({ localPath, name: d.source.names?.[i] ?? d.ref })),
+        ),
+      );
+      const collected = await collectPredictions(engine, plan);
       await options.heartbeat?.();
       const t0 = performance.now();
       const scored = scoreCollected(spec, collected);
