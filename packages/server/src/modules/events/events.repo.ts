@@ -198,19 +198,20 @@ export class EventsRepo {
   }
 
   /**
-   * Deletes up to `limit` of the oldest events before `cutoffMs`, and their feedback, in one
-   * transaction; returns how many events went.
+   * Deletes, in one transaction, the events among the `limit` oldest recorded whose
+   * `received_at` is before `cutoffMs`, and their feedback. It walks the log from its start by
+   * primary key, so it needs no index of its own; `more` is false once it reached an event
+   * recorded after the cutoff (or the end), where the next call would find nothing to delete.
    */
-  async deleteOlderThan(cutoffMs: number, limit: number): Promise<number> {
+  async deleteRecordedBefore(cutoffMs: number, limit: number): Promise<{ deleted: number; more: boolean }> {
     return this.db.kysely.transaction().execute(async (trx) => {
-      const victims = await trx
+      const head = await trx
         .selectFrom('inference_events')
-        .select(['seq', 'id'])
-        .where('time', '<', cutoffMs)
-        .orderBy('time')
+        .select(['seq', 'id', 'received_at'])
+        .orderBy('seq')
         .limit(limit)
         .execute();
-      if (victims.length === 0) return 0;
+      const victims = head.filter((r) => Number(r.received_at) < cutoffMs);
       const size = Math.floor(MAX_PARAMETERS[this.db.dialect] / 2);
       for (let i = 0; i < victims.length; i += size) {
         const part = victims.slice(i, i + size);
@@ -231,7 +232,7 @@ export class EventsRepo {
           )
           .execute();
       }
-      return victims.length;
+      return { deleted: victims.length, more: head.length === limit && victims.length === head.length };
     });
   }
 

@@ -133,16 +133,20 @@ export class EventsService implements EventSink {
   }
 
   /**
-   * Deletes events older than the retention period, in transactions of at most `batch` events
-   * so ingest is never blocked for long; returns how many were deleted.
+   * Deletes events recorded longer ago than the retention period, in transactions of at most
+   * `batch` events so ingest is never blocked for long; returns how many were deleted. Age counts
+   * from when the server recorded an event, not from the time its poster gave it, so a backfill
+   * of old predictions is kept for the whole period too. Events are recorded in commit order, so
+   * the old ones are at the start of the log; one recorded out of clock order (another replica's
+   * clock behind) stops a run early and is reached by a later one.
    */
   async applyRetention(batch = RETENTION_BATCH): Promise<{ deleted: number; cutoff: string }> {
     const cutoffMs = this.clock.now().getTime() - this.options.retentionDays * DAY_MS;
     let deleted = 0;
     for (;;) {
-      const n = await this.repo.deleteOlderThan(cutoffMs, batch);
-      deleted += n;
-      if (n < batch) break;
+      const step = await this.repo.deleteRecordedBefore(cutoffMs, batch);
+      deleted += step.deleted;
+      if (!step.more) break;
     }
     return { deleted, cutoff: new Date(cutoffMs).toISOString() };
   }

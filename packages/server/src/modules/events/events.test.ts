@@ -286,47 +286,47 @@ describeEachBackend('inference log service', (backend) => {
     expect(await events.repo.count()).toBe(0);
   });
 
-  it('retention deletes events older than the retention period, and their feedback, in bounded batches', async () => {
+  it('retention deletes events recorded longer ago than the period, and their feedback, in bounded batches', async () => {
     const day = 86_400_000;
-    const now = clock.now().getTime();
     const ctx = {
       principal: { keyId: 'k', keyName: 'k', role: 'service' as const, projectId: 'prj_x', projectName: 'x' },
       requestId: 't',
     };
-    const old = Array.from({ length: 7 }, (_, i) =>
-      event({ id: `prd_old${i}`, time: new Date(now - 31 * day - i * 1000).toISOString() }),
-    );
-    const kept = [
-      event({ id: 'prd_recent', time: new Date(now - 29 * day).toISOString() }),
-      event({ id: 'prd_future', time: new Date(now + day).toISOString() }),
-    ];
-    await events.record([...old, ...kept]);
-    await events.feedback(ctx, [
-      { predictionId: 'prd_old0', label: 'x', value: null },
-      { predictionId: 'prd_recent', label: 'y', value: null },
-    ]);
+    const start = clock.now().getTime();
+    await events.record(Array.from({ length: 7 }, (_, i) => event({ id: `prd_old${i}` })));
+    await events.feedback(ctx, [{ predictionId: 'prd_old0', label: 'x', value: null }]);
+    clock.advance(2 * day);
+    // A backfill: made long ago, recorded now, so kept for the whole period from now.
+    await events.record([event({ id: 'prd_backfill', time: new Date(start - 100 * day).toISOString() })]);
+    await events.feedback(ctx, [{ predictionId: 'prd_backfill', label: 'y', value: null }]);
+    clock.advance(29 * day);
+
     let transactions = 0;
-    const remove = events.repo.deleteOlderThan.bind(events.repo);
-    events.repo.deleteOlderThan = async (cutoff, limit) => {
+    const remove = events.repo.deleteRecordedBefore.bind(events.repo);
+    events.repo.deleteRecordedBefore = async (cutoff, limit) => {
       transactions += 1;
-      const n = await remove(cutoff, limit);
-      expect(n).toBeLessThanOrEqual(limit);
-      return n;
+      const step = await remove(cutoff, limit);
+      expect(step.deleted).toBeLessThanOrEqual(limit);
+      return step;
     };
     const result = await events.applyRetention(3);
-    expect(result).toEqual({ deleted: 7, cutoff: new Date(now - 30 * day).toISOString() });
-    // 3 + 3 + 1.
+    expect(result).toEqual({ deleted: 7, cutoff: new Date(start + day).toISOString() });
+    // 3 + 3 + 1, the last stopping at the backfill.
     expect(transactions).toBe(3);
-    const left = await events.list(ctx, { limit: 50, order: 'desc' });
-    expect(left.items.map((e) => e.id)).toEqual(['prd_future', 'prd_recent']);
-    expect(left.items[1]!.feedback).toMatchObject({ label: 'y' });
+    const left = await events.list(ctx, { limit: 50, order: 'desc', start: 'beginning' });
+    expect(left.items.map((e) => e.id)).toEqual(['prd_backfill']);
+    expect(left.items[0]!.feedback).toMatchObject({ label: 'y' });
     // Feedback of a deleted prediction went with it: the id is unknown now.
     expect(await events.feedback(ctx, [{ predictionId: 'prd_old0', label: 'z', value: null }])).toEqual({
       recorded: 0,
       unknown: ['prd_old0'],
     });
     const rows = await database.db.kysely.selectFrom('inference_feedback').select('prediction_id').execute();
-    expect(rows.map((r) => r.prediction_id)).toEqual(['prd_recent']);
+    expect(rows.map((r) => r.prediction_id)).toEqual(['prd_backfill']);
     expect((await events.applyRetention(3)).deleted).toBe(0);
+
+    clock.advance(2 * day);
+    expect((await events.applyRetention(3)).deleted).toBe(1);
+    expect(await events.repo.count()).toBe(0);
   });
 });
