@@ -13,7 +13,12 @@ const ADMIN_KEY = `plumb_${'e'.repeat(43)}`;
 
 function startServe(home: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0', '--no-worker'], {
-    env: { PATH: process.env.PATH ?? '', PLUMB_HOME: home, PLUMB_ADMIN_KEY: ADMIN_KEY, PLUMB_LOG_LEVEL: 'warn' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      PLUMB_HOME: home,
+      PLUMB_ADMIN_KEY: ADMIN_KEY,
+      PLUMB_LOG_LEVEL: 'warn',
+    },
   });
   let output = '';
   return new Promise((resolve, reject) => {

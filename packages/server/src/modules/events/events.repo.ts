@@ -182,10 +182,7 @@ export class EventsRepo {
         eb.or([eb('e.time', '<', time), eb.and([eb('e.time', '=', time), eb('e.seq', '<', seq)])]),
       );
     }
-    q =
-      order === 'asc'
-        ? q.orderBy('e.seq', 'asc')
-        : q.orderBy('e.time', 'desc').orderBy('e.seq', 'desc');
+    q = order === 'asc' ? q.orderBy('e.seq', 'asc') : q.orderBy('e.time', 'desc').orderBy('e.seq', 'desc');
     const rows = await q.limit(limit).execute();
     return rows.map(numbers) as StoredEvent[];
   }

@@ -3,8 +3,8 @@ import type {
   InferenceEvent,
   ListEvents,
   Page,
-  FeedbackInput as WireFeedback,
   InferenceEventInput as WireEvent,
+  FeedbackInput as WireFeedback,
 } from '@plumb/sdk';
 import type { z } from 'zod';
 import type { Clock } from '../../core/clock.js';
@@ -15,7 +15,7 @@ import { decodeCursor, encodeCursor } from '../../core/pagination.js';
 import type { Db } from '../../storage/database.js';
 import type { EventSink, InferenceEventInput } from './events.contract.js';
 import { type EventCursor, type EventRow, EventsRepo, type StoredEvent } from './events.repo.js';
-import { GroupCommitWriter, type GroupCommitOptions } from './group-commit.js';
+import { type GroupCommitOptions, GroupCommitWriter } from './group-commit.js';
 
 const DAY_MS = 86_400_000;
 

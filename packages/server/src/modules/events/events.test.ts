@@ -113,7 +113,9 @@ describeEachBackend('inference log over HTTP', (backend) => {
   });
 
   it('refuses a batch repeating a recorded id as already_exists, recording none of it', async () => {
-    await t.plumb.services.events.record([event({ id: 'prd_dup', projectId: t.adminCtx.principal.projectId })]);
+    await t.plumb.services.events.record([
+      event({ id: 'prd_dup', projectId: t.adminCtx.principal.projectId }),
+    ]);
     const res = await t.call('POST', '/api/v1/events', {
       key: service,
       body: { events: [{ id: 'prd_new' }, { id: 'prd_dup' }] },
@@ -122,7 +124,7 @@ describeEachBackend('inference log over HTTP', (backend) => {
     expect((await list('')).items.map((e) => e.id)).toEqual(['prd_dup']);
   });
 
-  it('attaches feedback by id, answers unknown ids back, and treats other projects\' predictions as unknown', async () => {
+  it("attaches feedback by id, answers unknown ids back, and treats other projects' predictions as unknown", async () => {
     const projectId = t.adminCtx.principal.projectId;
     const other = await t.plumb.services.projects.create(t.adminCtx, { name: 'elsewhere' });
     await t.plumb.services.events.record([
@@ -163,8 +165,21 @@ describeEachBackend('inference log over HTTP', (backend) => {
     const at = (m: number) => new Date(Date.UTC(2030, 0, 1, 0, m)).toISOString();
     await t.plumb.services.events.record([
       event({ projectId, id: 'prd_a', time: at(0), endpoint: 'churn', tags: { tenant: 'acme' } }),
-      event({ projectId, id: 'prd_b', time: at(1), endpoint: 'churn', arm: 'canary', modelVersion: 'churn@v2' }),
-      event({ projectId, id: 'prd_c', time: at(2), endpoint: 'fraud', tags: { tenant: 'acme', team: 'risk' } }),
+      event({
+        projectId,
+        id: 'prd_b',
+        time: at(1),
+        endpoint: 'churn',
+        arm: 'canary',
+        modelVersion: 'churn@v2',
+      }),
+      event({
+        projectId,
+        id: 'prd_c',
+        time: at(2),
+        endpoint: 'fraud',
+        tags: { tenant: 'acme', team: 'risk' },
+      }),
       event({ projectId, id: 'prd_d', time: at(3), endpoint: 'churn', tags: { tenant: 'globex' } }),
       event({ projectId, id: 'prd_e', time: at(4), endpoint: null, arm: 'shadow' }),
     ]);
@@ -261,7 +276,9 @@ describeEachBackend('inference log service', (backend) => {
       transactions += 1;
       await insert(rows);
     };
-    const ids = await Promise.all(Array.from({ length: 300 }, (_, i) => events.record([event({ score: i })])));
+    const ids = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => events.record([event({ score: i })])),
+    );
     expect(await events.repo.count('prj_x')).toBe(300);
     expect(new Set(ids.flat()).size).toBe(300);
     expect(transactions).toBeLessThan(300);
@@ -282,7 +299,10 @@ describeEachBackend('inference log service', (backend) => {
   it('refuses an event without an arm it knows, naming its index', async () => {
     await expect(
       events.record([event(), event({ arm: 'blue' as InferenceEventInput['arm'] })]),
-    ).rejects.toMatchObject({ code: 'invalid_argument', message: expect.stringContaining('event 1: arm "blue"') });
+    ).rejects.toMatchObject({
+      code: 'invalid_argument',
+      message: expect.stringContaining('event 1: arm "blue"'),
+    });
     expect(await events.repo.count()).toBe(0);
   });
 

@@ -75,7 +75,7 @@ describe('group commit writer', () => {
     await Promise.all(calls);
   });
 
-  it("fails only the caller whose items fail: a failed group is written again caller by caller", async () => {
+  it('fails only the caller whose items fail: a failed group is written again caller by caller', async () => {
     const written: number[][] = [];
     const writer = new GroupCommitWriter<number>(
       async (items) => {

@@ -80,7 +80,10 @@ export class GroupCommitWriter<T> {
   private takeBatch(): Pending<T>[] {
     const batch: Pending<T>[] = [];
     let count = 0;
-    while (this.queue.length > 0 && (batch.length === 0 || count + this.queue[0]!.items.length <= this.options.maxBatch)) {
+    while (
+      this.queue.length > 0 &&
+      (batch.length === 0 || count + this.queue[0]!.items.length <= this.options.maxBatch)
+    ) {
       const next = this.queue.shift()!;
       batch.push(next);
       count += next.items.length;
