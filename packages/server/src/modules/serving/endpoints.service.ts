@@ -21,6 +21,8 @@ export interface EndpointsDeps {
   audit: AuditService;
   clock: Clock;
   registry: ServingRegistry;
+  /** Called after an endpoint of the project was created, changed or deleted. */
+  onChange?(projectId: string): void;
 }
 
 /** Endpoints: created, changed and deleted with their audit records; versions checked first. */
@@ -58,6 +60,7 @@ export class EndpointsService {
         change: { description: input.description, ...settings },
       });
     });
+    this.deps.onChange?.(projectId);
     return toEndpoint(recordOf(row));
   }
 
@@ -88,6 +91,7 @@ export class EndpointsService {
         },
       });
     });
+    this.deps.onChange?.(projectId);
     return toEndpoint({ ...before, ...settings, description, updatedAt: now });
   }
 
@@ -104,6 +108,7 @@ export class EndpointsService {
         change: { description: found.description, ...settingsOf(found) },
       });
     });
+    this.deps.onChange?.(projectId);
     return toEndpoint(found);
   }
 

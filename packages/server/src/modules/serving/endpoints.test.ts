@@ -2,10 +2,12 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import { setAlias } from '../evals/evals.test-kit.js';
+import { RESOLVE_CACHE_MS } from './predict.service.js';
 import {
   createEndpoint,
   eventsOf,
   MODELS,
+  manualClock,
   registerWeather,
   rowFeatures,
   rowInput,
@@ -14,9 +16,11 @@ import {
 describeEachBackend('endpoints', (backend) => {
   let t: TestPlumb;
   let versions: Awaited<ReturnType<typeof registerWeather>>;
+  let clock: ReturnType<typeof manualClock>;
 
   beforeEach(async () => {
-    t = await createTestPlumb(backend);
+    clock = manualClock();
+    t = await createTestPlumb(backend, {}, { clock });
     versions = await registerWeather(t);
   });
   afterEach(() => t.dispose());
@@ -84,6 +88,8 @@ describeEachBackend('endpoints', (backend) => {
 
     await createEndpoint(t, { name: 'forecast', routes: [{ target: 'weather@v1', weight: 1 }] });
     await t.plumb.services.registry.models.update(t.adminCtx, 'weather', { riskClass: 'unacceptable' });
+    // Every replica reads the reclassification once its lookups expire.
+    clock.advance(RESOLVE_CACHE_MS);
     const predict = await t.call('POST', '/api/v1/endpoints/forecast/predict', {
       body: { inputs: [rowInput(0)] },
     });
@@ -128,6 +134,8 @@ describeEachBackend('endpoints', (backend) => {
     ).toBe(true);
 
     await setAlias(t, versions.v2, 'champion');
+    // Every replica follows the move once its lookups expire.
+    clock.advance(RESOLVE_CACHE_MS);
     const moved = await t.call('POST', '/api/v1/endpoints/forecast/predict', {
       key: service,
       body: { inputs: [rowInput(0)] },

@@ -11,6 +11,7 @@ import type { EndpointsRepo } from './endpoints.repo.js';
 import { assertServable, type EndpointsService } from './endpoints.service.js';
 import { PredictionCache } from './prediction-cache.js';
 import { type RedactionKey, redactRow } from './redaction.js';
+import { ResolutionCache } from './resolution-cache.js';
 import { chooseRoute, routePoint } from './route-choice.js';
 import type { RowAnswer } from './served-output.js';
 import type { ServingRegistry } from './serving.ports.js';
@@ -47,7 +48,16 @@ export interface PredictDeps {
   /** A number in [0, 1) for requests without a route key. */
   random?: () => number;
   cacheEntries?: number;
+  /** How long endpoint and version lookups are reused; default RESOLVE_CACHE_MS. */
+  resolveCacheMs?: number;
 }
+
+/**
+ * Endpoint and alias lookups are reused this long: without it each prediction reads the
+ * database six times before the model runs, which caps a replica well under 1,000 predictions a
+ * second. An alias move or a reclassification applies within this time on every replica.
+ */
+export const RESOLVE_CACHE_MS = 200;
 
 type Answered = {
   answer: RowAnswer;
@@ -64,6 +74,7 @@ type Answered = {
  */
 export class PredictService {
   private readonly cache: PredictionCache<RowAnswer>;
+  private readonly lookups: ResolutionCache;
   private readonly random: () => number;
 
   constructor(
@@ -73,11 +84,19 @@ export class PredictService {
   ) {
     this.cache = new PredictionCache(deps.clock, deps.cacheEntries ?? 10_000);
     this.random = deps.random ?? Math.random;
+    this.lookups = new ResolutionCache(deps.clock, deps.resolveCacheMs ?? RESOLVE_CACHE_MS);
+  }
+
+  /** Forgets this project's lookups, after a change to one of its endpoints on this replica. */
+  forget(projectId: string): void {
+    this.lookups.forget(`${projectId}\0`);
   }
 
   async predict(ctx: RequestContext, name: string, request: PredictInput): Promise<PredictResult> {
     const projectId = ctx.principal.projectId;
-    const endpoint = await this.endpoints.record(projectId, name);
+    const endpoint = await this.lookups.get(`${projectId}\0endpoint\0${name}`, () =>
+      this.endpoints.record(projectId, name),
+    );
     const chosen = request.pinned
       ? { target: request.pinned, arm: 'primary' as const }
       : chooseRoute(endpoint.routes, request.routeKey ? routePoint(name, request.routeKey) : this.random());
@@ -133,10 +152,12 @@ export class PredictService {
   }
 
   /** Resolves a target now and refuses versions of unacceptable-risk models. */
-  async servable(projectId: string, target: string): Promise<ModelVersionInfo> {
-    const info = await this.deps.registry.resolve(projectId, target);
-    await assertServable(this.deps.registry, projectId, info, target);
-    return info;
+  servable(projectId: string, target: string): Promise<ModelVersionInfo> {
+    return this.lookups.get(`${projectId}\0version\0${target}`, async () => {
+      const info = await this.deps.registry.resolve(projectId, target);
+      await assertServable(this.deps.registry, projectId, info, target);
+      return info;
+    });
   }
 
   private async answer(

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { pricesMigration } from './openai-prices.migration.js';
 
 export const servingMigrations = {
   'serving/0001_endpoints': {
@@ -52,4 +53,5 @@ export const servingMigrations = {
         .execute();
     },
   },
+  'serving/0100_prices': pricesMigration,
 };

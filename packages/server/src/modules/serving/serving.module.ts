@@ -7,10 +7,18 @@ import { EndpointsRepo } from './endpoints.repo.js';
 import { endpointRoutes } from './endpoints.routes.js';
 import { EndpointsService } from './endpoints.service.js';
 import { oipRoutes } from './oip.routes.js';
+import { OpenAiChatService } from './openai-chat.service.js';
+import { registerPriceCommands } from './openai-prices.cli.js';
+import { PricesRepo } from './openai-prices.repo.js';
+import { priceRoutes } from './openai-prices.routes.js';
+import { PricesService } from './openai-prices.service.js';
+import { OpenAiUpstream } from './openai-upstream.js';
+import { openAiRoutes } from './openai.routes.js';
 import { OipService } from './oip.service.js';
 import { PredictService } from './predict.service.js';
 import { RedactionKey } from './redaction.js';
 import { ReviewQueueService } from './review-queue.service.js';
+import { meteredEvents } from './serving-metrics.js';
 import { registerServingCommands } from './serving.cli.js';
 import { servingMigrations } from './serving.migrations.js';
 import type { ServingRegistry } from './serving.ports.js';
@@ -24,6 +32,8 @@ export type ServingServices = {
   shadows: ShadowRunner;
   reviews: ReviewQueueService;
   oip: OipService;
+  prices: PricesService;
+  chat: OpenAiChatService;
 };
 
 /** Endpoints: traffic over model versions, shadows, fallback, cache, review; REST and OIP v2. */
@@ -36,7 +46,7 @@ export const servingModule = defineModule<ServingServices, { registry: Registry;
     'endpoints:predict': ['service', 'maintainer'],
   },
   needs: ['registry', 'events'],
-  create: ({ db, audit, clock, config, models }, ports) => {
+  create: ({ db, audit, clock, config, models, metrics }, ports) => {
     const registry: ServingRegistry = {
       resolve: (projectId, ref) => ports.registry.models.resolve(projectId, ref),
       riskClass: async (projectId, model) =>
@@ -44,9 +54,13 @@ export const servingModule = defineModule<ServingServices, { registry: Registry;
     };
     const repo = new EndpointsRepo(db);
     const runner = new VersionRunner(models);
-    const endpoints = new EndpointsService({ db, audit, clock, registry }, repo);
-    const events = () => ports.events;
+    // Created below; the endpoints service only calls it after an endpoint changed.
     let predictions: PredictService;
+    const endpoints = new EndpointsService(
+      { db, audit, clock, registry, onChange: (projectId) => predictions.forget(projectId) },
+      repo,
+    );
+    const events = meteredEvents(() => ports.events, metrics.serving);
     const shadows = new ShadowRunner({
       repo,
       runner,
@@ -68,15 +82,37 @@ export const servingModule = defineModule<ServingServices, { registry: Registry;
       endpoints,
       repo,
     );
+    const prices = new PricesService({ db, audit, clock }, new PricesRepo(db));
+    const chat = new OpenAiChatService({
+      clock,
+      endpoints,
+      servable: (projectId, target) => predictions.servable(projectId, target),
+      loggable: (endpoint, row) => predictions.loggable(endpoint, row),
+      // Counted by the chat service itself, with tokens, cost and time to first chunk.
+      events: () => ports.events,
+      prices,
+      upstream: new OpenAiUpstream(),
+      meter: metrics.serving,
+    });
     return {
       endpoints,
       predictions,
       shadows,
       reviews: new ReviewQueueService(endpoints, repo),
       oip: new OipService(endpoints, predictions),
+      prices,
+      chat,
     };
   },
-  routes: (services) => [...endpointRoutes(services), ...oipRoutes(services)],
-  cli: registerServingCommands,
+  routes: (services) => [
+    ...endpointRoutes(services),
+    ...oipRoutes(services),
+    ...priceRoutes(services),
+    ...openAiRoutes(services),
+  ],
+  cli: (program) => {
+    registerServingCommands(program);
+    registerPriceCommands(program);
+  },
   close: ({ shadows }) => shadows.drain(),
 });

@@ -1,0 +1,331 @@
+import type { Clock } from '../../core/clock.js';
+import type { RequestContext } from '../../core/context.js';
+import { PlumbError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import type { ServingMeter } from '../../http/metrics.js';
+import type { Arm, EventSink } from '../events/events.contract.js';
+import type { ModelVersionInfo } from '../registry/registry.contracts.js';
+import type { EndpointRecord } from './endpoint-settings.js';
+import type { EndpointsService } from './endpoints.service.js';
+import type { ChatCompletionRequest } from './openai-chat.schemas.js';
+import { AssistantMessage, loggedMessages, usageOf } from './openai-messages.js';
+import type { PricesService, TokenUsage } from './openai-prices.service.js';
+import type { OpenAiUpstream, UpstreamStream, UpstreamTarget } from './openai-upstream.js';
+import { chooseRoute, routePoint } from './route-choice.js';
+
+export interface ChatDeps {
+  clock: Clock;
+  endpoints: EndpointsService;
+  /** Resolves a target now, refusing versions that may not be served. */
+  servable(projectId: string, target: string): Promise<ModelVersionInfo>;
+  /** A row as it may be logged, after the endpoint's redaction. */
+  loggable(endpoint: EndpointRecord, row: unknown): unknown;
+  /** The inference log; read when first used, as its module may be created later. */
+  events(): EventSink;
+  prices: PricesService;
+  upstream: OpenAiUpstream;
+  meter: ServingMeter;
+  /** A number in [0, 1) for requests without a route key. */
+  random?: () => number;
+}
+
+/** Where a streamed completion goes: the client's connection. */
+export interface ChatSink {
+  /** Sends one server-sent event's data; resolves once the connection took it or is gone. */
+  write(data: string): Promise<void>;
+  /** The client went away; the stream is still read to its end so its tokens are counted. */
+  readonly closed: boolean;
+  end(): void;
+}
+
+export interface ChatAnswer {
+  predictionId: string;
+  modelVersion: string;
+  /** The upstream's completion, as it answered. */
+  body: unknown;
+}
+
+interface Attempt {
+  target: string;
+  arm: Arm;
+}
+
+interface Opened<T> {
+  info: ModelVersionInfo;
+  arm: Arm;
+  value: T;
+}
+
+/**
+ * OpenAI chat completions through an endpoint whose versions are OpenAI-compatible upstreams:
+ * the endpoint's traffic split (sticky by route key) picks the version, its fallback chain
+ * takes over when the version fails before its first chunk, and every call is logged as an
+ * inference event with its tokens and its cost at the price in effect when it was made.
+ */
+export class OpenAiChatService {
+  private readonly random: () => number;
+
+  constructor(private readonly deps: ChatDeps) {
+    this.random = deps.random ?? Math.random;
+  }
+
+  async complete(
+    ctx: RequestContext,
+    request: ChatCompletionRequest,
+    options: { routeKey?: string | undefined } = {},
+  ): Promise<ChatAnswer> {
+    const call = await this.begin(ctx, request, options.routeKey);
+    const body = { ...request, stream: false };
+    delete (body as { stream_options?: unknown }).stream_options;
+    const opened = await this.attempt(call, (target) =>
+      this.deps.upstream.complete(target, body, call.endpoint.timeoutMs),
+    );
+    const latencyMs = performance.now() - call.startedMs;
+    const answer = opened.value as { choices?: { message?: unknown }[]; usage?: unknown };
+    const usage = usageOf(answer.usage);
+    const predictionId = await this.record(call, opened, {
+      outputs: answer.choices?.[0]?.message ?? null,
+      usage,
+      latencyMs,
+      firstTokenMs: null,
+      error: null,
+      disconnected: false,
+    });
+    return { predictionId, modelVersion: opened.info.ref, body: opened.value };
+  }
+
+  /**
+   * Streams the completion: `start` is called once the answering version's first chunk is in
+   * hand (before it, a failure falls back or becomes the call's error); each chunk is then
+   * passed on as it arrives. Usage is always asked of the upstream; its usage-only chunk is
+   * passed on only to a client that asked for it.
+   */
+  async stream(
+    ctx: RequestContext,
+    request: ChatCompletionRequest,
+    options: { routeKey?: string | undefined },
+    start: (answer: { predictionId: string; modelVersion: string }) => ChatSink,
+  ): Promise<void> {
+    const call = await this.begin(ctx, request, options.routeKey);
+    const clientWantsUsage = request.stream_options?.include_usage === true;
+    const body = {
+      ...request,
+      stream: true,
+      stream_options: { ...(request.stream_options ?? {}), include_usage: true },
+    };
+    const opened = await this.attempt(call, (target) =>
+      this.deps.upstream.open(target, body, call.endpoint.timeoutMs),
+    );
+    const upstream = opened.value;
+    const firstTokenMs = performance.now() - call.startedMs;
+    this.deps.meter.firstToken(call.endpoint.name, opened.info.ref, firstTokenMs);
+    const predictionId = newId('prd');
+    const sink = start({ predictionId, modelVersion: opened.info.ref });
+
+    try {
+      await this.relay(call, opened, sink, predictionId, firstTokenMs, clientWantsUsage);
+    } finally {
+      upstream.cancel();
+      sink.end();
+    }
+  }
+
+  private async relay(
+    call: Call,
+    opened: Opened<UpstreamStream>,
+    sink: ChatSink,
+    predictionId: string,
+    firstTokenMs: number,
+    clientWantsUsage: boolean,
+  ): Promise<void> {
+    const upstream = opened.value;
+    const message = new AssistantMessage();
+    let usage: TokenUsage | null = null;
+    let error: string | null = null;
+    let data: string | null = upstream.first;
+    while (data !== null) {
+      const chunk = parseChunk(data);
+      if (chunk) {
+        message.add(chunk);
+        usage = usageOf(chunk.usage) ?? usage;
+      }
+      const usageOnly = chunk !== null && Array.isArray(chunk.choices) && chunk.choices.length === 0;
+      if (!sink.closed && (clientWantsUsage || !usageOnly)) await sink.write(data);
+      try {
+        data = await upstream.next();
+      } catch (e) {
+        error = e instanceof Error ? e.message : String(e);
+        data = null;
+      }
+    }
+    await this.record(
+      call,
+      opened,
+      {
+        outputs: message.value(),
+        usage,
+        latencyMs: performance.now() - call.startedMs,
+        firstTokenMs,
+        error,
+        disconnected: sink.closed,
+      },
+      predictionId,
+    );
+    if (error !== null) {
+      this.deps.meter.failed(call.endpoint.name, opened.info.ref);
+      if (!sink.closed)
+        await sink.write(JSON.stringify(openAiError(error, 'server_error', 'upstream_failed')));
+    } else if (!sink.closed) await sink.write('[DONE]');
+  }
+
+  private async begin(ctx: RequestContext, request: ChatCompletionRequest, routeKey: string | undefined) {
+    const projectId = ctx.principal.projectId;
+    const endpoint = await this.deps.endpoints.record(projectId, request.model);
+    const key = routeKey ?? request.user;
+    const chosen = chooseRoute(endpoint.routes, key ? routePoint(endpoint.name, key) : this.random());
+    const attempts: Attempt[] = [
+      { target: chosen.target, arm: chosen.arm },
+      ...endpoint.fallback.versions.map((target) => ({ target, arm: 'fallback' as const })),
+    ];
+    return {
+      projectId,
+      endpoint,
+      attempts,
+      request,
+      inputs: loggedMessages(request.messages, (row) => this.deps.loggable(endpoint, row)),
+      time: this.deps.clock.now(),
+      startedMs: performance.now(),
+      failures: [] as string[],
+    };
+  }
+
+  /** The routed version, then each fallback in order, until one answers (its first chunk). */
+  private async attempt<T>(call: Call, open: (target: UpstreamTarget) => Promise<T>): Promise<Opened<T>> {
+    for (const attempt of call.attempts) {
+      let info: ModelVersionInfo | null = null;
+      try {
+        info = await this.deps.servable(call.projectId, attempt.target);
+        const artifact = info.artifact;
+        if (artifact.kind !== 'openai') {
+          throw new PlumbError(
+            'invalid_argument',
+            `endpoint ${call.endpoint.name} serves ${info.ref}, which is not an OpenAI-compatible upstream; chat completions need one`,
+            { details: { param: 'model', modelVersion: info.ref } },
+          );
+        }
+        const value = await open({ ref: info.ref, baseUrl: artifact.baseUrl, model: artifact.model });
+        return { info, arm: attempt.arm, value };
+      } catch (error) {
+        if (error instanceof PlumbError && error.code === 'invalid_argument') throw error;
+        const ref = info?.ref ?? attempt.target;
+        this.deps.meter.failed(call.endpoint.name, ref);
+        call.failures.push(failure(ref, error));
+      }
+    }
+    await this.deps.events().record([
+      {
+        time: call.time.toISOString(),
+        projectId: call.projectId,
+        endpoint: call.endpoint.name,
+        modelVersion: null,
+        modelVersionId: null,
+        arm: call.attempts[0]!.arm,
+        inputs: call.inputs,
+        outputs: null,
+        latencyMs: performance.now() - call.startedMs,
+        promptTokens: null,
+        completionTokens: null,
+        costUsd: null,
+        tags: tagsOf(call.request, null, false),
+        error: call.failures.join('; '),
+      },
+    ]);
+    throw new PlumbError(
+      'unavailable',
+      `endpoint ${call.endpoint.name} could not answer: ${call.failures.join('; ')}`,
+      { details: { failures: call.failures } },
+    );
+  }
+
+  /** Logs the call (acknowledged only once committed) and counts it. */
+  private async record(
+    call: Call,
+    opened: Opened<unknown>,
+    result: {
+      outputs: unknown;
+      usage: TokenUsage | null;
+      latencyMs: number;
+      firstTokenMs: number | null;
+      error: string | null;
+      disconnected: boolean;
+    },
+    id = newId('prd'),
+  ): Promise<string> {
+    const { info, arm } = opened;
+    const upstreamModel = info.artifact.kind === 'openai' ? info.artifact.model : info.ref;
+    const costUsd = await this.deps.prices.cost(call.projectId, upstreamModel, call.time, result.usage);
+    const errors = [...call.failures, ...(result.error === null ? [] : [result.error])];
+    await this.deps.events().record([
+      {
+        id,
+        time: call.time.toISOString(),
+        projectId: call.projectId,
+        endpoint: call.endpoint.name,
+        modelVersion: info.ref,
+        modelVersionId: info.id,
+        arm,
+        inputs: call.inputs,
+        outputs: result.outputs,
+        latencyMs: result.latencyMs,
+        promptTokens: result.usage?.promptTokens ?? null,
+        completionTokens: result.usage?.completionTokens ?? null,
+        costUsd,
+        tags: tagsOf(call.request, result.firstTokenMs, result.disconnected),
+        error: errors.length > 0 ? errors.join('; ') : null,
+      },
+    ]);
+    this.deps.meter.served({
+      endpoint: call.endpoint.name,
+      version: info.ref,
+      arm,
+      latencyMs: result.latencyMs,
+      promptTokens: result.usage?.promptTokens ?? null,
+      completionTokens: result.usage?.completionTokens ?? null,
+      costUsd,
+    });
+    return id;
+  }
+}
+
+type Call = Awaited<ReturnType<OpenAiChatService['begin']>>;
+
+/**
+ * The caller's `metadata`, and Plumb's own under `plumb.`: the time to the first chunk of a
+ * stream, and whether the client left before its end (its tokens were still counted).
+ */
+function tagsOf(request: ChatCompletionRequest, firstTokenMs: number | null, disconnected: boolean) {
+  const tags: Record<string, string> = { ...(request.metadata ?? {}) };
+  if (firstTokenMs !== null) tags['plumb.first_token_ms'] = firstTokenMs.toFixed(1);
+  if (disconnected) tags['plumb.client_disconnected'] = 'true';
+  return tags;
+}
+
+function parseChunk(data: string): { choices?: unknown; usage?: unknown } | null {
+  try {
+    const parsed: unknown = JSON.parse(data);
+    return parsed !== null && typeof parsed === 'object' ? (parsed as { choices?: unknown }) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** OpenAI's error body. */
+export function openAiError(message: string, type: string, code: string | null, param: string | null = null) {
+  return { error: { message, type, param, code } };
+}
+
+/** What failed, named by the version unless the message already starts with it. */
+function failure(ref: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.startsWith(ref) ? message : `${ref}: ${message}`;
+}

@@ -1,0 +1,43 @@
+import type { ServingMeter } from '../../http/metrics.js';
+import type { EventSink } from '../events/events.contract.js';
+
+/** A failure as the prediction path words it: `name@vN: what happened` (or the target as named). */
+const FAILED_REF = /^([a-z0-9][a-z0-9._-]*@[A-Za-z0-9._-]+)(?::| timed out)/;
+
+/**
+ * The inference log (read when first used, as its module may be created later), counting every prediction it records for /metrics: the answering version
+ * and arm (fallback, cache, shadow), its latency, and each version its `error` names as failed
+ * before the answer. Counted once the commit succeeded, as the caller is answered only then.
+ */
+export function meteredEvents(sink: () => EventSink, meter: ServingMeter): () => EventSink {
+  const metered: EventSink = {
+    async record(events) {
+      const ids = await sink().record(events);
+      for (const e of events) {
+        if (e.endpoint === null) continue;
+        meter.served({
+          endpoint: e.endpoint,
+          version: e.modelVersion,
+          arm: e.arm,
+          latencyMs: e.latencyMs,
+          promptTokens: e.promptTokens ?? null,
+          completionTokens: e.completionTokens ?? null,
+          ...(e.costUsd !== undefined ? { costUsd: e.costUsd } : {}),
+        });
+      }
+      // A batch shares one error (one failed version run for all its rows): counted once.
+      const errors = new Set(
+        events.filter((e) => e.endpoint !== null && e.error).map((e) => `${e.endpoint}\0${e.error}`),
+      );
+      for (const key of errors) {
+        const [endpoint, error] = key.split('\0') as [string, string];
+        for (const part of error.split('; ')) {
+          const ref = FAILED_REF.exec(part)?.[1];
+          if (ref) meter.failed(endpoint, ref);
+        }
+      }
+      return ids;
+    },
+  };
+  return () => metered;
+}
