@@ -85,6 +85,7 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
   });
   const jobs = new DbJobQueue(db, { clock });
   const permissions = new PermissionTable(modules.map((m) => [m.name, m.permissions ?? {}]));
+  const metrics = new Metrics();
   const infra: Infra = {
     config,
     db,
@@ -96,6 +97,7 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
     permissions,
     jobsRunElsewhere: options.jobsRunElsewhere === true,
     models: new ModelRuntime(blobs),
+    metrics,
   };
 
   const created = new Map<PlumbModule, object>();
@@ -127,7 +129,6 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
   }
   const services = provided as Services;
 
-  const metrics = new Metrics();
   const routes = modules.flatMap((m) => m.routes?.(created.get(m)!) ?? []);
   const app = buildApp({
     routes,

@@ -5,6 +5,7 @@ import type { AuditService } from './core/audit/audit.service.js';
 import type { PermissionTable } from './core/auth/permissions.js';
 import type { Clock } from './core/clock.js';
 import type { Config } from './core/config.js';
+import type { Metrics } from './http/metrics.js';
 import type { RouteSpec } from './http/route.js';
 import type { ModelRuntime } from './runtime/model-runtime.js';
 import type { AnalyticsEngine } from './storage/analytics/duckdb-engine.js';
@@ -28,6 +29,8 @@ export interface Infra {
   models: ModelRuntime;
   /** Background jobs run off this event loop, which serves HTTP: see PlumbOptions.jobsRunElsewhere. */
   jobsRunElsewhere: boolean;
+  /** This instance's Prometheus metrics (/metrics). */
+  metrics: Metrics;
 }
 
 /**

@@ -1,10 +1,38 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
+/** One answer an endpoint gave: a prediction row or a chat completion. */
+export interface ServedObservation {
+  endpoint: string;
+  /** `name@vN`; null for a default response. */
+  version: string | null;
+  arm: string;
+  latencyMs: number | null;
+  promptTokens?: number | null;
+  completionTokens?: number | null;
+  /** null: the cost is unknown (no price in effect, or no usage). */
+  costUsd?: number | null;
+}
+
+/**
+ * What the serving module reports to Prometheus, per endpoint and version. A port, so services
+ * count without knowing the client library.
+ */
+export interface ServingMeter {
+  served(o: ServedObservation): void;
+  /** Time to a chat stream's first chunk. */
+  firstToken(endpoint: string, version: string, ms: number): void;
+  /** A version that failed to answer; `version` is the target as named when it never resolved. */
+  failed(endpoint: string, version: string): void;
+}
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
 /** Prometheus metrics of one server instance; modules add their own to `registry`. */
 export class Metrics {
   readonly registry = new Registry();
   readonly requests: Counter<'method' | 'route' | 'status'>;
   readonly duration: Histogram<'method' | 'route' | 'status'>;
+  readonly serving: ServingMeter;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'plumb_' });
@@ -21,6 +49,7 @@ export class Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [this.registry],
     });
+    this.serving = servingMeter(this.registry);
   }
 
   observe(method: string, route: string, status: number, seconds: number): void {
@@ -28,4 +57,94 @@ export class Metrics {
     this.requests.inc(labels);
     this.duration.observe(labels, seconds);
   }
+}
+
+function servingMeter(registry: Registry): ServingMeter {
+  const registers = [registry];
+  const byVersion = ['endpoint', 'version'] as const;
+  const answers = new Counter({
+    name: 'plumb_serving_answers_total',
+    help: 'Predictions (rows) and chat completions answered, by endpoint, version and arm',
+    labelNames: [...byVersion, 'arm'],
+    registers,
+  });
+  const latency = new Histogram({
+    name: 'plumb_serving_latency_seconds',
+    help: 'Time for a version to answer (a chat stream: to its last chunk)',
+    labelNames: byVersion,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const firstToken = new Histogram({
+    name: 'plumb_serving_first_token_seconds',
+    help: "Time to a chat stream's first chunk",
+    labelNames: byVersion,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const errors = new Counter({
+    name: 'plumb_serving_errors_total',
+    help: 'Versions that failed to answer (error, timeout, unreachable upstream)',
+    labelNames: byVersion,
+    registers,
+  });
+  const fallbacks = new Counter({
+    name: 'plumb_serving_fallbacks_total',
+    help: 'Answers given by a fallback after the routed version failed',
+    labelNames: byVersion,
+    registers,
+  });
+  const cacheHits = new Counter({
+    name: 'plumb_serving_cache_hits_total',
+    help: 'Predictions answered from the response cache',
+    labelNames: byVersion,
+    registers,
+  });
+  const shadows = new Counter({
+    name: 'plumb_serving_shadow_answers_total',
+    help: 'Shadow answers logged for comparison with the primary',
+    labelNames: byVersion,
+    registers,
+  });
+  const tokens = new Counter({
+    name: 'plumb_serving_tokens_total',
+    help: 'Tokens reported by upstreams, by kind (prompt, completion)',
+    labelNames: [...byVersion, 'kind'],
+    registers,
+  });
+  const cost = new Counter({
+    name: 'plumb_serving_cost_usd_total',
+    help: 'Cost of completions from the price table, in USD',
+    labelNames: byVersion,
+    registers,
+  });
+  const unpriced = new Counter({
+    name: 'plumb_serving_unpriced_total',
+    help: 'Completions whose cost is unknown: no price in effect, or no usage from the upstream',
+    labelNames: byVersion,
+    registers,
+  });
+  return {
+    served(o) {
+      const labels = { endpoint: o.endpoint, version: o.version ?? 'default' };
+      if (o.arm === 'shadow') {
+        shadows.inc(labels);
+        return;
+      }
+      answers.inc({ ...labels, arm: o.arm });
+      if (o.latencyMs !== null) latency.observe(labels, o.latencyMs / 1000);
+      if (o.arm === 'fallback') fallbacks.inc(labels);
+      if (o.arm === 'cache') cacheHits.inc(labels);
+      if (o.promptTokens != null) tokens.inc({ ...labels, kind: 'prompt' }, o.promptTokens);
+      if (o.completionTokens != null) tokens.inc({ ...labels, kind: 'completion' }, o.completionTokens);
+      if (o.costUsd != null) cost.inc(labels, o.costUsd);
+      else if (o.costUsd === null) unpriced.inc(labels);
+    },
+    firstToken(endpoint, version, ms) {
+      firstToken.observe({ endpoint, version }, ms / 1000);
+    },
+    failed(endpoint, version) {
+      errors.inc({ endpoint, version });
+    },
+  };
 }

@@ -93,16 +93,18 @@ export async function startChatUpstream(initial: UpstreamMode = 'ok') {
       ];
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       res.write(events[0]);
-      res.write(events[1]);
+      // Dropped only once the first chunks are on the wire, so they arrive before the failure.
+      res.write(events[1], () => {
+        if (mode === 'break') setImmediate(() => res.destroy());
+      });
       const rest = () => {
         for (const e of events.slice(2)) res.write(e);
         res.end(() => {
           streamsFinished += 1;
         });
       };
-      if (mode === 'break') res.destroy();
-      else if (mode === 'hold') held.push(rest);
-      else rest();
+      if (mode === 'hold') held.push(rest);
+      else if (mode !== 'break') rest();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
