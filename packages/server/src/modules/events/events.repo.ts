@@ -168,7 +168,16 @@ export class EventsRepo {
       .leftJoin('inference_feedback as f', 'f.prediction_id', 'e.id')
       .selectAll('e')
       .select(['f.label as feedback_label', 'f.value as feedback_value', 'f.time as feedback_time'])
-      .where('e.project_id', '=', filter.projectId);
+      .where(
+        // In commit order the primary key is the way in: a tail's cursor makes it a short range
+        // scan. SQLite's planner would rather take the (project_id, time) index and sort every
+        // event of the project at each poll; a unary plus keeps it off that index.
+        order === 'asc' && this.db.dialect === 'sqlite'
+          ? sql<string>`+e.project_id`
+          : sql<string>`e.project_id`,
+        '=',
+        filter.projectId,
+      );
     if (filter.endpoint !== undefined) q = q.where('e.endpoint', '=', filter.endpoint);
     if (filter.modelVersion !== undefined) q = q.where('e.model_version', '=', filter.modelVersion);
     if (filter.arm !== undefined) q = q.where('e.arm', '=', filter.arm);
