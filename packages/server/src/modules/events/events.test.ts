@@ -245,6 +245,46 @@ describeEachBackend('inference log over HTTP', (backend) => {
     expect((await feedback(viewer)).statusCode).toBe(403);
   });
 
+  it('runs retention as a background job of its queue', async () => {
+    const projectId = t.adminCtx.principal.projectId;
+    const old = Date.now() - 31 * 86_400_000;
+    // Recorded 31 days ago: written as the writer would have then.
+    await t.plumb.services.events.repo.insertEvents([
+      {
+        id: 'prd_expired',
+        project_id: projectId,
+        time: old,
+        received_at: old,
+        endpoint: 'churn',
+        model_version: null,
+        model_version_id: null,
+        arm: 'primary',
+        inputs: 'null',
+        outputs: 'null',
+        label: null,
+        score: null,
+        confidence: null,
+        latency_ms: null,
+        prompt_tokens: null,
+        completion_tokens: null,
+        cost_usd: null,
+        tags: '{}',
+        trace_id: null,
+        error: null,
+      },
+    ]);
+    await t.plumb.services.events.record([event({ projectId, id: 'prd_fresh' })]);
+    const job = await t.plumb.services.jobs.enqueue(RETENTION_QUEUE, null);
+    t.plumb.worker.start();
+    let done = await t.plumb.services.jobs.get(job.id);
+    for (let i = 0; i < 500 && done?.status !== 'succeeded' && done?.status !== 'dead'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      done = await t.plumb.services.jobs.get(job.id);
+    }
+    expect(done).toMatchObject({ status: 'succeeded', result: { deleted: 1 } });
+    expect((await list('')).items.map((e) => e.id)).toEqual(['prd_fresh']);
+  });
+
   it('declares the hourly retention schedule', async () => {
     const schedules = await t.plumb.services.jobs.listSchedules();
     expect(schedules.find((s) => s.name === RETENTION_QUEUE)).toMatchObject({
