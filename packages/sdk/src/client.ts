@@ -38,7 +38,7 @@ import {
   FeedbackResult,
   InferenceEvent,
   type ListEvents,
-  type PostEvents,
+  PostEvents,
   type PostFeedback,
   RecordedEvents,
 } from './schemas/events.js';
@@ -217,8 +217,15 @@ export class PlumbClient {
 
   /** The inference log: predictions made elsewhere, their ground truth, and the log itself. */
   readonly events = {
-    /** Up to 10,000 events, all or nothing; resolves with their ids once they are committed. */
-    record: (body: PostEvents) => this.request('POST', '/api/v1/events', { body, schema: RecordedEvents }),
+    /**
+     * Up to 10,000 events, all or nothing; resolves with their ids once they are committed.
+     * Checked here first: JSON would turn a NaN confidence or cost into null, which means unknown.
+     */
+    record: (body: PostEvents) => {
+      const checked = PostEvents.safeParse(body);
+      if (!checked.success) return Promise.reject(invalidBody(checked.error.issues));
+      return this.request('POST', '/api/v1/events', { body, schema: RecordedEvents });
+    },
     list: (query: ListEvents = {}) =>
       this.request('GET', '/api/v1/events', { query, schema: Page(InferenceEvent) }),
     /** Ground truth by prediction id; ids the project has no event for come back in `unknown`. */
