@@ -219,6 +219,8 @@ describeEachBackend('OpenAI chat completions', (backend) => {
     const iterator = stream[Symbol.asyncIterator]();
     const first = await iterator.next();
     expect(first.done).toBe(false);
+    // Passed on at once: the upstream has not sent the rest yet.
+    expect(held.streamsFinished).toBe(0);
     controller.abort();
     await iterator.next().catch(() => undefined);
     await closed;
@@ -284,11 +286,16 @@ describeEachBackend('OpenAI chat completions', (backend) => {
       .create({ model: 'assistant', messages })
       .catch((e) => e);
     expect(unauthenticated).toBeInstanceOf(OpenAI.AuthenticationError);
-    expect(unauthenticated).toMatchObject({ status: 401, code: 'invalid_api_key' });
+    expect(unauthenticated).toMatchObject({
+      status: 401,
+      code: 'unauthenticated',
+      type: 'invalid_request_error',
+    });
 
     const viewer = new OpenAI({ apiKey: await t.keyFor('viewer'), baseURL, maxRetries: 0 });
     const denied = await viewer.chat.completions.create({ model: 'assistant', messages }).catch((e) => e);
     expect(denied).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(denied).toMatchObject({ status: 403, code: 'permission_denied' });
   });
 
   it('refuses a chat completion on an endpoint whose version is not an OpenAI-compatible upstream', async () => {

@@ -26,10 +26,10 @@ export function openAiErrorBody(error: PlumbError): unknown {
         null,
         details.param ?? details.issues?.[0]?.field ?? null,
       );
+    // Key and permission failures keep Plumb's code, the same on every route.
     case 'unauthenticated':
-      return openAiError(error.message, 'invalid_request_error', 'invalid_api_key');
     case 'permission_denied':
-      return openAiError(error.message, 'invalid_request_error', 'insufficient_permissions');
+      return openAiError(error.message, 'invalid_request_error', error.code);
     case 'payload_too_large':
       return openAiError(error.message, 'invalid_request_error', 'payload_too_large');
     default:
