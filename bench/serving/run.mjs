@@ -1,0 +1,214 @@
+// Serving: batch-1 predictions of the weather classifier through a Plumb endpoint, over REST
+// (`POST /api/v1/endpoints/{name}/predict`, named features) and the Open Inference Protocol
+// (`POST /v2/models/{name}/infer`, a [1, 4] tensor), against onnxruntime called directly in the
+// server's process on the same rows. Every prediction is logged (group commit) before it is
+// answered. The load comes from a separate client process: first at a fixed rate (added latency
+// p50/p99), then closed-loop with many connections (most predictions per second).
+// Plumb on a temporary SQLite home. Run after `npm run build`:
+//   node bench/serving/run.mjs [rate=1000] [seconds=10] [max-seconds=5] [connections=32]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { exportLogisticRegression } from '../../examples/dist/logistic-onnx.js';
+import { LogisticRegression } from '../../examples/dist/train-logistic.js';
+
+const FEATURES = ['precipitation', 'temp_max', 'temp_min', 'wind'];
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+
+if (process.argv[2] === 'client') await client(JSON.parse(process.argv[3]));
+else await main();
+
+/** The load generator, in its own process: sends requests, measures each, prints JSON. */
+async function client({ url, key, path, bodies, rate, seconds, connections }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const target = new URL(path, url);
+  const latencies = [];
+  let failed = 0;
+  let i = 0;
+  const send = () =>
+    new Promise((resolve) => {
+      const body = bodies[i++ % bodies.length];
+      const start = process.hrtime.bigint();
+      const req = http.request(
+        target,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            authorization: `Bearer ${key}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode === 200) latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+            else failed += 1;
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        failed += 1;
+        resolve();
+      });
+      req.end(body);
+    });
+  const started = Date.now();
+  const deadline = started + seconds * 1000;
+  if (rate > 0) {
+    // Open loop: requests leave on schedule whether or not earlier ones have been answered.
+    const inFlight = new Set();
+    let sent = 0;
+    while (Date.now() < deadline) {
+      const due = Math.floor(((Date.now() - started) / 1000) * rate);
+      while (sent < due) {
+        const p = send().then(() => inFlight.delete(p));
+        inFlight.add(p);
+        sent += 1;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await Promise.all(inFlight);
+  } else {
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (Date.now() < deadline) await send();
+      }),
+    );
+  }
+  const elapsed = (Date.now() - started) / 1000;
+  agent.destroy();
+  process.stdout.write(JSON.stringify({ latencies, failed, elapsed }));
+}
+
+function runClient(options) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'client', JSON.stringify(options)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`client exited ${code}`))));
+  });
+}
+
+async function main() {
+  const rate = Number(process.argv[2] ?? 1000);
+  const seconds = Number(process.argv[3] ?? 10);
+  const maxSeconds = Number(process.argv[4] ?? 5);
+  const connections = Number(process.argv[5] ?? 32);
+  const { loadConfig } = await import('../../packages/server/dist/core/config.js');
+  const { startServer } = await import('../../packages/server/dist/server.js');
+
+  const csv = fileURLToPath(new URL('../../node_modules/vega-datasets/data/seattle-weather.csv', import.meta.url));
+  const [, ...lines] = readFileSync(csv, 'utf8').trim().split('\n');
+  const rows = lines.map((line) => {
+    const [, precipitation, tempMax, tempMin, wind, weather] = line.split(',');
+    return { x: [precipitation, tempMax, tempMin, wind].map(Number), y: weather };
+  });
+  const model = LogisticRegression.fit(
+    rows.map((r) => r.x),
+    rows.map((r) => r.y),
+    { epochs: 400, learningRate: 0.5, seed: 7 },
+  );
+  const bytes = exportLogisticRegression(model, FEATURES);
+
+  const home = mkdtempSync(join(tmpdir(), 'plumb-bench-serving-'));
+  const config = loadConfig({ PLUMB_HOME: home, PLUMB_PORT: '0', PLUMB_LOG_LEVEL: 'silent' });
+  const { plumb, url, adminSecret } = await startServer(config, { print: () => {} });
+  try {
+    const s = plumb.services;
+    const admin = { principal: await s.keys.authenticate(adminSecret), requestId: 'bench' };
+    const { ref } = await s.blobService.upload(admin, bytes);
+    await s.registry.models.create(admin, {
+      name: 'weather',
+      description: '',
+      riskClass: 'limited',
+      policy: { gatedAliases: [], approvalRequired: false },
+    });
+    await s.registry.registration.register(admin, 'weather', { artifact: { kind: 'onnx', blobRef: ref }, description: '' });
+    await s.endpoints.create(admin, {
+      name: 'weather',
+      description: '',
+      routes: [{ target: 'weather@v1', weight: 1 }],
+      shadows: [],
+      fallback: { versions: [], defaultResponse: null },
+      timeoutMs: 5000,
+      cacheTtlMs: 0,
+      reviewThreshold: null,
+      redact: {},
+      features: null,
+    });
+    const key = (await s.keys.create(admin, { name: 'bench', role: 'service' })).secret;
+
+    const sample = rows.slice(0, 200);
+    const restBodies = sample.map((r) =>
+      JSON.stringify({ inputs: [Object.fromEntries(FEATURES.map((f, i) => [f, r.x[i]]))] }),
+    );
+    const oipBodies = sample.map((r) =>
+      JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: r.x }] }),
+    );
+
+    // onnxruntime directly, in this process, batch 1, on the same rows.
+    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    const direct = [];
+    for (let i = 0; i < 5000; i++) {
+      const x = sample[i % sample.length].x;
+      const start = process.hrtime.bigint();
+      await session.run({ features: new ort.Tensor('float32', Float32Array.from(x), [1, 4]) });
+      direct.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    await session.release();
+    direct.sort((a, b) => a - b);
+    const d50 = percentile(direct, 0.5);
+    const d99 = percentile(direct, 0.99);
+    console.log(`node ${process.version}, Plumb ${url} on SQLite, every prediction logged before its answer`);
+    console.log(`onnxruntime direct, batch 1: p50 ${d50.toFixed(3)} ms, p99 ${d99.toFixed(3)} ms`);
+
+    const only = process.env.BENCH_ONLY; // 'rest' or 'oip'
+    for (const [name, path, bodies] of [
+      ['REST predict', '/api/v1/endpoints/weather/predict', restBodies],
+      ['OIP infer', '/v2/models/weather/infer', oipBodies],
+    ].filter(([name]) => !only || name.toLowerCase().startsWith(only))) {
+      // Warm-up: sessions, JIT, the SQLite page cache.
+      await runClient({ url, key, path, bodies, rate: 200, seconds: 1, connections: 8 });
+      const loop = monitorEventLoopDelay({ resolution: 5 });
+      loop.enable();
+      const fixed = await runClient({ url, key, path, bodies, rate, seconds, connections: 64 });
+      loop.disable();
+      const sorted = fixed.latencies.sort((a, b) => a - b);
+      const p50 = percentile(sorted, 0.5);
+      const p99 = percentile(sorted, 0.99);
+      console.log(
+        `${name} at ${rate}/s for ${seconds} s: ${sorted.length} ok, ${fixed.failed} failed, ` +
+          `p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms; added over onnxruntime: ` +
+          `p50 ${(p50 - d50).toFixed(2)} ms, p99 ${(p99 - d99).toFixed(2)} ms; server event loop delay ` +
+          `p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`,
+      );
+      const max = await runClient({ url, key, path, bodies, rate: 0, seconds: maxSeconds, connections });
+      const maxSorted = max.latencies.sort((a, b) => a - b);
+      console.log(
+        `${name} closed loop, ${connections} connections, ${maxSeconds} s: ` +
+          `${Math.round(max.latencies.length / max.elapsed).toLocaleString('en-US')} predictions/s ` +
+          `(${max.failed} failed, p50 ${percentile(maxSorted, 0.5).toFixed(2)} ms, p99 ${percentile(maxSorted, 0.99).toFixed(2)} ms)`,
+      );
+    }
+    const logged = await plumb.db.kysely
+      .selectFrom('inference_events')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirst();
+    console.log(`inference events logged: ${Number(logged?.n ?? 0).toLocaleString('en-US')}`);
+  } finally {
+    await plumb.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
