@@ -88,8 +88,6 @@ describeEachBackend('endpoints', (backend) => {
 
     await createEndpoint(t, { name: 'forecast', routes: [{ target: 'weather@v1', weight: 1 }] });
     await t.plumb.services.registry.models.update(t.adminCtx, 'weather', { riskClass: 'unacceptable' });
-    // Every replica reads the reclassification once its lookups expire.
-    clock.advance(RESOLVE_CACHE_MS);
     const predict = await t.call('POST', '/api/v1/endpoints/forecast/predict', {
       body: { inputs: [rowInput(0)] },
     });

@@ -55,7 +55,8 @@ export interface PredictDeps {
 /**
  * Endpoint and alias lookups are reused this long: without it each prediction reads the
  * database six times before the model runs, which caps a replica well under 1,000 predictions a
- * second. An alias move or a reclassification applies within this time on every replica.
+ * second. An alias move applies within this time on every replica; the risk class is read on
+ * every request.
  */
 export const RESOLVE_CACHE_MS = 200;
 
@@ -152,12 +153,13 @@ export class PredictService {
   }
 
   /** Resolves a target now and refuses versions of unacceptable-risk models. */
-  servable(projectId: string, target: string): Promise<ModelVersionInfo> {
-    return this.lookups.get(`${projectId}\0version\0${target}`, async () => {
-      const info = await this.deps.registry.resolve(projectId, target);
-      await assertServable(this.deps.registry, projectId, info, target);
-      return info;
-    });
+  async servable(projectId: string, target: string): Promise<ModelVersionInfo> {
+    const info = await this.lookups.get(`${projectId}\0version\0${target}`, () =>
+      this.deps.registry.resolve(projectId, target),
+    );
+    // Asked on every request, uncached: a model reclassified unacceptable stops serving at once.
+    await assertServable(this.deps.registry, projectId, info, target);
+    return info;
   }
 
   private async answer(
