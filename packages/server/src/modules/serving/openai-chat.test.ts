@@ -259,6 +259,43 @@ describeEachBackend('OpenAI chat completions', (backend) => {
     expect(event.costUsd).toBeNull();
   });
 
+  it('keeps a caller on one route of the split by its user or route key', async () => {
+    await t.plumb.services.registry.registration.register(t.adminCtx, 'llm', {
+      artifact: { kind: 'openai', baseUrl: good.baseUrl, model: 'small-chat' },
+      description: '',
+    });
+    await createEndpoint(t, {
+      name: 'split',
+      routes: [
+        { target: 'llm@v1', weight: 3 },
+        { target: 'llm@v2', weight: 1 },
+      ],
+    });
+    for (let i = 0; i < 6; i++)
+      await client.chat.completions.create({ model: 'split', messages, user: 'alice' });
+    for (let i = 0; i < 6; i++) {
+      await client.chat.completions.create(
+        { model: 'split', messages, stream: false },
+        { headers: { 'x-plumb-route-key': 'bob' } },
+      );
+    }
+    const sticky = await eventsOf(t, 'split');
+    expect(sticky).toHaveLength(12);
+    expect(new Set(sticky.slice(0, 6).map((e) => e.modelVersion)).size).toBe(1);
+    expect(new Set(sticky.slice(6).map((e) => e.modelVersion)).size).toBe(1);
+
+    for (let i = 0; i < 40; i++)
+      await client.chat.completions.create({ model: 'split', messages, user: `user-${i}` });
+    const spread = (await eventsOf(t, 'split')).slice(0, 40);
+    const arms = new Map(spread.map((e) => [e.modelVersion, e.arm]));
+    expect(arms).toEqual(
+      new Map([
+        ['llm@v1', 'primary'],
+        ['llm@v2', 'canary'],
+      ]),
+    );
+  });
+
   it("answers errors in OpenAI's shape: unknown endpoint, bad body, bad key, missing permission", async () => {
     const missing = await client.chat.completions
       .create({ model: 'nowhere', messages })
