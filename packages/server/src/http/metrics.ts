@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** One answer an endpoint gave: a prediction row or a chat completion. */
 export interface ServedObservation {
@@ -23,6 +23,19 @@ export interface ServingMeter {
   firstToken(endpoint: string, version: string, ms: number): void;
   /** A version that failed to answer; `version` is the target as named when it never resolved. */
   failed(endpoint: string, version: string): void;
+  /** Where each scrape reads the shadows' running comparison with their primaries. */
+  shadowsFrom(read: () => Promise<ShadowFigures[]>): void;
+}
+
+/** One shadow's comparison with its endpoint's primary, as stored (counts and sums). */
+export interface ShadowFigures {
+  endpoint: string;
+  shadow: string;
+  compared: number;
+  labelCompared: number;
+  labelAgreed: number;
+  scoreCompared: number;
+  absScoreDiffSum: number;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -124,7 +137,41 @@ function servingMeter(registry: Registry): ServingMeter {
     labelNames: byVersion,
     registers,
   });
+  let readShadows: (() => Promise<ShadowFigures[]>) | undefined;
+  const shadowCompared = new Gauge({
+    name: 'plumb_serving_shadow_compared',
+    help: 'Rows a shadow answered and compared with the primary, as last written (counters are written in batches)',
+    labelNames: ['endpoint', 'shadow'],
+    registers,
+    // Registered first of the three, so its read at each scrape also sets the other two.
+    async collect() {
+      if (!readShadows) return;
+      const figures = await readShadows();
+      for (const g of [shadowCompared, shadowDisagreement, shadowScoreDiff]) g.reset();
+      for (const f of figures) {
+        const labels = { endpoint: f.endpoint, shadow: f.shadow };
+        shadowCompared.set(labels, f.compared);
+        if (f.labelCompared > 0) shadowDisagreement.set(labels, 1 - f.labelAgreed / f.labelCompared);
+        if (f.scoreCompared > 0) shadowScoreDiff.set(labels, f.absScoreDiffSum / f.scoreCompared);
+      }
+    },
+  });
+  const shadowDisagreement = new Gauge({
+    name: 'plumb_serving_shadow_label_disagreement',
+    help: "Share of compared rows whose shadow label differs from the primary's",
+    labelNames: ['endpoint', 'shadow'],
+    registers,
+  });
+  const shadowScoreDiff = new Gauge({
+    name: 'plumb_serving_shadow_mean_abs_score_diff',
+    help: "Mean absolute difference of the shadow's score from the primary's, over unlabelled rows",
+    labelNames: ['endpoint', 'shadow'],
+    registers,
+  });
   return {
+    shadowsFrom(read) {
+      readShadows = read;
+    },
     served(o) {
       const labels = { endpoint: o.endpoint, version: o.version ?? 'default' };
       if (o.arm === 'shadow') {

@@ -1,21 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import {
   createEndpoint,
+  MODELS,
   registerUpstream,
   registerWeather,
+  rowFeatures,
   rowInput,
   startUpstream,
 } from './serving.test-kit.js';
 
 // /metrics counts the prediction path per endpoint and version, from what it logs.
 
-describe('serving metrics of predictions', () => {
+describeEachBackend('serving metrics of predictions', (backend) => {
   let t: TestPlumb;
   let failing: Awaited<ReturnType<typeof startUpstream>>;
 
   beforeAll(async () => {
-    t = await createTestPlumb();
+    t = await createTestPlumb(backend);
     await registerWeather(t);
     failing = await startUpstream('fail');
     await registerUpstream(t, 'broken', failing.url);
@@ -52,6 +55,27 @@ describe('serving metrics of predictions', () => {
     expect(await metric('plumb_serving_cache_hits_total{endpoint="cached",version="weather@v1"}')).toBe(2);
     expect(await metric('plumb_serving_latency_seconds_count{endpoint="cached",version="weather@v1"}')).toBe(
       5,
+    );
+  });
+
+  it("shows each shadow's label disagreement with the primary", async () => {
+    await createEndpoint(t, {
+      name: 'shadowed',
+      routes: [{ target: 'weather@v1', weight: 1 }],
+      shadows: ['weather@v2'],
+    });
+    const rows = Array.from({ length: 60 }, (_, i) => i * 7);
+    expect((await predict('shadowed', rows)).statusCode).toBe(200);
+    await t.plumb.services.shadows.drain();
+    const differ = rows.filter(
+      (i) => MODELS.baseline.predict(rowFeatures(i)) !== MODELS.candidate.predict(rowFeatures(i)),
+    ).length;
+    expect(differ).toBeGreaterThan(0);
+    const labels = 'endpoint="shadowed",shadow="weather@v2"';
+    expect(await metric(`plumb_serving_shadow_compared{${labels}}`)).toBe(60);
+    expect(await metric(`plumb_serving_shadow_label_disagreement{${labels}}`)).toBeCloseTo(differ / 60, 12);
+    expect(await metric('plumb_serving_shadow_answers_total{endpoint="shadowed",version="weather@v2"}')).toBe(
+      60,
     );
   });
 

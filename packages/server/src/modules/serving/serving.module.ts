@@ -7,21 +7,22 @@ import { EndpointsRepo } from './endpoints.repo.js';
 import { endpointRoutes } from './endpoints.routes.js';
 import { EndpointsService } from './endpoints.service.js';
 import { oipRoutes } from './oip.routes.js';
+import { OipService } from './oip.service.js';
+import { openAiRoutes } from './openai.routes.js';
 import { OpenAiChatService } from './openai-chat.service.js';
 import { registerPriceCommands } from './openai-prices.cli.js';
 import { PricesRepo } from './openai-prices.repo.js';
 import { priceRoutes } from './openai-prices.routes.js';
 import { PricesService } from './openai-prices.service.js';
 import { OpenAiUpstream } from './openai-upstream.js';
-import { openAiRoutes } from './openai.routes.js';
-import { OipService } from './oip.service.js';
 import { PredictService } from './predict.service.js';
 import { RedactionKey } from './redaction.js';
 import { ReviewQueueService } from './review-queue.service.js';
-import { meteredEvents } from './serving-metrics.js';
 import { registerServingCommands } from './serving.cli.js';
 import { servingMigrations } from './serving.migrations.js';
 import type { ServingRegistry } from './serving.ports.js';
+import { meteredEvents } from './serving-metrics.js';
+import { shadowFigures } from './serving-metrics.repo.js';
 import { ShadowRunner } from './shadow-runner.js';
 import { VersionRunner } from './version-runner.js';
 
@@ -61,6 +62,7 @@ export const servingModule = defineModule<ServingServices, { registry: Registry;
       repo,
     );
     const events = meteredEvents(() => ports.events, metrics.serving);
+    metrics.serving.shadowsFrom(() => shadowFigures(db));
     const shadows = new ShadowRunner({
       repo,
       runner,
