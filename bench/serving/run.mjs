@@ -9,9 +9,9 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { exportLogisticRegression } from '../../examples/dist/logistic-onnx.js';
@@ -90,14 +90,20 @@ async function client({ url, key, path, bodies, rate, seconds, connections }) {
 
 function runClient(options) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'client', JSON.stringify(options)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(import.meta.url), 'client', JSON.stringify(options)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
     });
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`client exited ${code}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`client exited ${code}`)),
+    );
   });
 }
 
@@ -109,7 +115,9 @@ async function main() {
   const { loadConfig } = await import('../../packages/server/dist/core/config.js');
   const { startServer } = await import('../../packages/server/dist/server.js');
 
-  const csv = fileURLToPath(new URL('../../node_modules/vega-datasets/data/seattle-weather.csv', import.meta.url));
+  const csv = fileURLToPath(
+    new URL('../../node_modules/vega-datasets/data/seattle-weather.csv', import.meta.url),
+  );
   const [, ...lines] = readFileSync(csv, 'utf8').trim().split('\n');
   const rows = lines.map((line) => {
     const [, precipitation, tempMax, tempMin, wind, weather] = line.split(',');
@@ -135,7 +143,10 @@ async function main() {
       riskClass: 'limited',
       policy: { gatedAliases: [], approvalRequired: false },
     });
-    await s.registry.registration.register(admin, 'weather', { artifact: { kind: 'onnx', blobRef: ref }, description: '' });
+    await s.registry.registration.register(admin, 'weather', {
+      artifact: { kind: 'onnx', blobRef: ref },
+      description: '',
+    });
     await s.endpoints.create(admin, {
       name: 'weather',
       description: '',
