@@ -69,6 +69,31 @@ export class OpenAiChatService {
     this.random = deps.random ?? Math.random;
   }
 
+  /**
+   * OpenAI's model list: the project's endpoints whose primary route is an OpenAI-compatible
+   * upstream now (as resolved at this moment; an alias may move later).
+   */
+  async models(ctx: RequestContext): Promise<{ id: string; created: number; owned_by: string }[]> {
+    const out: { id: string; created: number; owned_by: string }[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.endpoints.list(ctx, { limit: 500, ...(cursor ? { cursor } : {}) });
+      for (const endpoint of page.items) {
+        // The primary: the route with the largest weight, the first of equals.
+        const primary = endpoint.routes.reduce((a, b) => (b.weight > a.weight ? b : a)).target;
+        const info = await this.deps.servable(ctx.principal.projectId, primary).catch(() => null);
+        if (info?.artifact.kind !== 'openai') continue;
+        out.push({
+          id: endpoint.name,
+          created: Math.floor(Date.parse(endpoint.createdAt) / 1000),
+          owned_by: ctx.principal.projectName,
+        });
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return out;
+  }
+
   async complete(
     ctx: RequestContext,
     request: ChatCompletionRequest,

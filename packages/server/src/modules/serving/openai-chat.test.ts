@@ -352,6 +352,16 @@ describeEachBackend('OpenAI chat completions', (backend) => {
     expect(error.message).toContain('not an OpenAI-compatible upstream');
   });
 
+  it('lists the endpoints that serve OpenAI-compatible upstreams as models', async () => {
+    const ids = [];
+    for await (const model of client.models.list()) ids.push(model.id);
+    expect(ids).toEqual(expect.arrayContaining(['assistant', 'resilient', 'unpriced', 'slow', 'down']));
+    expect(ids).not.toContain('classic');
+    expect((await client.models.retrieve('assistant')).id).toBe('assistant');
+    const missing = await client.models.retrieve('classic').catch((e) => e);
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
   it('shows answers, fallbacks, errors, tokens and cost per endpoint and version on /metrics', async () => {
     const text = (await t.call('GET', '/metrics', { key: null })).body;
     const value = (series: string) => {

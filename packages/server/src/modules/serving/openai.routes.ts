@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { PlumbError } from '../../core/errors.js';
+import { z } from 'zod';
+import { PlumbError } from '../../core/errors.js';
 import { STATUS_OF } from '../../http/error-status.js';
 import { defineRoute, type RouteSpec } from '../../http/route.js';
 import { ROUTE_KEY_HEADER } from './endpoints.routes.js';
@@ -37,9 +38,50 @@ export function openAiErrorBody(error: PlumbError): unknown {
   }
 }
 
+const OpenAiModel = z.object({
+  id: z.string(),
+  object: z.literal('model'),
+  created: z.number(),
+  owned_by: z.string(),
+});
+const ModelParams = z.object({ model: z.string().min(1).max(200) }).strict();
+
 /** The OpenAI chat-completions API; `model` names the Plumb endpoint. */
 export function openAiRoutes({ chat }: { chat: OpenAiChatService }): RouteSpec[] {
   return [
+    defineRoute({
+      method: 'GET',
+      url: '/v1/models',
+      permission: 'endpoints:predict',
+      summary: "OpenAI's model list: the endpoints whose primary version is an OpenAI-compatible upstream",
+      tag: 'openai',
+      errorBody: openAiErrorBody,
+      response: z.object({ object: z.literal('list'), data: z.array(OpenAiModel) }),
+      handler: async ({ ctx }) => ({
+        object: 'list' as const,
+        data: (await chat.models(ctx)).map((m) => ({ ...m, object: 'model' as const })),
+      }),
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/models/:model',
+      permission: 'endpoints:predict',
+      summary: 'One endpoint as an OpenAI model',
+      tag: 'openai',
+      errorBody: openAiErrorBody,
+      params: ModelParams,
+      response: OpenAiModel,
+      handler: async ({ ctx, params }) => {
+        const found = (await chat.models(ctx)).find((m) => m.id === params.model);
+        if (!found) {
+          throw new PlumbError(
+            'not_found',
+            `no endpoint ${params.model} serving an OpenAI-compatible upstream in project ${ctx.principal.projectName}`,
+          );
+        }
+        return { ...found, object: 'model' as const };
+      },
+    }),
     defineRoute({
       method: 'POST',
       url: '/v1/chat/completions',
