@@ -40,7 +40,8 @@ export interface ChatSink {
 
 export interface ChatAnswer {
   predictionId: string;
-  modelVersion: string;
+  /** null for the endpoint's default response. */
+  modelVersion: string | null;
   /** The upstream's completion, as it answered. */
   body: unknown;
 }
@@ -105,6 +106,21 @@ export class OpenAiChatService {
     const opened = await this.attempt(call, (target) =>
       this.deps.upstream.complete(target, body, call.endpoint.timeoutMs),
     );
+    if (!opened) {
+      const predictionId = await this.recordDefault(call);
+      const message = call.defaultMessage!;
+      return {
+        predictionId,
+        modelVersion: null,
+        body: {
+          id: `chatcmpl-${predictionId}`,
+          object: 'chat.completion',
+          created: Math.floor(call.time.getTime() / 1000),
+          model: call.endpoint.name,
+          choices: [{ index: 0, message, finish_reason: 'stop', logprobs: null }],
+        },
+      };
+    }
     const latencyMs = performance.now() - call.startedMs;
     const answer = opened.value as { choices?: { message?: unknown }[]; usage?: unknown };
     const usage = usageOf(answer.usage);
@@ -129,7 +145,7 @@ export class OpenAiChatService {
     ctx: RequestContext,
     request: ChatCompletionRequest,
     options: { routeKey?: string | undefined },
-    start: (answer: { predictionId: string; modelVersion: string }) => ChatSink,
+    start: (answer: { predictionId: string; modelVersion: string | null }) => ChatSink,
   ): Promise<void> {
     const call = await this.begin(ctx, request, options.routeKey);
     const clientWantsUsage = request.stream_options?.include_usage === true;
@@ -141,6 +157,26 @@ export class OpenAiChatService {
     const opened = await this.attempt(call, (target) =>
       this.deps.upstream.open(target, body, call.endpoint.timeoutMs),
     );
+    if (!opened) {
+      const predictionId = await this.recordDefault(call);
+      const sink = start({ predictionId, modelVersion: null });
+      const base = {
+        id: `chatcmpl-${predictionId}`,
+        object: 'chat.completion.chunk',
+        created: Math.floor(call.time.getTime() / 1000),
+        model: call.endpoint.name,
+      };
+      const message = call.defaultMessage!;
+      await sink.write(
+        JSON.stringify({ ...base, choices: [{ index: 0, delta: message, finish_reason: null }] }),
+      );
+      await sink.write(
+        JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
+      );
+      await sink.write('[DONE]');
+      sink.end();
+      return;
+    }
     const upstream = opened.value;
     const firstTokenMs = performance.now() - call.startedMs;
     this.deps.meter.firstToken(call.endpoint.name, opened.info.ref, firstTokenMs);
@@ -221,11 +257,16 @@ export class OpenAiChatService {
       time: this.deps.clock.now(),
       startedMs: performance.now(),
       failures: [] as string[],
+      defaultMessage: defaultMessageOf(endpoint.fallback.defaultResponse),
     };
   }
 
   /** The routed version, then each fallback in order, until one answers (its first chunk). */
-  private async attempt<T>(call: Call, open: (target: UpstreamTarget) => Promise<T>): Promise<Opened<T>> {
+  /** Null when every version failed and the endpoint's default response answers instead. */
+  private async attempt<T>(
+    call: Call,
+    open: (target: UpstreamTarget) => Promise<T>,
+  ): Promise<Opened<T> | null> {
     for (const attempt of call.attempts) {
       let info: ModelVersionInfo | null = null;
       try {
@@ -247,6 +288,7 @@ export class OpenAiChatService {
         call.failures.push(failure(ref, error));
       }
     }
+    if (call.defaultMessage) return null;
     await this.deps.events().record([
       {
         time: call.time.toISOString(),
@@ -270,6 +312,38 @@ export class OpenAiChatService {
       `endpoint ${call.endpoint.name} could not answer: ${call.failures.join('; ')}`,
       { details: { failures: call.failures } },
     );
+  }
+
+  /** Logs the endpoint's default response, given after every version failed. */
+  private async recordDefault(call: Call): Promise<string> {
+    const id = newId('prd');
+    await this.deps.events().record([
+      {
+        id,
+        time: call.time.toISOString(),
+        projectId: call.projectId,
+        endpoint: call.endpoint.name,
+        modelVersion: null,
+        modelVersionId: null,
+        arm: 'fallback',
+        inputs: call.inputs,
+        outputs: call.defaultMessage,
+        latencyMs: performance.now() - call.startedMs,
+        // No upstream answered: nothing was counted, so nothing can be priced.
+        promptTokens: null,
+        completionTokens: null,
+        costUsd: null,
+        tags: tagsOf(call.request, null, false),
+        error: call.failures.join('; '),
+      },
+    ]);
+    this.deps.meter.served({
+      endpoint: call.endpoint.name,
+      version: null,
+      arm: 'fallback',
+      latencyMs: performance.now() - call.startedMs,
+    });
+    return id;
   }
 
   /** Logs the call (acknowledged only once committed) and counts it. */
@@ -333,6 +407,22 @@ function tagsOf(request: ChatCompletionRequest, firstTokenMs: number | null, dis
   if (firstTokenMs !== null) tags['plumb.first_token_ms'] = firstTokenMs.toFixed(1);
   if (disconnected) tags['plumb.client_disconnected'] = 'true';
   return tags;
+}
+
+/**
+ * The endpoint's default response as an assistant message: a string is its content; an object
+ * with a string `content` is the message. Anything else (a classifier's default) is none.
+ */
+function defaultMessageOf(value: unknown): Record<string, unknown> | null {
+  if (typeof value === 'string') return { role: 'assistant', content: value };
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { content?: unknown }).content === 'string'
+  ) {
+    return { role: 'assistant', ...(value as Record<string, unknown>) };
+  }
+  return null;
 }
 
 function parseChunk(data: string): { choices?: unknown; usage?: unknown } | null {

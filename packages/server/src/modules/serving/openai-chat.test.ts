@@ -190,6 +190,35 @@ describeEachBackend('OpenAI chat completions', (backend) => {
     expect(event!.error).toContain('llm-broken@v1');
   });
 
+  it("answers the endpoint's default response when every version failed, streamed or not", async () => {
+    await createEndpoint(t, {
+      name: 'apologetic',
+      routes: [{ target: 'llm-broken@v1', weight: 1 }],
+      fallback: { versions: [], defaultResponse: 'Sorry, try again later.' },
+    });
+    const plain = await client.chat.completions.create({ model: 'apologetic', messages });
+    expect(plain.choices[0]!.message).toMatchObject({
+      role: 'assistant',
+      content: 'Sorry, try again later.',
+    });
+    const stream = await client.chat.completions.create({ model: 'apologetic', messages, stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('Sorry, try again later.');
+    const events = await eventsOf(t, 'apologetic');
+    expect(events).toHaveLength(2);
+    for (const event of events) {
+      expect(event).toMatchObject({
+        arm: 'fallback',
+        modelVersion: null,
+        outputs: { role: 'assistant', content: 'Sorry, try again later.' },
+        promptTokens: null,
+        costUsd: null,
+      });
+      expect(event.error).toContain('llm-broken@v1: the upstream answered 503');
+    }
+  });
+
   it('records a null cost, not 0, when no price is in effect at the time of the call', async () => {
     await client.chat.completions.create({ model: 'unpriced', messages });
     const stream = await client.chat.completions.create({ model: 'unpriced', messages, stream: true });

@@ -100,9 +100,8 @@ export function openAiRoutes({ chat }: { chat: OpenAiChatService }): RouteSpec[]
           return reply as never;
         }
         const answer = await chat.complete(ctx, body, { routeKey });
-        reply
-          .header(PREDICTION_ID_HEADER, answer.predictionId)
-          .header(MODEL_VERSION_HEADER, answer.modelVersion);
+        reply.header(PREDICTION_ID_HEADER, answer.predictionId);
+        if (answer.modelVersion) reply.header(MODEL_VERSION_HEADER, answer.modelVersion);
         return answer.body as never;
       },
     }),
@@ -116,7 +115,7 @@ export function openAiRoutes({ chat }: { chat: OpenAiChatService }): RouteSpec[]
 function openEventStream(
   request: FastifyRequest,
   reply: FastifyReply,
-  answer: { predictionId: string; modelVersion: string },
+  answer: { predictionId: string; modelVersion: string | null },
 ): ChatSink {
   reply.hijack();
   const res = reply.raw;
@@ -132,7 +131,7 @@ function openEventStream(
     'x-accel-buffering': 'no',
     'x-request-id': request.id,
     [PREDICTION_ID_HEADER]: answer.predictionId,
-    [MODEL_VERSION_HEADER]: answer.modelVersion,
+    ...(answer.modelVersion ? { [MODEL_VERSION_HEADER]: answer.modelVersion } : {}),
   });
   return {
     get closed() {
