@@ -8,7 +8,17 @@ import type { ModelVersionInfo } from '../registry/registry.contracts.js';
 import type { EndpointRecord } from './endpoint-settings.js';
 import type { EndpointsService } from './endpoints.service.js';
 import type { ChatCompletionRequest } from './openai-chat.schemas.js';
-import { AssistantMessage, loggedMessages, usageOf } from './openai-messages.js';
+import {
+  AssistantMessage,
+  chunksOf,
+  completionOf,
+  defaultMessageOf,
+  loggedMessages,
+  openAiError,
+  parseChunk,
+  usageOf,
+} from './openai-messages.js';
+import { type OpenAiModel, openAiModels } from './openai-models.js';
 import type { PricesService, TokenUsage } from './openai-prices.service.js';
 import type { OpenAiUpstream, UpstreamStream, UpstreamTarget } from './openai-upstream.js';
 import { chooseRoute, routePoint } from './route-choice.js';
@@ -70,29 +80,9 @@ export class OpenAiChatService {
     this.random = deps.random ?? Math.random;
   }
 
-  /**
-   * OpenAI's model list: the project's endpoints whose primary route is an OpenAI-compatible
-   * upstream now (as resolved at this moment; an alias may move later).
-   */
-  async models(ctx: RequestContext): Promise<{ id: string; created: number; owned_by: string }[]> {
-    const out: { id: string; created: number; owned_by: string }[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.deps.endpoints.list(ctx, { limit: 500, ...(cursor ? { cursor } : {}) });
-      for (const endpoint of page.items) {
-        // The primary: the route with the largest weight, the first of equals.
-        const primary = endpoint.routes.reduce((a, b) => (b.weight > a.weight ? b : a)).target;
-        const info = await this.deps.servable(ctx.principal.projectId, primary).catch(() => null);
-        if (info?.artifact.kind !== 'openai') continue;
-        out.push({
-          id: endpoint.name,
-          created: Math.floor(Date.parse(endpoint.createdAt) / 1000),
-          owned_by: ctx.principal.projectName,
-        });
-      }
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    return out;
+  /** OpenAI's model list: the project's endpoints whose primary is an OpenAI-compatible upstream. */
+  models(ctx: RequestContext): Promise<OpenAiModel[]> {
+    return openAiModels(ctx, this.deps);
   }
 
   async complete(
@@ -108,17 +98,10 @@ export class OpenAiChatService {
     );
     if (!opened) {
       const predictionId = await this.recordDefault(call);
-      const message = call.defaultMessage!;
       return {
         predictionId,
         modelVersion: null,
-        body: {
-          id: `chatcmpl-${predictionId}`,
-          object: 'chat.completion',
-          created: Math.floor(call.time.getTime() / 1000),
-          model: call.endpoint.name,
-          choices: [{ index: 0, message, finish_reason: 'stop', logprobs: null }],
-        },
+        body: completionOf(predictionId, call.endpoint.name, call.time, call.defaultMessage!),
       };
     }
     const latencyMs = performance.now() - call.startedMs;
@@ -160,19 +143,9 @@ export class OpenAiChatService {
     if (!opened) {
       const predictionId = await this.recordDefault(call);
       const sink = start({ predictionId, modelVersion: null });
-      const base = {
-        id: `chatcmpl-${predictionId}`,
-        object: 'chat.completion.chunk',
-        created: Math.floor(call.time.getTime() / 1000),
-        model: call.endpoint.name,
-      };
-      const message = call.defaultMessage!;
-      await sink.write(
-        JSON.stringify({ ...base, choices: [{ index: 0, delta: message, finish_reason: null }] }),
-      );
-      await sink.write(
-        JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
-      );
+      for (const chunk of chunksOf(predictionId, call.endpoint.name, call.time, call.defaultMessage!)) {
+        await sink.write(JSON.stringify(chunk));
+      }
       await sink.write('[DONE]');
       sink.end();
       return;
@@ -407,36 +380,6 @@ function tagsOf(request: ChatCompletionRequest, firstTokenMs: number | null, dis
   if (firstTokenMs !== null) tags['plumb.first_token_ms'] = firstTokenMs.toFixed(1);
   if (disconnected) tags['plumb.client_disconnected'] = 'true';
   return tags;
-}
-
-/**
- * The endpoint's default response as an assistant message: a string is its content; an object
- * with a string `content` is the message. Anything else (a classifier's default) is none.
- */
-function defaultMessageOf(value: unknown): Record<string, unknown> | null {
-  if (typeof value === 'string') return { role: 'assistant', content: value };
-  if (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as { content?: unknown }).content === 'string'
-  ) {
-    return { role: 'assistant', ...(value as Record<string, unknown>) };
-  }
-  return null;
-}
-
-function parseChunk(data: string): { choices?: unknown; usage?: unknown } | null {
-  try {
-    const parsed: unknown = JSON.parse(data);
-    return parsed !== null && typeof parsed === 'object' ? (parsed as { choices?: unknown }) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** OpenAI's error body. */
-export function openAiError(message: string, type: string, code: string | null, param: string | null = null) {
-  return { error: { message, type, param, code } };
 }
 
 /** What failed, named by the version unless the message already starts with it. */

@@ -75,3 +75,59 @@ export function loggedMessages(messages: unknown[], redact: (row: unknown) => un
   if (!Array.isArray(top.messages) || top.messages !== messages) return top;
   return { messages: messages.map((m) => redact(m)) };
 }
+
+/**
+ * The endpoint's default response as an assistant message: a string is its content; an object
+ * with a string `content` is the message. Anything else (a classifier's default) is none.
+ */
+export function defaultMessageOf(value: unknown): Record<string, unknown> | null {
+  if (typeof value === 'string') return { role: 'assistant', content: value };
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { content?: unknown }).content === 'string'
+  ) {
+    return { role: 'assistant', ...(value as Record<string, unknown>) };
+  }
+  return null;
+}
+
+/** A chunk's JSON, or null for data that is not a JSON object. */
+export function parseChunk(data: string): { choices?: unknown; usage?: unknown } | null {
+  try {
+    const parsed: unknown = JSON.parse(data);
+    return parsed !== null && typeof parsed === 'object' ? (parsed as { choices?: unknown }) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** OpenAI's error body. */
+export function openAiError(message: string, type: string, code: string | null, param: string | null = null) {
+  return { error: { message, type, param, code } };
+}
+
+/** A whole completion of one message, as Plumb answers it itself (the default response). */
+export function completionOf(id: string, model: string, at: Date, message: Record<string, unknown>) {
+  return {
+    id: `chatcmpl-${id}`,
+    object: 'chat.completion',
+    created: Math.floor(at.getTime() / 1000),
+    model,
+    choices: [{ index: 0, message, finish_reason: 'stop', logprobs: null }],
+  };
+}
+
+/** The same message as stream chunks: the message as one delta, then the finish. */
+export function chunksOf(id: string, model: string, at: Date, message: Record<string, unknown>) {
+  const base = {
+    id: `chatcmpl-${id}`,
+    object: 'chat.completion.chunk',
+    created: Math.floor(at.getTime() / 1000),
+    model,
+  };
+  return [
+    { ...base, choices: [{ index: 0, delta: message, finish_reason: null }] },
+    { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
+  ];
+}

@@ -5,7 +5,8 @@ import { STATUS_OF } from '../../http/error-status.js';
 import { defineRoute, type RouteSpec } from '../../http/route.js';
 import { ROUTE_KEY_HEADER } from './endpoints.routes.js';
 import { ChatCompletion, ChatCompletionRequest } from './openai-chat.schemas.js';
-import { type ChatSink, type OpenAiChatService, openAiError } from './openai-chat.service.js';
+import type { ChatSink, OpenAiChatService } from './openai-chat.service.js';
+import { openAiError } from './openai-messages.js';
 
 const PREDICTION_ID_HEADER = 'x-plumb-prediction-id';
 const MODEL_VERSION_HEADER = 'x-plumb-model-version';
