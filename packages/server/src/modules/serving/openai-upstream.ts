@@ -173,14 +173,21 @@ class Deadline {
   }
 }
 
-/** The data of each server-sent event, as it arrives: events end at a blank line. */
-async function* sseEvents(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGenerator<string> {
+/**
+ * The data of each server-sent event, as it arrives: events end at a blank line, lines at LF,
+ * CRLF or CR; comments (`: keep-alive`) and other fields are skipped.
+ */
+export async function* sseEvents(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let buffer = '';
+  let carried = '';
   for (;;) {
     const { done, value } = await reader.read();
-    buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
-    buffer = buffer.replace(/\r\n?/g, '\n');
+    let text = carried + (done ? decoder.decode() : decoder.decode(value, { stream: true }));
+    // A CR at the end may be the first half of a CRLF split across reads: kept for the next one.
+    carried = !done && text.endsWith('\r') ? '\r' : '';
+    if (carried) text = text.slice(0, -1);
+    buffer += text.replace(/\r\n?/g, '\n');
     let end = buffer.indexOf('\n\n');
     while (end !== -1) {
       const data = dataOf(buffer.slice(0, end));
