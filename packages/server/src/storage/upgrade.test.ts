@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../core/config.js';
 import { createPlumb, type Plumb } from '../main.js';
-import { type Backend, testBackends } from '../testing/test-database.js';
+import { type Backend, describeEachBackend } from '../testing/test-database.js';
 import { type Db, dropPostgresSchema, ensurePostgresSchema, openDatabase } from './database.js';
 
 // One fixture per release: a database its own code wrote (scripts/make-release-fixture.sh),
@@ -86,7 +86,7 @@ describe.each(releases)('a database written by release %s', (name) => {
     opened = undefined;
   });
 
-  describe.each(testBackends())('on %s', (backend) => {
+  describeEachBackend('on', (backend) => {
     it('opens on the current code, migrates, and keeps its data', async () => {
       opened = await openRelease(name, backend, release);
       plumb = await createPlumb(loadConfig({ PLUMB_HOME: opened.home }), { db: opened.db, logger: false });

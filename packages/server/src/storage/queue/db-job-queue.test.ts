@@ -11,7 +11,6 @@ import {
   createTestDatabase,
   describeEachBackend,
   type TestDatabase,
-  testBackends,
 } from '../../testing/test-database.js';
 import { type Db, openDatabase } from '../database.js';
 import { DbJobQueue } from './db-job-queue.js';
@@ -62,8 +61,8 @@ async function sharedDatabase(backend: Backend): Promise<{ db: Db; open(): Db; d
   };
 }
 
-for (const backend of testBackends()) {
-  describeJobQueue(`DbJobQueue [${backend}]`, async (clock): Promise<JobQueueHarness> => {
+describeEachBackend('DbJobQueue', (backend) => {
+  describeJobQueue('DbJobQueue', async (clock): Promise<JobQueueHarness> => {
     const shared = await sharedDatabase(backend);
     return {
       queue: new DbJobQueue(shared.db, { clock }),
@@ -72,7 +71,7 @@ for (const backend of testBackends()) {
       dispose: () => shared.dispose(),
     };
   });
-}
+});
 
 describeEachBackend('DbJobQueue', (backend) => {
   let t: TestDatabase;
