@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { PlumbError } from '../core/errors.js';
-import { createTestDatabase, describeEachBackend, type TestDatabase } from '../testing/test-database.js';
 import { migrate } from '../main.js';
+import { createTestDatabase, describeEachBackend, type TestDatabase } from '../testing/test-database.js';
 
 describeEachBackend('database adapter', (backend) => {
   let t: TestDatabase;

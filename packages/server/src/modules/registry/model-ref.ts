@@ -10,7 +10,6 @@ import {
 export type { VersionSelector };
 export type ParsedModelRef = ParsedRef;
 
-
 const MODEL_REF: RefGrammar = { noun: 'model version', idPrefix: 'mv', aliases: true, bareName: false };
 
 /** Parses what people write for a model version: `name@v3`, `name@3`, `name@latest`, `name@champion` or `mv_…`. */
