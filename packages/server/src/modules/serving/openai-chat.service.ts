@@ -19,7 +19,7 @@ import {
   usageOf,
 } from './openai-messages.js';
 import { type OpenAiModel, openAiModels } from './openai-models.js';
-import type { PricesService, TokenUsage } from './openai-prices.service.js';
+import { costOf, type PricesService, type TokenUsage, type UnitPrice } from './openai-prices.service.js';
 import type { OpenAiUpstream, UpstreamStream, UpstreamTarget } from './openai-upstream.js';
 import { chooseRoute, routePoint } from './route-choice.js';
 
@@ -65,6 +65,8 @@ interface Opened<T> {
   info: ModelVersionInfo;
   arm: Arm;
   value: T;
+  /** Looked up while the upstream answers. */
+  price: Promise<UnitPrice | null>;
 }
 
 /**
@@ -252,8 +254,11 @@ export class OpenAiChatService {
             { details: { param: 'model', modelVersion: info.ref } },
           );
         }
+        const price = this.deps.prices.priceAt(call.projectId, artifact.model, call.time);
+        // Settled by record; a failed attempt leaves it unread.
+        price.catch(() => {});
         const value = await open({ ref: info.ref, baseUrl: artifact.baseUrl, model: artifact.model });
-        return { info, arm: attempt.arm, value };
+        return { info, arm: attempt.arm, value, price };
       } catch (error) {
         if (error instanceof PlumbError && error.code === 'invalid_argument') throw error;
         const ref = info?.ref ?? attempt.target;
@@ -334,8 +339,7 @@ export class OpenAiChatService {
     id = newId('prd'),
   ): Promise<string> {
     const { info, arm } = opened;
-    const upstreamModel = info.artifact.kind === 'openai' ? info.artifact.model : info.ref;
-    const costUsd = await this.deps.prices.cost(call.projectId, upstreamModel, call.time, result.usage);
+    const costUsd = costOf(await opened.price, result.usage);
     const errors = [...call.failures, ...(result.error === null ? [] : [result.error])];
     await this.deps.events().record([
       {

@@ -81,13 +81,25 @@ export class PricesService {
    * (no price yet, or the upstream reported no usage), as 0 would read as free.
    */
   async cost(projectId: string, model: string, at: Date, usage: TokenUsage | null): Promise<number | null> {
-    if (!usage) return null;
-    const price = await this.repo.inEffect(projectId, model, at.toISOString());
-    if (!price) return null;
-    return (
-      (usage.promptTokens * price.input_per_1m + usage.completionTokens * price.output_per_1m) / 1_000_000
-    );
+    return costOf(await this.priceAt(projectId, model, at), usage);
   }
+
+  /** The model's price in effect at `at`, or null before its first price. */
+  async priceAt(projectId: string, model: string, at: Date): Promise<UnitPrice | null> {
+    const price = await this.repo.inEffect(projectId, model, at.toISOString());
+    return price ? { inputPer1m: price.input_per_1m, outputPer1m: price.output_per_1m } : null;
+  }
+}
+
+export interface UnitPrice {
+  inputPer1m: number;
+  outputPer1m: number;
+}
+
+/** USD for this usage at this price; null when either is unknown, as 0 would read as free. */
+export function costOf(price: UnitPrice | null, usage: TokenUsage | null): number | null {
+  if (!price || !usage) return null;
+  return (usage.promptTokens * price.inputPer1m + usage.completionTokens * price.outputPer1m) / 1_000_000;
 }
 
 function isModelAndFrom(v: unknown): v is [string, string] {

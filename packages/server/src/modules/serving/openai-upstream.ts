@@ -1,4 +1,7 @@
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
 import { PlumbError } from '../../core/errors.js';
+import { SseParser } from './openai-sse.js';
 
 /** Where one OpenAI-compatible model version is served. */
 export interface UpstreamTarget {
@@ -13,27 +16,32 @@ export interface UpstreamTarget {
 /** A streamed completion whose first event has arrived; `next` gives the rest, null at the end. */
 export interface UpstreamStream {
   first: string;
-  /** The data of the next server-sent event; null once the upstream sent `[DONE]` or closed. */
+  /** The data of the next server-sent event; null once the upstream sent `[DONE]` or ended. */
   next(): Promise<string | null>;
   /** Stops reading and closes the connection. */
   cancel(): void;
 }
 
+// Kept-alive connections per upstream: a completion does not pay a TCP (and TLS) handshake.
+const AGENTS = {
+  'http:': new http.Agent({ keepAlive: true }),
+  'https:': new https.Agent({ keepAlive: true }),
+};
+
 /**
- * Chat completions from OpenAI-compatible upstreams. `timeoutMs` bounds the wait for the
- * answer (non-streamed) or for the first event and then for each next one (streamed), so a
+ * Chat completions from OpenAI-compatible upstreams, over node:http (fetch and its web streams
+ * cost more than the rest of a completion's path put together). `timeoutMs` bounds the wait for
+ * the answer (non-streamed) or for the first event and then for each next one (streamed), so a
  * stalled upstream frees its connection. An upstream that refuses the request itself (400, 422)
  * is the caller's error, answered as `invalid_argument`; any other failure is `unavailable`,
  * which the endpoint's fallback chain may recover.
  */
 export class OpenAiUpstream {
-  constructor(private readonly fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis)) {}
-
   async complete(target: UpstreamTarget, body: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
     const timer = new Deadline(timeoutMs);
     try {
-      const response = await this.post(target, { ...body, model: target.model }, timer);
-      const text = await response.text();
+      const response = await post(target, { ...body, model: target.model }, timer);
+      const text = await textOf(response);
       try {
         return JSON.parse(text);
       } catch {
@@ -53,87 +61,159 @@ export class OpenAiUpstream {
     timeoutMs: number,
   ): Promise<UpstreamStream> {
     const timer = new Deadline(timeoutMs);
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    let events: SseReader | undefined;
     try {
-      const response = await this.post(target, { ...body, model: target.model }, timer);
-      if (!response.body) throw new PlumbError('unavailable', `${target.ref}: the upstream sent no stream`);
-      reader = response.body.getReader();
-      const events = sseEvents(reader);
+      const response = await post(target, { ...body, model: target.model }, timer);
+      const reader = new SseReader(response);
+      events = reader;
+      let ended = false;
       const read = async (): Promise<string | null> => {
+        if (ended) return null;
         try {
-          const next = await events.next();
+          const value = await reader.next();
           timer.restart();
-          return next.done || next.value === '[DONE]' ? null : next.value;
+          if (value === null || value === '[DONE]') {
+            ended = true;
+            timer.clear();
+            reader.finish();
+            return null;
+          }
+          return value;
         } catch (error) {
-          throw timer.explain(target, error);
+          ended = true;
+          timer.clear();
+          reader.cancel();
+          throw timer.explain(target, error, 'the stream broke off');
         }
       };
       const first = await read();
       if (first === null)
         throw new PlumbError('unavailable', `${target.ref}: the upstream ended the stream before any chunk`);
-      const opened = reader;
-      let ended = false;
       return {
         first,
-        next: async () => {
-          if (ended) return null;
-          const value = await read().catch((error: unknown) => {
-            ended = true;
-            timer.clear();
-            throw error;
-          });
-          if (value === null) {
-            ended = true;
-            timer.clear();
-            opened.cancel().catch(() => {});
-          }
-          return value;
-        },
+        next: read,
         cancel: () => {
+          if (ended) return;
           ended = true;
           timer.clear();
-          opened.cancel().catch(() => {});
+          reader.cancel();
         },
       };
     } catch (error) {
       timer.clear();
-      reader?.cancel().catch(() => {});
+      events?.cancel();
       throw timer.explain(target, error);
     }
   }
+}
 
-  private async post(target: UpstreamTarget, body: unknown, timer: Deadline): Promise<Response> {
-    const url = `${target.baseUrl.replace(/\/+$/, '')}/chat/completions`;
-    let response: Response;
-    try {
-      response = await this.fetchImpl(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-        body: JSON.stringify(body),
-        signal: timer.signal,
-      });
-    } catch (error) {
-      throw timer.explain(target, error);
-    }
-    if (response.ok) return response;
-    const text = await response.text().catch(() => '');
-    const message = upstreamMessage(text);
-    if (response.status === 400 || response.status === 422) {
-      throw new PlumbError(
-        'invalid_argument',
-        `${target.ref}: the upstream refused the request: ${message}`,
-        {
-          details: { upstreamStatus: response.status },
-        },
-      );
-    }
-    throw new PlumbError(
-      'unavailable',
-      `${target.ref}: the upstream answered ${response.status}: ${message}`,
+/** The upstream's answer once its status says it succeeded; its error as a PlumbError otherwise. */
+async function post(target: UpstreamTarget, body: unknown, timer: Deadline): Promise<IncomingMessage> {
+  const url = new URL(`${target.baseUrl.replace(/\/+$/, '')}/chat/completions`);
+  const payload = JSON.stringify(body);
+  const client = url.protocol === 'https:' ? https : http;
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const request = client.request(
+      url,
       {
-        details: { upstreamStatus: response.status },
+        method: 'POST',
+        agent: AGENTS[url.protocol as keyof typeof AGENTS],
+        signal: timer.signal,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+          accept: 'application/json, text/event-stream',
+        },
       },
+      resolve,
     );
+    request.on('error', reject);
+    request.end(payload);
+  });
+  const status = response.statusCode ?? 0;
+  if (status >= 200 && status < 300) return response;
+  const message = upstreamMessage(await textOf(response).catch(() => ''));
+  const details = { upstreamStatus: status };
+  if (status === 400 || status === 422) {
+    throw new PlumbError('invalid_argument', `${target.ref}: the upstream refused the request: ${message}`, {
+      details,
+    });
+  }
+  throw new PlumbError('unavailable', `${target.ref}: the upstream answered ${status}: ${message}`, {
+    details,
+  });
+}
+
+async function textOf(response: IncomingMessage): Promise<string> {
+  response.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of response) text += chunk;
+  return text;
+}
+
+/**
+ * Server-sent events of one response, as they arrive. Reading pauses while more than a few
+ * events wait, so a slow client slows the upstream instead of filling memory.
+ */
+class SseReader {
+  private readonly parser = new SseParser();
+  private readonly waiting: string[] = [];
+  private ended = false;
+  private failure: unknown;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly response: IncomingMessage) {
+    response.setEncoding('utf8');
+    response.on('data', (text: string) => {
+      this.waiting.push(...this.parser.push(text));
+      if (this.waiting.length > 64) response.pause();
+      this.notify();
+    });
+    response.on('end', () => {
+      this.waiting.push(...this.parser.end());
+      this.ended = true;
+      this.notify();
+    });
+    response.on('error', (error) => {
+      this.failure ??= error;
+      this.notify();
+    });
+    response.on('close', () => {
+      if (!this.ended) this.failure ??= new Error('the upstream closed the stream before its end');
+      this.notify();
+    });
+  }
+
+  async next(): Promise<string | null> {
+    for (;;) {
+      const event = this.waiting.shift();
+      if (event !== undefined) {
+        if (this.waiting.length < 16 && this.response.isPaused()) this.response.resume();
+        return event;
+      }
+      if (this.ended) return null;
+      if (this.failure !== undefined) throw this.failure;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+
+  /** After `[DONE]`: the rest is read and dropped, so the connection goes back to the pool. */
+  finish(): void {
+    this.response.removeAllListeners('data');
+    this.waiting.length = 0;
+    this.response.resume();
+  }
+
+  cancel(): void {
+    this.response.destroy();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 }
 
@@ -163,53 +243,12 @@ class Deadline {
     clearTimeout(this.timer);
   }
 
-  explain(target: UpstreamTarget, error: unknown): PlumbError {
+  explain(target: UpstreamTarget, error: unknown, what = 'the upstream could not be reached'): PlumbError {
     if (error instanceof PlumbError) return error;
     if (this.fired) return new PlumbError('unavailable', `${target.ref} timed out after ${this.ms} ms`);
     const message = error instanceof Error ? error.message : String(error);
-    return new PlumbError('unavailable', `${target.ref}: the upstream could not be reached: ${message}`, {
-      cause: error,
-    });
+    return new PlumbError('unavailable', `${target.ref}: ${what}: ${message}`, { cause: error });
   }
-}
-
-/**
- * The data of each server-sent event, as it arrives: events end at a blank line, lines at LF,
- * CRLF or CR; comments (`: keep-alive`) and other fields are skipped.
- */
-export async function* sseEvents(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let carried = '';
-  for (;;) {
-    const { done, value } = await reader.read();
-    let text = carried + (done ? decoder.decode() : decoder.decode(value, { stream: true }));
-    // A CR at the end may be the first half of a CRLF split across reads: kept for the next one.
-    carried = !done && text.endsWith('\r') ? '\r' : '';
-    if (carried) text = text.slice(0, -1);
-    buffer += text.replace(/\r\n?/g, '\n');
-    let end = buffer.indexOf('\n\n');
-    while (end !== -1) {
-      const data = dataOf(buffer.slice(0, end));
-      buffer = buffer.slice(end + 2);
-      if (data !== null) yield data;
-      end = buffer.indexOf('\n\n');
-    }
-    if (done) {
-      const data = dataOf(buffer);
-      if (data !== null) yield data;
-      return;
-    }
-  }
-}
-
-/** The event's `data:` lines joined by newlines; null for an event without data (a comment). */
-function dataOf(event: string): string | null {
-  const lines = event
-    .split('\n')
-    .filter((l) => l.startsWith('data:'))
-    .map((l) => l.slice(l.startsWith('data: ') ? 6 : 5));
-  return lines.length === 0 ? null : lines.join('\n');
 }
 
 function upstreamMessage(text: string): string {
