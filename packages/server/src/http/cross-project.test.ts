@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { Role } from '@plumb/sdk';
 import type { LightMyRequestResponse } from 'fastify';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { newId } from '../core/ids.js';
 import { registryKit } from '../modules/registry/registry.test-kit.js';
@@ -12,6 +14,8 @@ interface World {
   keys: Map<Role, string>;
   /** A blob the project uploaded, for bodies that need files. */
   blob: string;
+  /** A blob only this project holds (the weather file is held by both). */
+  privateBlob: string;
   datasetVersion: string;
   run: string;
   modelVersion: string;
@@ -27,8 +31,10 @@ interface Case {
   /** The route as registered, to find its permission. */
   route: string;
   /** The resource kind `ref` stands for, to make up an id of the same kind that exists nowhere. */
-  kind: 'dsv' | 'run' | 'mv' | 'evr' | 'prq' | 'vr';
+  kind: 'dsv' | 'run' | 'mv' | 'evr' | 'prq' | 'vr' | 'blob';
   pick: (other: World) => string;
+  /** What the refusal says, when not `not_found`: a body naming a file the project has not uploaded. */
+  code?: 'failed_precondition';
   request: (ref: string, from: World) => { url: string; body?: unknown };
 }
 
@@ -73,6 +79,9 @@ describeEachBackend('no request reaches into another project', (backend) => {
     for (const role of Role.options) keys.set(role, await t.keyFor(role, project));
     const key = keys.get('maintainer')!;
     const csv = (await ok(await call(key, 'POST', '/api/v1/blobs', registryKit.weatherCsv()))).ref;
+    const privateBlob = (
+      await ok(await call(key, 'POST', '/api/v1/blobs', Buffer.from(`project,rows\n${project},1\n`)))
+    ).ref;
     const dataset = (
       await ok(
         await call(key, 'POST', '/api/v1/datasets/weather/versions', {
@@ -114,6 +123,7 @@ describeEachBackend('no request reaches into another project', (backend) => {
       project,
       keys,
       blob: csv,
+      privateBlob,
       datasetVersion: dataset.id,
       run: run.id,
       modelVersion: version.id,
@@ -131,22 +141,86 @@ describeEachBackend('no request reaches into another project', (backend) => {
 
   /** Rows in every table, so a refused request that stored anything shows up. */
   async function rowCounts(): Promise<Record<string, number>> {
-    const tables = await t.plumb.db.kysely.introspection.getTables();
+    // Only this test's own tables: on PostgreSQL each test database is a schema, and other
+    // tests create and drop theirs meanwhile, which the catalog-wide introspection would see.
+    const schema = t.plumb.db.schema;
+    const names = schema
+      ? (
+          await sql<{ name: string }>`select table_name as name from information_schema.tables
+            where table_schema = ${schema}`.execute(t.plumb.db.kysely)
+        ).rows
+      : (
+          await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(
+            t.plumb.db.kysely,
+          )
+        ).rows;
     const counts: Record<string, number> = {};
-    for (const table of tables) {
-      // On PostgreSQL each test database is a schema; other schemas belong to other tests.
-      if (table.name.startsWith('kysely_') || (t.plumb.db.schema && table.schema !== t.plumb.db.schema))
-        continue;
+    for (const { name } of names) {
+      if (name.startsWith('kysely_') || name.startsWith('sqlite_')) continue;
       const row = await t.plumb.db.kysely
-        .selectFrom(table.name as never)
+        .selectFrom(name as never)
         .select((eb) => eb.fn.countAll().as('n'))
         .executeTakeFirstOrThrow();
-      counts[table.name] = Number((row as { n: unknown }).n);
+      counts[name] = Number((row as { n: unknown }).n);
     }
+    expect(Object.keys(counts).length).toBeGreaterThan(10);
     return counts;
   }
 
   const references: Case[] = [
+    // Blobs: content another project uploaded is not there for this one, by any route.
+    {
+      label: 'blob download',
+      method: 'GET',
+      route: '/api/v1/blobs/:ref',
+      kind: 'blob',
+      pick: (w) => w.privateBlob,
+      request: (ref) => ({ url: `/api/v1/blobs/${ref}` }),
+    },
+    {
+      label: 'blob stat',
+      method: 'GET',
+      route: '/api/v1/blobs/:ref/stat',
+      kind: 'blob',
+      pick: (w) => w.privateBlob,
+      request: (ref) => ({ url: `/api/v1/blobs/${ref}/stat` }),
+    },
+    {
+      label: 'dataset version file',
+      method: 'POST',
+      route: '/api/v1/datasets/:name/versions',
+      kind: 'blob',
+      code: 'failed_precondition',
+      pick: (w) => w.privateBlob,
+      request: (ref) => ({
+        url: '/api/v1/datasets/borrowed/versions',
+        body: { files: [{ path: 'b.csv', ref }] },
+      }),
+    },
+    {
+      label: 'run artifact',
+      method: 'POST',
+      route: '/api/v1/runs/:id/artifacts',
+      kind: 'blob',
+      code: 'failed_precondition',
+      pick: (w) => w.privateBlob,
+      request: (ref, from) => ({
+        url: `/api/v1/runs/${from.run}/artifacts`,
+        body: { path: 'borrowed.csv', blobRef: ref },
+      }),
+    },
+    {
+      label: 'model version artifact',
+      method: 'POST',
+      route: '/api/v1/models/:name/versions',
+      kind: 'blob',
+      code: 'failed_precondition',
+      pick: (w) => w.privateBlob,
+      request: (ref) => ({
+        url: '/api/v1/models/clf/versions',
+        body: { artifact: { kind: 'onnx', blobRef: ref } },
+      }),
+    },
     {
       label: 'run input dataset version',
       method: 'POST',
@@ -369,7 +443,7 @@ describeEachBackend('no request reaches into another project', (backend) => {
       for (const c of references) {
         const spec = t.plumb.routes.find((r) => r.method === c.method && r.url === c.route)!;
         const foreign = c.pick(to);
-        const nowhere = newId(c.kind);
+        const nowhere = c.kind === 'blob' ? `sha256:${randomBytes(32).toString('hex')}` : newId(c.kind);
         for (const role of Role.options) {
           if (!t.plumb.permissions.allows(role, spec.permission as string)) continue;
           const label = `${role} of ${from.project} → ${to.project}: ${c.label}`;
@@ -377,13 +451,16 @@ describeEachBackend('no request reaches into another project', (backend) => {
           const before = await rowCounts();
           const theirs = c.request(foreign, from);
           const response = await call(key, c.method, theirs.url, theirs.body);
-          expect(response.statusCode, `${label}: ${response.body.slice(0, 300)}`).toBe(404);
-          expect(response.json().error.code, label).toBe('not_found');
+          const code = c.code ?? 'not_found';
+          expect(response.statusCode, `${label}: ${response.body.slice(0, 300)}`).toBe(
+            code === 'not_found' ? 404 : 412,
+          );
+          expect(response.json().error.code, label).toBe(code);
           expect(await rowCounts(), `${label} stored something`).toEqual(before);
 
           const made = c.request(nowhere, from);
           const missing = await call(key, c.method, made.url, made.body);
-          expect(missing.statusCode, `${label} (made-up id)`).toBe(404);
+          expect(missing.json().error.code, `${label} (made-up id)`).toBe(code);
           expect(response.json().error.message.replaceAll(foreign, '<id>'), label).toBe(
             missing.json().error.message.replaceAll(nowhere, '<id>'),
           );
@@ -400,6 +477,7 @@ describeEachBackend('no request reaches into another project', (backend) => {
         `/api/v1/eval-runs/${w.evalRun}`,
         `/api/v1/promotion-requests/${w.promotionRequest}`,
         `/api/v1/validation-reports/${w.validationReport}`,
+        `/api/v1/blobs/${w.privateBlob}/stat`,
       ])
         expect((await call(key, 'GET', url)).statusCode, url).toBe(200);
     }
