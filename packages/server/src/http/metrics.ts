@@ -2,6 +2,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 
 /** One answer an endpoint gave: a prediction row or a chat completion. */
 export interface ServedObservation {
+  /** The project's id: endpoint names are unique only within a project. */
+  project: string;
   endpoint: string;
   /** `name@vN`; null for a default response. */
   version: string | null;
@@ -20,15 +22,16 @@ export interface ServedObservation {
 export interface ServingMeter {
   served(o: ServedObservation): void;
   /** Time to a chat stream's first chunk. */
-  firstToken(endpoint: string, version: string, ms: number): void;
+  firstToken(project: string, endpoint: string, version: string, ms: number): void;
   /** A version that failed to answer; `version` is the target as named when it never resolved. */
-  failed(endpoint: string, version: string): void;
+  failed(project: string, endpoint: string, version: string): void;
   /** Where each scrape reads the shadows' running comparison with their primaries. */
   shadowsFrom(read: () => Promise<ShadowFigures[]>): void;
 }
 
 /** One shadow's comparison with its endpoint's primary, as stored (counts and sums). */
 export interface ShadowFigures {
+  project: string;
   endpoint: string;
   shadow: string;
   compared: number;
@@ -74,7 +77,7 @@ export class Metrics {
 
 function servingMeter(registry: Registry): ServingMeter {
   const registers = [registry];
-  const byVersion = ['endpoint', 'version'] as const;
+  const byVersion = ['project', 'endpoint', 'version'] as const;
   const answers = new Counter({
     name: 'plumb_serving_answers_total',
     help: 'Predictions (rows) and chat completions answered, by endpoint, version and arm',
@@ -141,7 +144,7 @@ function servingMeter(registry: Registry): ServingMeter {
   const shadowCompared = new Gauge({
     name: 'plumb_serving_shadow_compared',
     help: 'Rows a shadow answered and compared with the primary, as last written (counters are written in batches)',
-    labelNames: ['endpoint', 'shadow'],
+    labelNames: ['project', 'endpoint', 'shadow'],
     registers,
     // Registered first of the three, so its read at each scrape also sets the other two.
     async collect() {
@@ -149,7 +152,7 @@ function servingMeter(registry: Registry): ServingMeter {
       const figures = await readShadows();
       for (const g of [shadowCompared, shadowDisagreement, shadowScoreDiff]) g.reset();
       for (const f of figures) {
-        const labels = { endpoint: f.endpoint, shadow: f.shadow };
+        const labels = { project: f.project, endpoint: f.endpoint, shadow: f.shadow };
         shadowCompared.set(labels, f.compared);
         if (f.labelCompared > 0) shadowDisagreement.set(labels, 1 - f.labelAgreed / f.labelCompared);
         if (f.scoreCompared > 0) shadowScoreDiff.set(labels, f.absScoreDiffSum / f.scoreCompared);
@@ -159,13 +162,13 @@ function servingMeter(registry: Registry): ServingMeter {
   const shadowDisagreement = new Gauge({
     name: 'plumb_serving_shadow_label_disagreement',
     help: "Share of compared rows whose shadow label differs from the primary's",
-    labelNames: ['endpoint', 'shadow'],
+    labelNames: ['project', 'endpoint', 'shadow'],
     registers,
   });
   const shadowScoreDiff = new Gauge({
     name: 'plumb_serving_shadow_mean_abs_score_diff',
     help: "Mean absolute difference of the shadow's score from the primary's, over unlabelled rows",
-    labelNames: ['endpoint', 'shadow'],
+    labelNames: ['project', 'endpoint', 'shadow'],
     registers,
   });
   return {
@@ -173,7 +176,7 @@ function servingMeter(registry: Registry): ServingMeter {
       readShadows = read;
     },
     served(o) {
-      const labels = { endpoint: o.endpoint, version: o.version ?? 'default' };
+      const labels = { project: o.project, endpoint: o.endpoint, version: o.version ?? 'default' };
       if (o.arm === 'shadow') {
         shadows.inc(labels);
         return;
@@ -187,11 +190,11 @@ function servingMeter(registry: Registry): ServingMeter {
       if (o.costUsd != null) cost.inc(labels, o.costUsd);
       else if (o.costUsd === null) unpriced.inc(labels);
     },
-    firstToken(endpoint, version, ms) {
-      firstToken.observe({ endpoint, version }, ms / 1000);
+    firstToken(project, endpoint, version, ms) {
+      firstToken.observe({ project, endpoint, version }, ms / 1000);
     },
-    failed(endpoint, version) {
-      errors.inc({ endpoint, version });
+    failed(project, endpoint, version) {
+      errors.inc({ project, endpoint, version });
     },
   };
 }

@@ -154,7 +154,7 @@ export class OpenAiChatService {
     }
     const upstream = opened.value;
     const firstTokenMs = performance.now() - call.startedMs;
-    this.deps.meter.firstToken(call.endpoint.name, opened.info.ref, firstTokenMs);
+    this.deps.meter.firstToken(call.projectId, call.endpoint.name, opened.info.ref, firstTokenMs);
     const predictionId = newId('prd');
     const sink = start({ predictionId, modelVersion: opened.info.ref });
 
@@ -208,7 +208,7 @@ export class OpenAiChatService {
       predictionId,
     );
     if (error !== null) {
-      this.deps.meter.failed(call.endpoint.name, opened.info.ref);
+      this.deps.meter.failed(call.projectId, call.endpoint.name, opened.info.ref);
       if (!sink.closed)
         await sink.write(JSON.stringify(openAiError(error, 'server_error', 'upstream_failed')));
     } else if (!sink.closed) await sink.write('[DONE]');
@@ -262,7 +262,7 @@ export class OpenAiChatService {
       } catch (error) {
         if (error instanceof PlumbError && error.code === 'invalid_argument') throw error;
         const ref = info?.ref ?? attempt.target;
-        this.deps.meter.failed(call.endpoint.name, ref);
+        this.deps.meter.failed(call.projectId, call.endpoint.name, ref);
         call.failures.push(failure(ref, error));
       }
     }
@@ -316,6 +316,7 @@ export class OpenAiChatService {
       },
     ]);
     this.deps.meter.served({
+      project: call.projectId,
       endpoint: call.endpoint.name,
       version: null,
       arm: 'fallback',
@@ -361,6 +362,7 @@ export class OpenAiChatService {
       },
     ]);
     this.deps.meter.served({
+      project: call.projectId,
       endpoint: call.endpoint.name,
       version: info.ref,
       arm,

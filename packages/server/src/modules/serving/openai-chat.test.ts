@@ -5,7 +5,13 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
-import { eventually, replyTo, startChatUpstream, usageFor } from './openai-upstream.test-kit.js';
+import {
+  eventually,
+  prometheusValue,
+  replyTo,
+  startChatUpstream,
+  usageFor,
+} from './openai-upstream.test-kit.js';
 import { createEndpoint, eventsOf } from './serving.test-kit.js';
 
 // The official openai client against a listening Plumb, whose endpoints route to small local
@@ -393,31 +399,30 @@ describeEachBackend('OpenAI chat completions', (backend) => {
 
   it('shows answers, fallbacks, errors, tokens and cost per endpoint and version on /metrics', async () => {
     const text = (await t.call('GET', '/metrics', { key: null })).body;
-    const value = (series: string) => {
-      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-      return line === undefined ? undefined : Number(line.slice(series.length + 1));
-    };
+    const project = t.adminCtx.principal.projectId;
+    const value = (name: string, labels: Record<string, string>) =>
+      prometheusValue(text, name, { project, ...labels });
     const events = await eventsOf(t, 'assistant');
     const answered = events.filter((e) => e.modelVersion === 'llm@v1');
     const prompt = answered.reduce((n, e) => n + (e.promptTokens ?? 0), 0);
     const cost = answered.reduce((n, e) => n + (e.costUsd ?? 0), 0);
-    expect(value('plumb_serving_answers_total{endpoint="assistant",version="llm@v1",arm="primary"}')).toBe(
-      answered.length,
-    );
-    expect(value('plumb_serving_tokens_total{endpoint="assistant",version="llm@v1",kind="prompt"}')).toBe(
-      prompt,
-    );
-    expect(value('plumb_serving_cost_usd_total{endpoint="assistant",version="llm@v1"}')).toBeCloseTo(
+    expect(
+      value('plumb_serving_answers_total', { endpoint: 'assistant', version: 'llm@v1', arm: 'primary' }),
+    ).toBe(answered.length);
+    expect(
+      value('plumb_serving_tokens_total', { endpoint: 'assistant', version: 'llm@v1', kind: 'prompt' }),
+    ).toBe(prompt);
+    expect(value('plumb_serving_cost_usd_total', { endpoint: 'assistant', version: 'llm@v1' })).toBeCloseTo(
       cost,
       12,
     );
-    expect(value('plumb_serving_fallbacks_total{endpoint="resilient",version="llm@v1"}')).toBe(2);
-    expect(value('plumb_serving_errors_total{endpoint="resilient",version="llm-broken@v1"}')).toBe(2);
-    expect(value('plumb_serving_unpriced_total{endpoint="unpriced",version="llm-free@v1"}')).toBe(2);
+    expect(value('plumb_serving_fallbacks_total', { endpoint: 'resilient', version: 'llm@v1' })).toBe(2);
+    expect(value('plumb_serving_errors_total', { endpoint: 'resilient', version: 'llm-broken@v1' })).toBe(2);
+    expect(value('plumb_serving_unpriced_total', { endpoint: 'unpriced', version: 'llm-free@v1' })).toBe(2);
     expect(
-      value('plumb_serving_first_token_seconds_count{endpoint="assistant",version="llm@v1"}'),
+      value('plumb_serving_first_token_seconds_count', { endpoint: 'assistant', version: 'llm@v1' }),
     ).toBeGreaterThan(0);
-    expect(value('plumb_serving_latency_seconds_count{endpoint="assistant",version="llm@v1"}')).toBe(
+    expect(value('plumb_serving_latency_seconds_count', { endpoint: 'assistant', version: 'llm@v1' })).toBe(
       answered.length,
     );
   });

@@ -143,3 +143,18 @@ export async function eventually<T>(check: () => Promise<T | undefined>, tries =
   }
   throw new Error('the condition did not hold in time');
 }
+
+/** The value of the series `name` whose labels include `labels`, in Prometheus text; undefined if none. */
+export function prometheusValue(
+  text: string,
+  name: string,
+  labels: Record<string, string>,
+): number | undefined {
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = Object.fromEntries([...match[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
+  }
+  return undefined;
+}

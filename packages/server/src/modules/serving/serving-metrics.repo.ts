@@ -7,6 +7,7 @@ export async function shadowFigures(db: Db): Promise<ShadowFigures[]> {
     .selectFrom('serving_shadow_stats as s')
     .innerJoin('endpoints as e', 'e.id', 's.endpoint_id')
     .select([
+      'e.project_id as project',
       'e.name as endpoint',
       's.shadow',
       's.compared',
@@ -18,6 +19,7 @@ export async function shadowFigures(db: Db): Promise<ShadowFigures[]> {
     .execute();
   // PostgreSQL answers bigint columns as strings.
   return rows.map((r) => ({
+    project: r.project,
     endpoint: r.endpoint,
     shadow: r.shadow,
     compared: Number(r.compared),

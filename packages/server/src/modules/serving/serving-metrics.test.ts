@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
+import { prometheusValue } from './openai-upstream.test-kit.js';
 import {
   createEndpoint,
   MODELS,
@@ -31,10 +32,9 @@ describeEachBackend('serving metrics of predictions', (backend) => {
   const predict = (name: string, rows: number[]) =>
     t.call('POST', `/api/v1/endpoints/${name}/predict`, { body: { inputs: rows.map(rowInput) } });
 
-  async function metric(series: string): Promise<number | undefined> {
+  async function metric(name: string, labels: Record<string, string>): Promise<number | undefined> {
     const text = (await t.call('GET', '/metrics', { key: null })).body;
-    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    return prometheusValue(text, name, { project: t.adminCtx.principal.projectId, ...labels });
   }
 
   it('counts answers by arm, cache hits and latency per endpoint and version', async () => {
@@ -47,15 +47,25 @@ describeEachBackend('serving metrics of predictions', (backend) => {
     expect((await predict('cached', [1, 2, 3])).statusCode).toBe(200);
     // Rows 1 and 2 come from the cache the second time; row 3 and the first two are the model's.
     expect(
-      await metric('plumb_serving_answers_total{endpoint="cached",version="weather@v1",arm="primary"}'),
+      await metric('plumb_serving_answers_total', {
+        endpoint: 'cached',
+        version: 'weather@v1',
+        arm: 'primary',
+      }),
     ).toBe(3);
     expect(
-      await metric('plumb_serving_answers_total{endpoint="cached",version="weather@v1",arm="cache"}'),
+      await metric('plumb_serving_answers_total', {
+        endpoint: 'cached',
+        version: 'weather@v1',
+        arm: 'cache',
+      }),
     ).toBe(2);
-    expect(await metric('plumb_serving_cache_hits_total{endpoint="cached",version="weather@v1"}')).toBe(2);
-    expect(await metric('plumb_serving_latency_seconds_count{endpoint="cached",version="weather@v1"}')).toBe(
-      5,
-    );
+    expect(
+      await metric('plumb_serving_cache_hits_total', { endpoint: 'cached', version: 'weather@v1' }),
+    ).toBe(2);
+    expect(
+      await metric('plumb_serving_latency_seconds_count', { endpoint: 'cached', version: 'weather@v1' }),
+    ).toBe(5);
   });
 
   it("shows each shadow's label disagreement with the primary", async () => {
@@ -71,12 +81,12 @@ describeEachBackend('serving metrics of predictions', (backend) => {
       (i) => MODELS.baseline.predict(rowFeatures(i)) !== MODELS.candidate.predict(rowFeatures(i)),
     ).length;
     expect(differ).toBeGreaterThan(0);
-    const labels = 'endpoint="shadowed",shadow="weather@v2"';
-    expect(await metric(`plumb_serving_shadow_compared{${labels}}`)).toBe(60);
-    expect(await metric(`plumb_serving_shadow_label_disagreement{${labels}}`)).toBeCloseTo(differ / 60, 12);
-    expect(await metric('plumb_serving_shadow_answers_total{endpoint="shadowed",version="weather@v2"}')).toBe(
-      60,
-    );
+    const labels = { endpoint: 'shadowed', shadow: 'weather@v2' };
+    expect(await metric('plumb_serving_shadow_compared', labels)).toBe(60);
+    expect(await metric('plumb_serving_shadow_label_disagreement', labels)).toBeCloseTo(differ / 60, 12);
+    expect(
+      await metric('plumb_serving_shadow_answers_total', { endpoint: 'shadowed', version: 'weather@v2' }),
+    ).toBe(60);
   });
 
   it('counts the failed version as an error and the answering fallback', async () => {
@@ -89,10 +99,18 @@ describeEachBackend('serving metrics of predictions', (backend) => {
     expect((await predict('backed-up', [0, 1])).statusCode).toBe(200);
     expect((await predict('backed-up', [2])).statusCode).toBe(200);
     // One failed run per request, whatever its rows.
-    expect(await metric('plumb_serving_errors_total{endpoint="backed-up",version="broken@v1"}')).toBe(2);
-    expect(await metric('plumb_serving_fallbacks_total{endpoint="backed-up",version="weather@v2"}')).toBe(3);
+    expect(await metric('plumb_serving_errors_total', { endpoint: 'backed-up', version: 'broken@v1' })).toBe(
+      2,
+    );
     expect(
-      await metric('plumb_serving_answers_total{endpoint="backed-up",version="weather@v2",arm="fallback"}'),
+      await metric('plumb_serving_fallbacks_total', { endpoint: 'backed-up', version: 'weather@v2' }),
+    ).toBe(3);
+    expect(
+      await metric('plumb_serving_answers_total', {
+        endpoint: 'backed-up',
+        version: 'weather@v2',
+        arm: 'fallback',
+      }),
     ).toBe(3);
   });
 });

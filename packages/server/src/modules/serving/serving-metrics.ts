@@ -16,6 +16,7 @@ export function meteredEvents(sink: () => EventSink, meter: ServingMeter): () =>
       for (const e of events) {
         if (e.endpoint === null) continue;
         meter.served({
+          project: e.projectId,
           endpoint: e.endpoint,
           version: e.modelVersion,
           arm: e.arm,
@@ -26,14 +27,19 @@ export function meteredEvents(sink: () => EventSink, meter: ServingMeter): () =>
         });
       }
       // A batch shares one error (one failed version run for all its rows): counted once.
-      const errors = new Set(
-        events.filter((e) => e.endpoint !== null && e.error).map((e) => `${e.endpoint}\0${e.error}`),
-      );
-      for (const key of errors) {
-        const [endpoint, error] = key.split('\0') as [string, string];
+      const errors = new Map<string, { project: string; endpoint: string; error: string }>();
+      for (const e of events) {
+        if (e.endpoint === null || !e.error) continue;
+        errors.set(`${e.projectId}\0${e.endpoint}\0${e.error}`, {
+          project: e.projectId,
+          endpoint: e.endpoint,
+          error: e.error,
+        });
+      }
+      for (const { project, endpoint, error } of errors.values()) {
         for (const part of error.split('; ')) {
           const ref = FAILED_REF.exec(part)?.[1];
-          if (ref) meter.failed(endpoint, ref);
+          if (ref) meter.failed(project, endpoint, ref);
         }
       }
       return ids;
