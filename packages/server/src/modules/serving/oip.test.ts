@@ -7,7 +7,9 @@ import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import { createEndpoint, eventsOf, MODELS, registerWeather, rowFeatures } from './serving.test-kit.js';
 
 // The specification's own schemas, read from its OpenAPI document, check every answer.
-const SPEC = parse(readFileSync('/work/shared/specs/open_inference_rest.yaml', 'utf8')) as {
+const SPEC = parse(
+  readFileSync(new URL('../../../fixtures/specs/open_inference_rest.yaml', import.meta.url), 'utf8'),
+) as {
   components: { schemas: Record<string, object> };
 };
 const ajv = new Ajv({ strict: false, allErrors: true });
