@@ -18,11 +18,13 @@ export const eventsModule = defineModule<{ events: EventsService }>({
     'feedback:write': ['service', 'maintainer'],
   },
   create: ({ db, clock, config }) => ({
-    // 512 events or 2 ms, whichever comes first: a lone prediction waits at most 2 ms for
-    // company, and under load one transaction carries hundreds.
+    // What arrived in one turn of the event loop, up to 512 events, goes into one transaction;
+    // callers arriving while it commits form the next. A lone prediction waits for nobody (a
+    // 2 ms gathering window doubled a prediction's p50 for no throughput), and under load one
+    // transaction carries hundreds.
     events: new EventsService(db, clock, {
       maxBatch: 512,
-      maxDelayMs: 2,
+      maxDelayMs: 0,
       retentionDays: config.eventRetentionDays,
     }),
   }),

@@ -32,6 +32,24 @@ const until = async (check: () => boolean) => {
 };
 
 describe('group commit writer', () => {
+  it('with no gathering delay, writes on the next turn of the event loop what arrived in this one', async () => {
+    const { batches, write } = controlledWrites();
+    const writer = new GroupCommitWriter<number>(write, { maxBatch: 100, maxDelayMs: 0 });
+    const callers = [writer.write([1]), writer.write([2]), writer.write([3])];
+    expect(batches).toHaveLength(0);
+    await new Promise((r) => setImmediate(r));
+    expect(batches.map((b) => b.items)).toEqual([[1, 2, 3]]);
+    // Callers arriving while that batch commits form the next one, written as soon as it is done.
+    const later = writer.write([4]);
+    batches[0]!.commit();
+    await Promise.all(callers);
+    await until(() => batches.length === 2);
+    expect(batches[1]!.items).toEqual([4]);
+    batches[1]!.commit();
+    await later;
+    await writer.close();
+  });
+
   it("settles a caller's promise only after the batch holding its items committed", async () => {
     const { batches, write } = controlledWrites();
     const writer = new GroupCommitWriter<number>(write, { maxBatch: 100, maxDelayMs: 1 });

@@ -1,7 +1,10 @@
 export interface GroupCommitOptions {
   /** A batch is flushed as soon as this many items wait. */
   maxBatch: number;
-  /** Otherwise the first waiting item waits at most this long for company. */
+  /**
+   * Otherwise the first waiting item waits at most this long for company; 0 writes on the next
+   * turn of the event loop, gathering the callers of this one.
+   */
   maxDelayMs: number;
 }
 
@@ -26,6 +29,7 @@ export class GroupCommitWriter<T> {
   private queue: Pending<T>[] = [];
   private queuedItems = 0;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
 
@@ -43,6 +47,7 @@ export class GroupCommitWriter<T> {
       this.queuedItems += items.length;
       if (this.flushing) return;
       if (this.queuedItems >= this.options.maxBatch) this.startFlush();
+      else if (this.options.maxDelayMs <= 0) this.immediate ??= setImmediate(() => this.startFlush());
       else this.timer ??= setTimeout(() => this.startFlush(), this.options.maxDelayMs);
     });
   }
@@ -58,7 +63,9 @@ export class GroupCommitWriter<T> {
 
   private startFlush(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
     if (this.flushing || this.queue.length === 0) return;
     this.flushing = this.flushLoop();
   }
