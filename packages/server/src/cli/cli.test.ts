@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exitOf, startServe } from '../testing/cli-harness.js';
 
 // These run the built CLI as a user would; `npm test` builds first.
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -17,42 +18,6 @@ function plumb(args: string[], env: Record<string, string>) {
     timeout: 30_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function startServe(
-  env: Record<string, string>,
-  args: string[] = [],
-): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], {
-    env: { PATH: process.env.PATH ?? '', PLUMB_PORT: '0', PLUMB_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => {
-    output += d;
-  });
-  child.stderr!.on('data', (d) => {
-    output += d;
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 20_000);
-    const check = () => {
-      const match = /^Plumb (http:\/\/\S+) /m.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1]!, output: () => output });
-      }
-    };
-    child.stdout!.on('data', check);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}:\n${output}`));
-    });
-  });
-}
-
-function exitOf(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
 /** Polls until `condition` answers something truthy, for at most `attempts` × 25 ms. */
@@ -177,7 +142,10 @@ describe('plumb serve configuration', () => {
   it('an API-only server leaves background jobs to a separate plumb worker process', async () => {
     const home = mkdtempSync(join(tmpdir(), 'plumb-cli-'));
     const adminKey = `plumb_${'w'.repeat(40)}`;
-    const server = await startServe({ PLUMB_HOME: home, PLUMB_ADMIN_KEY: adminKey }, ['--no-worker']);
+    const server = await startServe(
+      { PLUMB_HOME: home, PLUMB_ADMIN_KEY: adminKey },
+      { args: ['--no-worker'] },
+    );
     const auth = { authorization: `Bearer ${adminKey}` };
     let worker: ChildProcess | undefined;
     try {

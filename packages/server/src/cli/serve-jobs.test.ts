@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,11 +5,18 @@ import { PlumbClient } from '@plumb/sdk';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trainWeatherModels, WEATHER_CSV } from '../modules/evals/evals.test-kit.js';
-import { CLI_PATH } from '../testing/cli-harness.js';
+import { exitOf, startServe } from '../testing/cli-harness.js';
 import { vegaData } from '../testing/data.js';
 
 // The real `plumb serve` process: its background jobs run in a worker thread, so a CPU-heavy
 // evaluation does not hold up the event loop that answers HTTP.
+
+/** `plumb serve` on a home, ready once its job thread's worker runs. */
+const serve = (home: string) =>
+  startServe(
+    { PLUMB_HOME: home, PLUMB_ADMIN_KEY: ADMIN_KEY, PLUMB_LOG_LEVEL: 'info' },
+    { ready: /"msg":"worker started"/ },
+  );
 
 const ADMIN_KEY = `plumb_${'k'.repeat(43)}`;
 // 2,922 rows (seattle-weather twice) × 50,000 resamples: 1.46 × 10^8, under the 2 × 10^8 bound.
@@ -25,49 +31,13 @@ gate:
   significance: { test: paired_bootstrap, metric: accuracy, iterations: 50000 }
 `;
 
-function startServe(home: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      PLUMB_HOME: home,
-      PLUMB_ADMIN_KEY: ADMIN_KEY,
-      PLUMB_LOG_LEVEL: 'info',
-    },
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 60_000);
-    const onData = (d: Buffer) => {
-      output += d;
-      const url = /^Plumb (http:\/\/\S+) /m.exec(output)?.[1];
-      // The job thread says so once its worker runs.
-      if (url && /"msg":"worker started"/.test(output)) {
-        clearTimeout(timer);
-        resolve({ child, url, output: () => output });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}:\n${output}`));
-    });
-  });
-}
-
-const exitOf = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
-  });
-
 describe('plumb serve runs background jobs off the HTTP event loop', () => {
   const home = mkdtempSync(join(tmpdir(), 'plumb-serve-jobs-'));
   let server: Awaited<ReturnType<typeof startServe>>;
   let client: PlumbClient;
 
   beforeAll(async () => {
-    server = await startServe(home);
+    server = await serve(home);
     client = new PlumbClient({ url: server.url, apiKey: ADMIN_KEY });
     const csv = await client.blobs.upload(readFileSync(WEATHER_CSV));
     const added = await client.datasets.addVersion('weather2', {
@@ -146,7 +116,7 @@ describe('plumb serve runs background jobs off the HTTP event loop', () => {
 describe('plumb serve on SIGTERM with a job running in its thread', () => {
   it('finishes the job or gives it back to the queue, then exits 0', async () => {
     const home = mkdtempSync(join(tmpdir(), 'plumb-serve-stop-'));
-    const server = await startServe(home);
+    const server = await serve(home);
     try {
       const client = new PlumbClient({ url: server.url, apiKey: ADMIN_KEY });
       const blob = await client.blobs.upload(readFileSync(vegaData('flights-3m.parquet')));

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,4 +63,54 @@ export async function startCliFixture(options: { worker?: boolean } = {}): Promi
       rmSync(work, { recursive: true, force: true });
     },
   };
+}
+
+export interface ServeProcess {
+  child: ChildProcess;
+  url: string;
+  /** Everything the process printed so far. */
+  output: () => string;
+}
+
+/**
+ * Starts `plumb serve` as a separate process and resolves once it prints its URL (and, with
+ * `ready`, once its output also matches that); rejects with the output if it exits first.
+ */
+export function startServe(
+  env: Record<string, string>,
+  options: { args?: string[]; ready?: RegExp; timeoutMs?: number } = {},
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [CLI_PATH, 'serve', ...(options.args ?? [])], {
+    env: { PATH: process.env.PATH ?? '', PLUMB_PORT: '0', PLUMB_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`serve did not start:\n${output}`)),
+      options.timeoutMs ?? 60_000,
+    );
+    const onData = (d: Buffer) => {
+      output += d;
+      const url = /^Plumb (http:\/\/\S+) /m.exec(output)?.[1];
+      if (url && (!options.ready || options.ready.test(output))) {
+        clearTimeout(timer);
+        resolve({ child, url, output: () => output });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+/** The process's exit code, once it has exited (null when a signal ended it). */
+export function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
 }

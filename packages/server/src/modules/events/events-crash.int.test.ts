@@ -1,50 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type InferenceEvent, type Page, PlumbClient } from '@plumb/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI_PATH } from '../../testing/cli-harness.js';
+import { exitOf, startServe } from '../../testing/cli-harness.js';
 
 // The real `plumb serve` process, killed without warning while applications post events: every
 // event whose request was answered must be there after a restart on the same PLUMB_HOME.
 
 const ADMIN_KEY = `plumb_${'e'.repeat(43)}`;
 
-function startServe(home: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0', '--no-worker'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      PLUMB_HOME: home,
-      PLUMB_ADMIN_KEY: ADMIN_KEY,
-      PLUMB_LOG_LEVEL: 'warn',
-    },
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 60_000);
-    const onData = (d: Buffer) => {
-      output += d;
-      const url = /^Plumb (http:\/\/\S+) /m.exec(output)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve({ child, url });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}:\n${output}`));
-    });
-  });
-}
-
-const exitOf = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
+const serve = (home: string) =>
+  startServe({ PLUMB_HOME: home, PLUMB_ADMIN_KEY: ADMIN_KEY }, { args: ['--no-worker'] });
 
 describe('inference log across a crash of plumb serve', () => {
   const home = mkdtempSync(join(tmpdir(), 'plumb-events-crash-'));
@@ -59,7 +27,7 @@ describe('inference log across a crash of plumb serve', () => {
   });
 
   it('keeps every acknowledged event when the server is SIGKILLed mid-load', async () => {
-    server = await startServe(home);
+    server = await serve(home);
     const first = server;
     const client = new PlumbClient({ url: first.url, apiKey: ADMIN_KEY, timeoutMs: 10_000 });
     const acknowledged: string[] = [];
@@ -100,7 +68,7 @@ describe('inference log across a crash of plumb serve', () => {
     await exitOf(first.child);
     expect(first.child.signalCode).toBe('SIGKILL');
 
-    server = await startServe(home);
+    server = await serve(home);
     const after = new PlumbClient({ url: server.url, apiKey: ADMIN_KEY });
     const stored = new Set<string>();
     let cursor: string | undefined;
