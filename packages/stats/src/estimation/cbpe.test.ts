@@ -19,7 +19,9 @@ describe('CBPE against a NannyML-style reference computation (sklearn isotonic +
       const calibrator = fitCalibrator(c.referenceScores, c.referenceTruth);
       for (const [k, w] of c.windows.entries()) {
         const p = calibrator.predictMany(w.scores);
-        w.calibrated.forEach((v, i) => expectClose(p[i]!, v, 1e-12, 1e-14, `window ${k} p[${i}]`));
+        w.calibrated.forEach((v, i) => {
+          expectClose(p[i]!, v, 1e-12, 1e-14, `window ${k} p[${i}]`);
+        });
         const got = estimateBinaryPerformance(p, w.predictions);
         for (const key of Object.keys(w.estimate) as (keyof Window['estimate'])[]) {
           expectClose(got[key], w.estimate[key], 1e-12, 1e-12, `window ${k} ${key}`);

@@ -17,12 +17,12 @@ describe('IsotonicRegression against sklearn.isotonic.IsotonicRegression(out_of_
   for (const c of fx.isotonic) {
     it(c.name, () => {
       const model = IsotonicRegression.fit(c.x, c.y, c.weights ?? undefined);
-      c.queries.forEach((q, i) =>
-        expectClose(model.predict(q), c.predictions[i]!, 1e-12, 1e-14, `${c.name} @ ${q}`),
-      );
-      c.x.forEach((q, i) =>
-        expectClose(model.predict(q), c.fitted[i]!, 1e-12, 1e-14, `${c.name} fitted @ ${q}`),
-      );
+      c.queries.forEach((q, i) => {
+        expectClose(model.predict(q), c.predictions[i]!, 1e-12, 1e-14, `${c.name} @ ${q}`);
+      });
+      c.x.forEach((q, i) => {
+        expectClose(model.predict(q), c.fitted[i]!, 1e-12, 1e-14, `${c.name} fitted @ ${q}`);
+      });
     });
   }
 });
