@@ -110,6 +110,9 @@ function poolAdjacentViolators(values: readonly number[], weights: readonly numb
   }
   const out = new Float64Array(values.length);
   let at = 0;
-  for (let b = 0; b < means.length; b++) out.fill(means[b]!, at, (at += sizes[b]!));
+  for (let b = 0; b < means.length; b++) {
+    out.fill(means[b]!, at, at + sizes[b]!);
+    at += sizes[b]!;
+  }
   return out;
 }
