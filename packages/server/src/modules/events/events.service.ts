@@ -26,10 +26,21 @@ export interface EventsServiceOptions extends GroupCommitOptions {
   retentionDays: number;
 }
 
+/** Events of one committed record call, as stored and with their inputs and outputs as given. */
+export interface CommittedEvent {
+  row: EventRow;
+  inputs: unknown;
+  outputs: unknown;
+}
+
+/** Called after a record call's events committed; must be quick and must not throw. */
+export type CommittedListener = (events: CommittedEvent[]) => void;
+
 /** The inference log: every prediction as an event, ground truth attached later, kept for a while. */
 export class EventsService implements EventSink {
   readonly repo: EventsRepo;
   private readonly writer: GroupCommitWriter<EventRow>;
+  private readonly listeners: CommittedListener[] = [];
 
   constructor(
     db: Db,
@@ -48,7 +59,31 @@ export class EventsService implements EventSink {
     const receivedAt = this.clock.now().getTime();
     const rows = events.map((e, i) => toRow(e, receivedAt, i));
     await this.writer.write(rows);
+    if (this.listeners.length > 0) {
+      const committed = rows.map((row, i) => ({
+        row,
+        inputs: events[i]!.inputs,
+        outputs: events[i]!.outputs,
+      }));
+      // A listener's failure must not fail a prediction that is already committed.
+      for (const listener of this.listeners) {
+        try {
+          listener(committed);
+        } catch {
+          // the listener's own state is its business; the events are stored either way
+        }
+      }
+    }
     return rows.map((r) => r.id);
+  }
+
+  /** Subscribes to committed events (monitoring profiles them); returns the unsubscribe. */
+  onCommitted(listener: CommittedListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
   }
 
   /** Events an application posts for the caller's project: all of them or, on error, none. */
