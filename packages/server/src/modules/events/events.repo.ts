@@ -140,6 +140,24 @@ export class EventsRepo {
     return found;
   }
 
+  /** The events of the project with these ids, with their feedback. */
+  async byIds(projectId: string, ids: string[]): Promise<StoredEvent[]> {
+    const found: StoredEvent[] = [];
+    const size = Math.floor(MAX_PARAMETERS[this.db.dialect] / 2);
+    for (let i = 0; i < ids.length; i += size) {
+      const rows = await this.db.kysely
+        .selectFrom('inference_events as e')
+        .leftJoin('inference_feedback as f', 'f.prediction_id', 'e.id')
+        .selectAll('e')
+        .select(['f.label as feedback_label', 'f.value as feedback_value', 'f.time as feedback_time'])
+        .where('e.project_id', '=', projectId)
+        .where('e.id', 'in', ids.slice(i, i + size))
+        .execute();
+      for (const r of rows) found.push(numbers(r) as StoredEvent);
+    }
+    return found;
+  }
+
   /** Records feedback; a later one for the same prediction replaces the earlier. */
   async upsertFeedback(rows: InferenceFeedbackTable[]): Promise<void> {
     if (rows.length === 0) return;

@@ -26,6 +26,12 @@ export interface EventsServiceOptions extends GroupCommitOptions {
   retentionDays: number;
 }
 
+/** Told of feedback once it is committed: the predictions it labelled, each with its feedback attached. */
+export type FeedbackListener = (change: {
+  projectId: string;
+  events: InferenceEvent[];
+}) => Promise<void> | void;
+
 /** Events of one committed record call, as stored and with their inputs and outputs as given. */
 export interface CommittedEvent {
   row: EventRow;
@@ -40,6 +46,7 @@ export type CommittedListener = (events: CommittedEvent[]) => void;
 export class EventsService implements EventSink {
   readonly repo: EventsRepo;
   private readonly writer: GroupCommitWriter<EventRow>;
+  private readonly feedbackListeners: FeedbackListener[] = [];
   private readonly listeners: CommittedListener[] = [];
 
   constructor(
@@ -115,7 +122,18 @@ export class EventsService implements EventSink {
         received_at: now,
       })),
     );
+    // Listeners run before the answer, so a caller that saw it can read what they derived; a
+    // listener's failure fails the post, which is safe to repeat (the last feedback wins).
+    if (this.feedbackListeners.length > 0 && latest.size > 0) {
+      const labelled = (await this.repo.byIds(projectId, [...latest.keys()])).map(toEvent);
+      for (const listener of this.feedbackListeners) await listener({ projectId, events: labelled });
+    }
     return { recorded: latest.size, unknown: ids.filter((id) => !known.has(id)) };
+  }
+
+  /** Registers a listener for committed feedback (modules that derive metrics from labels). */
+  onFeedback(listener: FeedbackListener): void {
+    this.feedbackListeners.push(listener);
   }
 
   async list(ctx: RequestContext, query: z.output<typeof ListEvents>): Promise<Page<InferenceEvent>> {
