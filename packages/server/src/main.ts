@@ -7,6 +7,7 @@ import type { Config } from './core/config.js';
 import { buildApp } from './http/app.js';
 import { Metrics } from './http/metrics.js';
 import type { RouteSpec } from './http/route.js';
+import { loadWebAssets } from './http/web-static.js';
 import type { Infra, PlumbModule } from './module.js';
 import { MODULES } from './modules.js';
 import { ModelRuntime } from './runtime/model-runtime.js';
@@ -143,6 +144,7 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
     requestTimeoutMs: config.httpRequestTimeoutMs,
     logger: options.logger ?? { level: config.logLevel },
     version: VERSION,
+    web: loadWebAssets(),
   });
 
   const worker = new Worker({ queue: jobs, logger: app.log, concurrency: config.workerConcurrency });

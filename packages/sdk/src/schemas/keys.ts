@@ -49,5 +49,7 @@ export const WhoAmI = z.object({
   role: Role,
   projectId: Id,
   project: Name,
+  /** Every permission the role holds (`models:approve`…), so a client offers only what it may do. */
+  permissions: z.array(z.string()),
 });
 export type WhoAmI = z.infer<typeof WhoAmI>;

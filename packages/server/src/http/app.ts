@@ -11,6 +11,7 @@ import type { Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import type { RouteSpec } from './route.js';
 import { parseInput } from './validation.js';
+import { registerWebStatic, type WebAssets } from './web-static.js';
 
 export interface AppOptions {
   routes: RouteSpec[];
@@ -27,6 +28,8 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   logger: FastifyServerOptions['logger'] | false;
   version: string;
+  /** The built web UI, served at every non-API path; null or absent: API only. */
+  web?: WebAssets | null;
 }
 
 /** Paths served without a key. Everything else needs one. */
@@ -98,6 +101,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // no upload is ever held in memory and the JSON body limit does not apply to it.
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
 
+  if (options.web) registerWebStatic(app, options.web);
   app.addHook('onRequest', async (request, reply) => {
     inFlight.set(request.raw.socket, { req: request.raw, res: reply.raw });
     reply.header('x-request-id', request.id);

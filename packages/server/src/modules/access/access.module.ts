@@ -18,9 +18,9 @@ export const accessModule = defineModule({
     'keys:read': [],
     'keys:write': [],
   },
-  create: ({ db, audit, clock }) => {
+  create: ({ db, audit, clock, permissions }) => {
     const projects = new ProjectsService(db, audit, clock);
-    return { projects, keys: new KeysService(db, projects, audit, clock) };
+    return { projects, keys: new KeysService(db, projects, audit, clock), permissionTable: permissions };
   },
   routes: accessRoutes,
   cli: registerAccessCommands,

@@ -10,12 +10,17 @@ import {
   Project,
   WhoAmI,
 } from '@plumb/sdk';
+import type { PermissionTable } from '../../core/auth/permissions.js';
 import { defineRoute, type RouteSpec } from '../../http/route.js';
 import type { KeysService } from './keys.service.js';
 import type { ProjectsService } from './projects.service.js';
 
-export function accessRoutes(services: { projects: ProjectsService; keys: KeysService }): RouteSpec[] {
-  const { projects, keys } = services;
+export function accessRoutes(services: {
+  projects: ProjectsService;
+  keys: KeysService;
+  permissionTable: PermissionTable;
+}): RouteSpec[] {
+  const { projects, keys, permissionTable } = services;
   return [
     defineRoute({
       method: 'GET',
@@ -30,6 +35,7 @@ export function accessRoutes(services: { projects: ProjectsService; keys: KeysSe
         role: ctx.principal.role,
         projectId: ctx.principal.projectId,
         project: ctx.principal.projectName,
+        permissions: permissionTable.list().filter((p) => permissionTable.allows(ctx.principal.role, p)),
       }),
     }),
     defineRoute({

@@ -59,7 +59,9 @@ describeEachBackend('projects and keys', (backend) => {
       role: 'viewer',
       projectId: key.projectId,
       project: 'ml',
+      permissions: expect.arrayContaining(['self:read', 'models:read']),
     });
+    expect(me.permissions).not.toContain('models:approve');
 
     const listed = (await t.call('GET', '/api/v1/keys?project=ml')).json();
     expect(listed.items).toHaveLength(1);
