@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type CompiledQuery, sql } from 'kysely';
 import type { Db, Executor } from '../../storage/database.js';
 import type { EndpointsTable, ReviewQueueTable, ShadowStatsTable } from './serving.tables.js';
 
@@ -7,7 +7,23 @@ export type ShadowStatsDelta = Omit<ShadowStatsTable, 'endpoint_id' | 'shadow'>;
 
 /** SQL of endpoints, the review queue and shadow counters. */
 export class EndpointsRepo {
-  constructor(private readonly db: Db) {}
+  private readonly stampQuery: CompiledQuery<{ seq: number }>;
+
+  constructor(private readonly db: Db) {
+    // Compiled once: it runs before every prediction.
+    this.stampQuery = db.kysely.selectFrom('audit_head').select('seq').where('id', '=', 1).compile();
+  }
+
+  /**
+   * The audit head's sequence: it grows with every committed mutation in any process sharing
+   * the database (each writes its audit record in its own transaction, appends serialized), so
+   * lookups made under an unchanged stamp are still current. One primary-key read of a one-row
+   * table.
+   */
+  async changeStamp(): Promise<number> {
+    const { rows } = await this.db.kysely.executeQuery(this.stampQuery);
+    return Number(rows[0]!.seq);
+  }
 
   async insert(trx: Executor, row: EndpointsTable): Promise<void> {
     await trx.insertInto('endpoints').values(row).execute();

@@ -21,8 +21,6 @@ export interface EndpointsDeps {
   audit: AuditService;
   clock: Clock;
   registry: ServingRegistry;
-  /** Called after an endpoint of the project was created, changed or deleted. */
-  onChange?(projectId: string): void;
 }
 
 /** Endpoints: created, changed and deleted with their audit records; versions checked first. */
@@ -60,7 +58,6 @@ export class EndpointsService {
         change: { description: input.description, ...settings },
       });
     });
-    this.deps.onChange?.(projectId);
     return toEndpoint(recordOf(row));
   }
 
@@ -91,7 +88,6 @@ export class EndpointsService {
         },
       });
     });
-    this.deps.onChange?.(projectId);
     return toEndpoint({ ...before, ...settings, description, updatedAt: now });
   }
 
@@ -108,7 +104,6 @@ export class EndpointsService {
         change: { description: found.description, ...settingsOf(found) },
       });
     });
-    this.deps.onChange?.(projectId);
     return toEndpoint(found);
   }
 

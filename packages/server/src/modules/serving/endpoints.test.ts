@@ -2,7 +2,6 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import { setAlias } from '../evals/evals.test-kit.js';
-import { RESOLVE_CACHE_MS } from './predict.service.js';
 import {
   createEndpoint,
   eventsOf,
@@ -132,8 +131,6 @@ describeEachBackend('endpoints', (backend) => {
     ).toBe(true);
 
     await setAlias(t, versions.v2, 'champion');
-    // Every replica follows the move once its lookups expire.
-    clock.advance(RESOLVE_CACHE_MS);
     const moved = await t.call('POST', '/api/v1/endpoints/forecast/predict', {
       key: service,
       body: { inputs: [rowInput(0)] },

@@ -48,17 +48,7 @@ export interface PredictDeps {
   /** A number in [0, 1) for requests without a route key. */
   random?: () => number;
   cacheEntries?: number;
-  /** How long endpoint and version lookups are reused; default RESOLVE_CACHE_MS. */
-  resolveCacheMs?: number;
 }
-
-/**
- * Endpoint and alias lookups are reused this long: without it each prediction reads the
- * database six times before the model runs, which caps a replica well under 1,000 predictions a
- * second. An alias move applies within this time on every replica; the risk class is read on
- * every request.
- */
-export const RESOLVE_CACHE_MS = 200;
 
 type Answered = {
   answer: RowAnswer;
@@ -68,8 +58,9 @@ type Answered = {
 };
 
 /**
- * The prediction path: reads the endpoint and resolves its versions on every request (so an
- * alias move or an endpoint change applies to the next one), answers from the cache or the
+ * The prediction path: reads the database's change stamp on every request and the endpoint and
+ * its versions whenever it moved (so an alias move or an endpoint change applies to the next
+ * request, on every replica), answers from the cache or the
  * chosen version, falls back on error or timeout, logs every row through the inference log
  * before answering, queues low-confidence rows for review, and hands shadows a copy afterwards.
  */
@@ -85,17 +76,13 @@ export class PredictService {
   ) {
     this.cache = new PredictionCache(deps.clock, deps.cacheEntries ?? 10_000);
     this.random = deps.random ?? Math.random;
-    this.lookups = new ResolutionCache(deps.clock, deps.resolveCacheMs ?? RESOLVE_CACHE_MS);
-  }
-
-  /** Forgets this project's lookups, after a change to one of its endpoints on this replica. */
-  forget(projectId: string): void {
-    this.lookups.forget(`${projectId}\0`);
+    this.lookups = new ResolutionCache();
   }
 
   async predict(ctx: RequestContext, name: string, request: PredictInput): Promise<PredictResult> {
     const projectId = ctx.principal.projectId;
-    const endpoint = await this.lookups.get(`${projectId}\0endpoint\0${name}`, () =>
+    const stamp = await this.repo.changeStamp();
+    const endpoint = await this.lookups.get(stamp, `${projectId}\0endpoint\0${name}`, () =>
       this.endpoints.record(projectId, name),
     );
     const chosen = request.pinned
@@ -108,12 +95,12 @@ export class PredictService {
     let answered: Answered[];
     const failures: string[] = [];
     try {
-      primary = await this.servable(projectId, chosen.target);
+      primary = await this.servable(projectId, chosen.target, stamp);
       answered = await this.answer(endpoint, primary, request.input, rows, chosen.arm);
     } catch (error) {
       if (error instanceof PlumbError && error.code === 'invalid_argument') throw error;
       failures.push(failure(primary?.ref ?? chosen.target, error));
-      answered = await this.fallBack(endpoint, request.input, rows, failures, error);
+      answered = await this.fallBack(endpoint, request.input, rows, failures, error, stamp);
     }
 
     const predictions = answered.map((a) => this.prediction(endpoint, a));
@@ -152,13 +139,18 @@ export class PredictService {
     return { endpoint: name, predictions };
   }
 
-  /** Resolves a target now and refuses versions of unacceptable-risk models. */
-  async servable(projectId: string, target: string): Promise<ModelVersionInfo> {
-    const info = await this.lookups.get(`${projectId}\0version\0${target}`, () =>
-      this.deps.registry.resolve(projectId, target),
+  /**
+   * Resolves a target as the database stands now and refuses versions of unacceptable-risk
+   * models; `stamp` is the change stamp the caller's request already read.
+   */
+  async servable(projectId: string, target: string, stamp?: number): Promise<ModelVersionInfo> {
+    const at = stamp ?? (await this.repo.changeStamp());
+    const key = `${projectId}\0version\0${target}`;
+    const info = await this.lookups.get(at, key, () => this.deps.registry.resolve(projectId, target));
+    // A reclassification is a change like any other: the next request sees the new class.
+    await this.lookups.get(at, `${key}\0servable`, () =>
+      assertServable(this.deps.registry, projectId, info, target),
     );
-    // Asked on every request, uncached: a model reclassified unacceptable stops serving at once.
-    await assertServable(this.deps.registry, projectId, info, target);
     return info;
   }
 
@@ -199,12 +191,13 @@ export class PredictService {
     rows: unknown[],
     failures: string[],
     first: unknown,
+    stamp: number,
   ): Promise<Answered[]> {
     const projectId = endpoint.projectId;
     for (const target of endpoint.fallback.versions) {
       let info: ModelVersionInfo | null = null;
       try {
-        info = await this.servable(projectId, target);
+        info = await this.servable(projectId, target, stamp);
         return await this.answer(endpoint, info, input, rows, 'fallback');
       } catch (error) {
         if (error instanceof PlumbError && error.code === 'invalid_argument') throw error;

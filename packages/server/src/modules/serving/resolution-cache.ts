@@ -1,37 +1,36 @@
-import type { Clock } from '../../core/clock.js';
-
 /**
- * Remembers lookups for a very short time: the endpoint and the version an alias points at are
- * read from the database on the first request of each window, so alias moves, risk
- * reclassifications and endpoint changes on other replicas apply within `ttlMs`. Concurrent
- * misses for one key share a single lookup.
+ * Keeps endpoint, version and risk lookups for as long as nothing in the database has changed.
+ * Every mutation appends its audit record in its own transaction and appends are serialized, so
+ * the audit head's sequence (the stamp) grows with each committed change, whichever process made
+ * it. A request reads the stamp first; lookups made under an older one are dropped, so an alias
+ * move, a new latest version, a risk reclassification or an endpoint change applies to the very
+ * next request on every replica. Concurrent misses for one key share a single lookup.
  */
 export class ResolutionCache {
-  private readonly entries = new Map<string, { value: Promise<unknown>; expiresAt: number }>();
+  private stamp = Number.NEGATIVE_INFINITY;
+  private readonly entries = new Map<string, Promise<unknown>>();
 
-  constructor(
-    private readonly clock: Clock,
-    private readonly ttlMs: number,
-    private readonly maxEntries = 10_000,
-  ) {}
+  constructor(private readonly maxEntries = 10_000) {}
 
-  get<T>(key: string, load: () => Promise<T>): Promise<T> {
-    if (this.ttlMs <= 0) return load();
-    const now = this.clock.now().getTime();
+  /** The value of `key` as of `stamp`, loaded now unless a lookup under that stamp is kept. */
+  get<T>(stamp: number, key: string, load: () => Promise<T>): Promise<T> {
+    if (stamp > this.stamp) {
+      this.entries.clear();
+      this.stamp = stamp;
+    } else if (stamp < this.stamp) {
+      // A reader that saw an older head (another pool connection, on PostgreSQL): its answer may
+      // predate what is kept, so it is neither served from nor kept.
+      return load();
+    }
     const hit = this.entries.get(key);
-    if (hit && hit.expiresAt > now) return hit.value as Promise<T>;
+    if (hit) return hit as Promise<T>;
     const value = load();
-    this.entries.set(key, { value, expiresAt: now + this.ttlMs });
+    this.entries.set(key, value);
     // A failed lookup is not remembered: the next request asks again.
     value.catch(() => {
-      if (this.entries.get(key)?.value === value) this.entries.delete(key);
+      if (this.entries.get(key) === value) this.entries.delete(key);
     });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     return value;
-  }
-
-  /** Forgets every lookup whose key starts with `prefix` (this replica's own endpoint changes). */
-  forget(prefix: string): void {
-    for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
   }
 }

@@ -55,12 +55,9 @@ export const servingModule = defineModule<ServingServices, { registry: Registry;
     };
     const repo = new EndpointsRepo(db);
     const runner = new VersionRunner(models);
-    // Created below; the endpoints service only calls it after an endpoint changed.
+    // Created below; shadows only ask it once a prediction has been served.
     let predictions: PredictService;
-    const endpoints = new EndpointsService(
-      { db, audit, clock, registry, onChange: (projectId) => predictions.forget(projectId) },
-      repo,
-    );
+    const endpoints = new EndpointsService({ db, audit, clock, registry }, repo);
     const events = meteredEvents(() => ports.events, metrics.serving);
     metrics.serving.shadowsFrom(() => shadowFigures(db));
     const shadows = new ShadowRunner({
