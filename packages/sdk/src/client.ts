@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { annotationMethods } from './annotation-client.js';
 import { PlumbError } from './errors.js';
 import { AuditRecord, AuditVerification, type ListAudit } from './schemas/audit.js';
 import { type BlobGcRequest, BlobGcResult } from './schemas/blobs.js';
@@ -345,6 +346,9 @@ export class PlumbClient {
     reviewQueue: (name: string, query: ListReviewQueue = {}) =>
       this.request('GET', `/api/v1/endpoints/${enc(name)}/review-queue`, { query, schema: Page(ReviewItem) }),
   };
+
+  /** Annotation projects: tasks handed out blind, labels, agreement, review and export. */
+  readonly annotation = annotationMethods((method, path, options) => this.request(method, path, options));
 
   /** Follows `nextCursor` until the list is exhausted. */
   async *paginate<T>(list: (query: PageParams) => Promise<Page<T>>, limit = 200): AsyncGenerator<T> {
