@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Id, Name, PageQuery, Timestamp } from './common.js';
 
 /** `10s`, `5m`, `2h`, `1d`, or a number of seconds. */
-export const Duration = z.union([
+export const PipelineDuration = z.union([
   z.number().positive(),
   z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'expected a duration such as 30s, 10m, 2h or 1d'),
 ]);
@@ -34,9 +34,9 @@ export const RetryPolicy = z
     max: z.number().int().min(0).max(20).default(0),
     backoff: z
       .object({
-        base: Duration.default('1s'),
+        base: PipelineDuration.default('1s'),
         factor: z.number().min(1).max(10).default(2),
-        cap: Duration.default('5m'),
+        cap: PipelineDuration.default('5m'),
         /** 0 to 1: the delay is drawn uniformly from [delay × (1 − jitter), delay]. */
         jitter: z.number().min(0).max(1).default(0.2),
       })
@@ -45,7 +45,7 @@ export const RetryPolicy = z
   })
   .strict();
 
-export const StepKind = z.enum([
+export const PipelineStepKind = z.enum([
   'command',
   'validate',
   'snapshot',
@@ -56,12 +56,12 @@ export const StepKind = z.enum([
   'promote',
   'approval',
 ]);
-export type StepKind = z.infer<typeof StepKind>;
+export type PipelineStepKind = z.infer<typeof PipelineStepKind>;
 
 export const PipelineStepSpec = z
   .object({
     name: StepName,
-    kind: StepKind,
+    kind: PipelineStepKind,
     needs: z.array(StepName).max(50).default([]),
     inputs: z.record(InputName, PipelineInput).default({}),
     params: z.record(z.string().min(1).max(100), z.unknown()).default({}),
@@ -71,7 +71,7 @@ export const PipelineStepSpec = z
     files: z.array(z.string().min(1).max(1000)).max(200).optional(),
     env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string().max(4000)).default({}),
     retries: RetryPolicy.default({ max: 0, backoff: { base: '1s', factor: 2, cap: '5m', jitter: 0.2 } }),
-    timeout: Duration.optional(),
+    timeout: PipelineDuration.optional(),
     /** Reuse the outputs of an earlier run's identical step; default on for the kinds without side effects. */
     cache: z.boolean().optional(),
     /** The built-in kinds' settings (suite, endpoint, alias, approvers…). */
@@ -138,10 +138,10 @@ export const AppliedPipeline = z.object({
 });
 export type AppliedPipeline = z.infer<typeof AppliedPipeline>;
 
-export const RunStatus = z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled']);
-export type PipelineRunStatus = z.infer<typeof RunStatus>;
+export const PipelineRunStatus = z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled']);
+export type PipelineRunStatus = z.infer<typeof PipelineRunStatus>;
 
-export const StepStatus = z.enum([
+export const PipelineStepStatus = z.enum([
   'pending',
   'queued',
   'running',
@@ -153,9 +153,9 @@ export const StepStatus = z.enum([
   'skipped',
   'cancelled',
 ]);
-export type PipelineStepStatus = z.infer<typeof StepStatus>;
+export type PipelineStepStatus = z.infer<typeof PipelineStepStatus>;
 
-export const TriggerKind = z.enum(['manual', 'cron', 'dataset', 'alert', 'webhook']);
+export const PipelineTriggerKind = z.enum(['manual', 'cron', 'dataset', 'alert', 'webhook']);
 
 export const PipelineAttempt = z.object({
   attempt: z.number().int(),
@@ -175,9 +175,9 @@ export const ApprovalDecision = z.object({
 
 export const PipelineStep = z.object({
   name: z.string(),
-  kind: StepKind,
+  kind: PipelineStepKind,
   needs: z.array(z.string()),
-  status: StepStatus,
+  status: PipelineStepStatus,
   attempts: z.array(PipelineAttempt),
   outputs: z.record(z.string(), z.unknown()).nullable(),
   cacheKey: z.string().nullable(),
@@ -203,8 +203,8 @@ export const PipelineRun = z.object({
   id: Id,
   pipeline: Name,
   version: z.number().int(),
-  status: RunStatus,
-  trigger: z.object({ kind: TriggerKind, dedupKey: z.string(), detail: z.record(z.string(), z.unknown()) }),
+  status: PipelineRunStatus,
+  trigger: z.object({ kind: PipelineTriggerKind, dedupKey: z.string(), detail: z.record(z.string(), z.unknown()) }),
   params: z.record(z.string(), z.unknown()),
   steps: z.array(PipelineStep),
   error: z.string().nullable(),
@@ -232,7 +232,7 @@ export type StartPipelineRun = z.input<typeof StartPipelineRun>;
 
 export const ListPipelineRuns = PageQuery.extend({
   pipeline: Name.optional(),
-  status: RunStatus.optional(),
+  status: PipelineRunStatus.optional(),
 }).strict();
 export type ListPipelineRuns = z.input<typeof ListPipelineRuns>;
 
