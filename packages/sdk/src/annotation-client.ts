@@ -35,7 +35,8 @@ type Request = <S extends z.ZodType>(
 const IMPORT_TIMEOUT_MS = 60 * 60 * 1000;
 
 /** The annotation routes as typed methods; PlumbClient exposes them as `client.annotation`. */
-export function annotationMethods(request: Request) {
+export function annotationMethods(client: { request: Request }) {
+  const request: Request = (method, path, options) => client.request(method, path, options);
   const project = (name: string) => `/api/v1/annotation/projects/${encodeURIComponent(name)}`;
   const item = (name: string, id: string) => `${project(name)}/items/${encodeURIComponent(id)}`;
   return {

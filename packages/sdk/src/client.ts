@@ -348,7 +348,7 @@ export class PlumbClient {
   };
 
   /** Annotation projects: tasks handed out blind, labels, agreement, review and export. */
-  readonly annotation = annotationMethods((method, path, options) => this.request(method, path, options));
+  readonly annotation = annotationMethods(this);
 
   /** Follows `nextCursor` until the list is exhausted. */
   async *paginate<T>(list: (query: PageParams) => Promise<Page<T>>, limit = 200): AsyncGenerator<T> {
