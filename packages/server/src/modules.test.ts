@@ -30,6 +30,7 @@ const EXPECTED_GRANTS: Record<Exclude<Role, 'admin'>, string[]> = {
     'events:read',
     'feedback:write',
     'endpoints:read',
+    'performance:read',
     'endpoints:write',
     'endpoints:predict',
   ],
@@ -46,6 +47,7 @@ const EXPECTED_GRANTS: Record<Exclude<Role, 'admin'>, string[]> = {
     'evals:read',
     'events:read',
     'endpoints:read',
+    'performance:read',
   ],
   viewer: [
     'self:read',
@@ -58,6 +60,7 @@ const EXPECTED_GRANTS: Record<Exclude<Role, 'admin'>, string[]> = {
     'evals:read',
     'events:read',
     'endpoints:read',
+    'performance:read',
   ],
   annotator: ['self:read'],
   service: ['self:read', 'events:write', 'feedback:write', 'endpoints:predict'],

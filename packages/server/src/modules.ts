@@ -4,6 +4,7 @@ import { blobsModule } from './modules/blobs/blobs.module.js';
 import { datasetsModule } from './modules/datasets/datasets.module.js';
 import { evalsModule } from './modules/evals/evals.module.js';
 import { eventsModule } from './modules/events/events.module.js';
+import { performanceModule } from './modules/performance/performance.module.js';
 import { registryModule } from './modules/registry/registry.module.js';
 import { runsModule } from './modules/runs/runs.module.js';
 import { servingModule } from './modules/serving/serving.module.js';
@@ -23,4 +24,5 @@ export const MODULES = [
   evalsModule,
   eventsModule,
   servingModule,
+  performanceModule,
 ] as const;

@@ -1,0 +1,252 @@
+import type { EndpointPerformance, InferenceEvent, PerformanceQuery, PerformanceWindow } from '@plumb/sdk';
+import { fitCalibrator, type IsotonicRegression } from '@plumb/stats';
+import type { z } from 'zod';
+import type { Clock } from '../../core/clock.js';
+import type { RequestContext } from '../../core/context.js';
+import { PlumbError } from '../../core/errors.js';
+import type { Db } from '../../storage/database.js';
+import type { PerformanceEvents, ProjectDirectory } from './performance.ports.js';
+import { PerformanceRepo } from './performance.repo.js';
+import type { PerformanceOutcomesTable, PerformanceTrafficTable } from './performance.tables.js';
+import { addCounts, mergeTraffic, type ScoreCounts, TRAFFIC_WINDOW_MS, TrafficFold } from './traffic-fold.js';
+import { estimatedMetrics, positiveClassOf, realisedMetrics, trafficFigures } from './window-metrics.js';
+
+const DAY_MS = 86_400_000;
+/** Most windows one answer may hold: a year of hours. */
+export const MAX_WINDOWS = 8_784;
+/** Inputs and tags kept per outcome for segments. */
+const MAX_SEGMENT_FIELDS = 64;
+const MISSING_SEGMENT = '(none)';
+
+export interface SeriesOptions {
+  fromMs: number;
+  toMs: number;
+  windowMs: number;
+  version?: string | undefined;
+  segment?: string | undefined;
+  positiveClass?: string | undefined;
+  referenceFromMs?: number | undefined;
+  referenceToMs?: number | undefined;
+}
+
+/** `1h`, `6h`, `1d` in milliseconds. */
+export function windowMs(text: string): number {
+  const m = /^([1-9][0-9]{0,3})([hd])$/.exec(text);
+  if (!m)
+    throw new PlumbError('invalid_argument', `window ${JSON.stringify(text)} is not whole hours or days`);
+  return Number(m[1]) * (m[2] === 'h' ? TRAFFIC_WINDOW_MS : DAY_MS);
+}
+
+/**
+ * Performance of endpoints per window: realised from feedback (recorded as it arrives),
+ * estimated before feedback with CBPE, and traffic figures folded from the inference log.
+ */
+export class PerformanceService {
+  readonly repo: PerformanceRepo;
+  readonly fold: TrafficFold;
+
+  constructor(
+    db: Db,
+    private readonly clock: Clock,
+    events: PerformanceEvents,
+    private readonly projects: ProjectDirectory,
+  ) {
+    this.repo = new PerformanceRepo(db);
+    this.fold = new TrafficFold(db, this.repo, events);
+    events.onFeedback(({ projectId, events: labelled }) => this.recordOutcomes(projectId, labelled));
+  }
+
+  /** Keeps each labelled prediction of an endpoint with its ground truth. */
+  async recordOutcomes(projectId: string, events: InferenceEvent[]): Promise<void> {
+    const now = this.clock.now().getTime();
+    const rows: PerformanceOutcomesTable[] = [];
+    for (const e of events) {
+      if (e.endpoint === null || e.feedback === null) continue;
+      rows.push({
+        prediction_id: e.id,
+        project_id: projectId,
+        endpoint: e.endpoint,
+        model_version: e.modelVersion ?? '',
+        time: Date.parse(e.time),
+        predicted_label: e.label,
+        score: e.score,
+        actual_label: e.feedback.label,
+        actual_value: e.feedback.value,
+        segments: JSON.stringify(segmentsOf(e)),
+        received_at: now,
+      });
+    }
+    await this.repo.upsertOutcomes(rows);
+  }
+
+  /** Folds every project's new traffic: the scheduled job. */
+  async foldAll(): Promise<{ events: number }> {
+    let events = 0;
+    for (const id of await this.projects.projectIds())
+      events += await this.fold.catchUp(id, Number.POSITIVE_INFINITY);
+    return { events };
+  }
+
+  async endpointPerformance(
+    ctx: RequestContext,
+    endpoint: string,
+    query: z.output<typeof PerformanceQuery>,
+  ): Promise<EndpointPerformance> {
+    const toMs = query.to === undefined ? this.clock.now().getTime() : Date.parse(query.to);
+    const fromMs = query.from === undefined ? toMs - DAY_MS : Date.parse(query.from);
+    return this.series(ctx.principal.projectId, endpoint, {
+      fromMs,
+      toMs,
+      windowMs: windowMs(query.window),
+      version: query.version,
+      segment: query.segment,
+      positiveClass: query.positiveClass,
+      referenceFromMs: query.referenceFrom === undefined ? undefined : Date.parse(query.referenceFrom),
+      referenceToMs: query.referenceTo === undefined ? undefined : Date.parse(query.referenceTo),
+    }).then((s) => ({ ...s, window: query.window }));
+  }
+
+  /** Windows aligned to multiples of `windowMs` since the epoch (UTC), those with data only. */
+  async series(
+    projectId: string,
+    endpoint: string,
+    o: SeriesOptions,
+  ): Promise<Omit<EndpointPerformance, 'window'>> {
+    if (!(o.toMs > o.fromMs)) throw new PlumbError('invalid_argument', 'to must be after from');
+    if (o.windowMs % TRAFFIC_WINDOW_MS !== 0)
+      throw new PlumbError('invalid_argument', 'windows are whole hours');
+    const start = Math.floor(o.fromMs / o.windowMs) * o.windowMs;
+    if ((o.toMs - start) / o.windowMs > MAX_WINDOWS) {
+      throw new PlumbError(
+        'invalid_argument',
+        `at most ${MAX_WINDOWS} windows per answer; choose a longer window`,
+      );
+    }
+    await this.fold.catchUp(projectId);
+    const filter = { projectId, endpoint, fromMs: start, toMs: o.toMs, modelVersion: o.version };
+    const [outcomes, traffic] = await Promise.all([this.repo.outcomes(filter), this.repo.traffic(filter)]);
+    const reference =
+      o.referenceFromMs !== undefined || o.referenceToMs !== undefined
+        ? await this.repo.outcomes({
+            ...filter,
+            fromMs: o.referenceFromMs ?? 0,
+            toMs: o.referenceToMs ?? o.toMs,
+          })
+        : await this.repo.outcomes({ ...filter, fromMs: 0, toMs: o.toMs });
+
+    const allCounts = traffic.reduce<ScoreCounts>(
+      (acc, t) => addCounts(acc, JSON.parse(t.scores) as ScoreCounts),
+      {},
+    );
+    const positive = o.positiveClass ?? positiveClassOf([...reference, ...outcomes], allCounts);
+    const calibrators = new Map<string, IsotonicRegression | null>();
+    const calibration: EndpointPerformance['calibration'] = [];
+    for (const version of new Set(traffic.map((t) => t.model_version))) {
+      const labelled =
+        positive === null ? [] : reference.filter((r) => r.model_version === version && isBinaryLabelled(r));
+      calibrators.set(
+        version,
+        labelled.length === 0
+          ? null
+          : fitCalibrator(
+              labelled.map((r) => r.score!),
+              labelled.map((r) => (r.actual_label === positive ? 1 : 0)),
+            ),
+      );
+      calibration.push({ modelVersion: version || null, labelled: labelled.length });
+    }
+
+    const windowOf = (t: number) => Math.floor(t / o.windowMs) * o.windowMs;
+    const groups = new Map<
+      string,
+      { version: string; window: number; segment: string | null; rows: PerformanceOutcomesTable[] }
+    >();
+    const groupOf = (version: string, window: number, segment: string | null) => {
+      const key = JSON.stringify([window, version, segment]);
+      let g = groups.get(key);
+      if (!g) {
+        g = { version, window, segment, rows: [] };
+        groups.set(key, g);
+      }
+      return g;
+    };
+    for (const r of outcomes) {
+      const segment = o.segment === undefined ? null : segmentValue(r, o.segment);
+      groupOf(r.model_version, windowOf(r.time), segment).rows.push(r);
+    }
+    const served = new Map<string, PerformanceTrafficTable>();
+    if (o.segment === undefined) {
+      for (const t of traffic) {
+        const key = JSON.stringify([windowOf(t.window_start), t.model_version, null]);
+        const prev = served.get(key);
+        served.set(key, prev ? mergeTraffic(prev, t) : t);
+        groupOf(t.model_version, windowOf(t.window_start), null);
+      }
+    }
+    const series: PerformanceWindow[] = [...groups.entries()]
+      .sort(
+        ([, a], [, b]) =>
+          a.window - b.window ||
+          a.version.localeCompare(b.version) ||
+          (a.segment ?? '').localeCompare(b.segment ?? ''),
+      )
+      .map(([key, g]) => {
+        const t = served.get(key);
+        return {
+          windowStart: new Date(g.window).toISOString(),
+          windowEnd: new Date(g.window + o.windowMs).toISOString(),
+          modelVersion: g.version || null,
+          segment: g.segment,
+          labelled: g.rows.length,
+          realised: realisedMetrics(g.rows, positive),
+          estimated: t
+            ? estimatedMetrics(
+                JSON.parse(t.scores) as ScoreCounts,
+                positive,
+                calibrators.get(g.version) ?? null,
+              )
+            : null,
+          traffic: o.segment === undefined && t ? trafficFigures(t) : null,
+        };
+      });
+    return {
+      endpoint,
+      from: new Date(o.fromMs).toISOString(),
+      to: new Date(o.toMs).toISOString(),
+      segment: o.segment ?? null,
+      positiveClass: positive,
+      calibration,
+      series,
+    };
+  }
+}
+
+function isBinaryLabelled(r: PerformanceOutcomesTable): boolean {
+  return r.actual_label !== null && r.score !== null && r.score >= 0 && r.score <= 1;
+}
+
+/** Scalar inputs by name and tags as `tag:<key>`, for metrics by segment. */
+function segmentsOf(e: InferenceEvent): Record<string, string> {
+  const out: Record<string, string> = {};
+  let n = 0;
+  const inputs = e.inputs;
+  if (inputs !== null && typeof inputs === 'object' && !Array.isArray(inputs)) {
+    for (const [k, v] of Object.entries(inputs as Record<string, unknown>)) {
+      if (n >= MAX_SEGMENT_FIELDS) break;
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
+        out[k] = String(v);
+        n++;
+      }
+    }
+  }
+  for (const [k, v] of Object.entries(e.tags)) {
+    if (n >= MAX_SEGMENT_FIELDS * 2) break;
+    out[`tag:${k}`] = v;
+    n++;
+  }
+  return out;
+}
+
+function segmentValue(r: PerformanceOutcomesTable, segment: string): string {
+  return (JSON.parse(r.segments) as Record<string, string>)[segment] ?? MISSING_SEGMENT;
+}
