@@ -86,3 +86,5 @@ export function annotationMethods(client: { request: Request }) {
     exports: (name: string) => request('GET', `${project(name)}/exports`, { schema: AnnotationExportList }),
   };
 }
+
+export type AnnotationMethods = ReturnType<typeof annotationMethods>;

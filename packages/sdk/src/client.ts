@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { annotationMethods } from './annotation-client.js';
+import { type AnnotationMethods, annotationMethods } from './annotation-client.js';
+import { monitoringMethods } from './monitoring-client.js';
 import { PlumbError } from './errors.js';
 import { AuditRecord, AuditVerification, type ListAudit } from './schemas/audit.js';
 import { type BlobGcRequest, BlobGcResult } from './schemas/blobs.js';
@@ -348,7 +349,10 @@ export class PlumbClient {
   };
 
   /** Annotation projects: tasks handed out blind, labels, agreement, review and export. */
-  readonly annotation = annotationMethods(this);
+  readonly annotation: AnnotationMethods = annotationMethods(this);
+
+  /** Monitors: drift of an endpoint's inputs and outputs from stored profiles. */
+  readonly monitors = monitoringMethods(this);
 
   /** Follows `nextCursor` until the list is exhausted. */
   async *paginate<T>(list: (query: PageParams) => Promise<Page<T>>, limit = 200): AsyncGenerator<T> {
