@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { type AnnotationMethods, annotationMethods } from './annotation-client.js';
-import { monitoringMethods } from './monitoring-client.js';
 import { PlumbError } from './errors.js';
+import { monitoringMethods } from './monitoring-client.js';
 import { AuditRecord, AuditVerification, type ListAudit } from './schemas/audit.js';
 import { type BlobGcRequest, BlobGcResult } from './schemas/blobs.js';
 import { Page, type PageParams } from './schemas/common.js';

@@ -12,6 +12,7 @@ export * from './schemas/events.js';
 export * from './schemas/health.js';
 export * from './schemas/keys.js';
 export * from './schemas/models.js';
+export * from './schemas/monitoring.js';
 export * from './schemas/oip.js';
 export * from './schemas/performance.js';
 export * from './schemas/pipelines.js';
