@@ -55,4 +55,10 @@ describe('configuration', () => {
     expect(() => loadConfig({ PLUMB_PORT: '70000' })).toThrow(/PLUMB_PORT/);
     expect(() => loadConfig({ PLUMB_PORT: '80.5' })).toThrow(/PLUMB_PORT/);
   });
+
+  it('writes monitoring profiles every 5 s unless PLUMB_MONITORING_FLUSH_MS says otherwise', () => {
+    expect(loadConfig({}).monitoringFlushMs).toBe(5_000);
+    expect(loadConfig({ PLUMB_MONITORING_FLUSH_MS: '250' }).monitoringFlushMs).toBe(250);
+    expect(() => loadConfig({ PLUMB_MONITORING_FLUSH_MS: '50' })).toThrow(/PLUMB_MONITORING_FLUSH_MS/);
+  });
 });

@@ -19,6 +19,7 @@ const ENV_NAMES = {
   httpRequestTimeoutMs: 'PLUMB_HTTP_REQUEST_TIMEOUT_MS',
   eventRetentionDays: 'PLUMB_EVENT_RETENTION_DAYS',
   redactionKey: 'PLUMB_REDACTION_KEY',
+  monitoringFlushMs: 'PLUMB_MONITORING_FLUSH_MS',
 } as const;
 
 type Key = keyof typeof ENV_NAMES;
@@ -88,6 +89,13 @@ const RawConfig = z.object({
     .default(30),
   // The HMAC key of endpoint fields redacted by hashing; generated under PLUMB_HOME when unset.
   redactionKey: z.string().min(16, 'expected a secret of at least 16 characters').optional(),
+  // Open monitoring profiles are written this often: a crash loses at most this much of them.
+  monitoringFlushMs: z.coerce
+    .number({ message: 'expected an integer number of milliseconds from 100 to 600000' })
+    .int('expected an integer number of milliseconds from 100 to 600000')
+    .min(100, 'expected an integer number of milliseconds from 100 to 600000')
+    .max(600_000, 'expected an integer number of milliseconds from 100 to 600000')
+    .default(5_000),
 });
 
 export interface Config {
@@ -107,6 +115,8 @@ export interface Config {
   /** Days an inference event is kept. */
   eventRetentionDays: number;
   redactionKey: string | undefined;
+  /** How often open monitoring profiles are written. */
+  monitoringFlushMs: number;
 }
 
 export type ConfigOverrides = Partial<Record<Key, string | number | undefined>>;
