@@ -24,20 +24,9 @@ import {
   toJob,
   toJson,
 } from './job-rows.js';
+import { type BackoffOptions, RetryBackoff } from './retry-backoff.js';
 
-export interface BackoffOptions {
-  /** Delay before the first retry; doubles with each further attempt. Default 1 s. */
-  baseMs?: number;
-  /** Longest delay. Default 10 min. */
-  capMs?: number;
-  /**
-   * Fraction of the delay that is randomized away (0 to 1), so jobs that failed together do
-   * not all retry at the same instant. Default 0.2.
-   */
-  jitter?: number;
-  /** Source of randomness in [0, 1) for the jitter; tests pass a constant. */
-  random?: () => number;
-}
+export type { BackoffOptions } from './retry-backoff.js';
 
 export interface DbJobQueueOptions {
   clock?: Clock;
@@ -59,10 +48,7 @@ const LEASE_EXPIRED = 'lease expired: the worker stopped renewing it before the 
  */
 export class DbJobQueue implements JobQueue {
   private readonly clock: Clock;
-  private readonly baseMs: number;
-  private readonly capMs: number;
-  private readonly jitter: number;
-  private readonly random: () => number;
+  private readonly backoff: RetryBackoff;
   private readonly schedules: DbJobSchedules;
 
   constructor(
@@ -70,14 +56,7 @@ export class DbJobQueue implements JobQueue {
     options: DbJobQueueOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
-    const backoff = options.backoff ?? {};
-    this.baseMs = backoff.baseMs ?? 1000;
-    this.capMs = backoff.capMs ?? 10 * 60 * 1000;
-    this.jitter = backoff.jitter ?? 0.2;
-    this.random = backoff.random ?? Math.random;
-    if (!(this.baseMs >= 0 && this.capMs >= this.baseMs && this.jitter >= 0 && this.jitter <= 1)) {
-      throw new PlumbError('invalid_argument', 'backoff needs 0 <= baseMs <= capMs and 0 <= jitter <= 1');
-    }
+    this.backoff = new RetryBackoff(options.backoff);
     this.schedules = new DbJobSchedules(db, this.clock);
   }
 
@@ -233,7 +212,7 @@ export class DbJobQueue implements JobQueue {
       .set({
         ...(final
           ? { status: 'dead' }
-          : { status: 'queued', worker_id: null, run_at: now + this.retryDelay(current.attempts) }),
+          : { status: 'queued', worker_id: null, run_at: now + this.backoff.delayMs(current.attempts) }),
         lease_until: null,
         last_error: errorText(error),
         updated_at: now,
@@ -337,12 +316,6 @@ export class DbJobQueue implements JobQueue {
       .limit(limit)
       .execute();
     return rows.map((row) => toJob(row));
-  }
-
-  /** Delay after failed attempt number `attempt` (1-based): base·2^(attempt−1), capped, minus jitter. */
-  private retryDelay(attempt: number): number {
-    const exponential = Math.min(this.capMs, this.baseMs * 2 ** Math.min(attempt - 1, 52));
-    return Math.round(exponential * (1 - this.jitter * this.random()));
   }
 
   private async mustGet(jobId: string): Promise<Job> {
