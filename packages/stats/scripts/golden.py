@@ -16,6 +16,8 @@ the published definition, in plain numpy, and says so:
   * fairlearn's demographic parity and equalized odds differences (no fairlearn package):
     max - min of per-group selection rate / TPR / FPR, with 0/0 taken as 0 as fairlearn does.
   * expected calibration error: its textbook definition (equal-width bins, weighted by count).
+  * Fleiss' P-bar (observed agreement among many raters) and span agreement under overlap
+    matching (Hripcsak & Rothschild 2005): their definitions, in numpy and plain Python.
   * the paired bootstrap: the same xoshiro128** stream as the TypeScript code, with numpy's
     percentile for the interval.
 """
@@ -27,9 +29,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from golden_agreement import agreement_fixture, significance_fixture  # noqa: E402
 from golden_drift import drift_fixture, ks_fixture  # noqa: E402
 from golden_metrics import metrics_fixture  # noqa: E402
+from golden_observed_agreement import observed_agreement_fixture  # noqa: E402
 
 FIXTURES = {'ks': ks_fixture, 'drift': drift_fixture, 'metrics': metrics_fixture,
-            'significance': significance_fixture, 'agreement': agreement_fixture}
+            'significance': significance_fixture, 'agreement': agreement_fixture,
+            'observed-agreement': observed_agreement_fixture}
 
 if __name__ == '__main__':
     names = sys.argv[1:] or list(FIXTURES)
