@@ -16,6 +16,7 @@ import pg from 'pg';
 import { pathFromUrl } from '../core/config.js';
 import { mapDriverError } from './db-errors.js';
 import type { Database } from './schema.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -59,10 +60,14 @@ function openSqlite(url: string): Db {
   const kysely = new Kysely<Database>({
     dialect: withMappedErrors(new SqliteDialect({ database: withStatementCache(sqlite) })),
   });
+  const checkpointer = memory ? undefined : new WalCheckpointer(sqlite, path);
   return {
     kysely,
     dialect: 'sqlite',
-    close: () => kysely.destroy(),
+    close: async () => {
+      await checkpointer?.close();
+      await kysely.destroy();
+    },
   };
 }
 
