@@ -1,6 +1,7 @@
 // @plumb/sdk: the wire contract (zod schemas, error envelope) and the typed client.
 export * from './client.js';
 export * from './errors.js';
+export * from './schemas/alerts.js';
 export * from './schemas/annotation.js';
 export * from './schemas/audit.js';
 export * from './schemas/blobs.js';
