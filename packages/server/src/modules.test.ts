@@ -33,6 +33,11 @@ const EXPECTED_GRANTS: Record<Exclude<Role, 'admin'>, string[]> = {
     'performance:read',
     'endpoints:write',
     'endpoints:predict',
+    'annotation-projects:read',
+    'annotation:label',
+    'annotation:read',
+    'annotation:write',
+    'annotation:review',
   ],
   approver: [
     'self:read',
@@ -48,6 +53,10 @@ const EXPECTED_GRANTS: Record<Exclude<Role, 'admin'>, string[]> = {
     'events:read',
     'endpoints:read',
     'performance:read',
+    'annotation-projects:read',
+    'annotation:label',
+    'annotation:read',
+    'annotation:review',
   ],
   viewer: [
     'self:read',
@@ -61,8 +70,10 @@ const EXPECTED_GRANTS: Record<Exclude<Role, 'admin'>, string[]> = {
     'events:read',
     'endpoints:read',
     'performance:read',
+    'annotation-projects:read',
+    'annotation:read',
   ],
-  annotator: ['self:read'],
+  annotator: ['self:read', 'annotation-projects:read', 'annotation:label'],
   service: ['self:read', 'events:write', 'feedback:write', 'endpoints:predict'],
 };
 

@@ -1,4 +1,5 @@
 import { accessModule } from './modules/access/access.module.js';
+import { annotationModule } from './modules/annotation/annotation.module.js';
 import { auditModule } from './modules/audit/audit.module.js';
 import { blobsModule } from './modules/blobs/blobs.module.js';
 import { datasetsModule } from './modules/datasets/datasets.module.js';
@@ -24,5 +25,6 @@ export const MODULES = [
   evalsModule,
   eventsModule,
   servingModule,
+  annotationModule,
   performanceModule,
 ] as const;
