@@ -61,4 +61,26 @@ describe('configuration', () => {
     expect(loadConfig({ PLUMB_MONITORING_FLUSH_MS: '250' }).monitoringFlushMs).toBe(250);
     expect(() => loadConfig({ PLUMB_MONITORING_FLUSH_MS: '50' })).toThrow(/PLUMB_MONITORING_FLUSH_MS/);
   });
+
+  it('queues jobs in the jobs table unless pg-boss is chosen, which needs PostgreSQL', () => {
+    expect(loadConfig({})).toMatchObject({ jobs: 'db', pgBossSchema: 'pgboss', workerLeaseMs: 60_000 });
+    const boss = loadConfig({
+      PLUMB_JOBS: 'pg-boss',
+      PLUMB_DATABASE_URL: 'postgres://u@h/db',
+      PLUMB_DATABASE_SCHEMA: 'plumb',
+      PLUMB_PGBOSS_SCHEMA: 'jobs',
+      PLUMB_WORKER_LEASE_MS: '5000',
+    });
+    expect(boss).toMatchObject({
+      jobs: 'pg-boss',
+      databaseSchema: 'plumb',
+      pgBossSchema: 'jobs',
+      workerLeaseMs: 5000,
+    });
+    expect(() => loadConfig({ PLUMB_JOBS: 'pg-boss' })).toThrow(
+      /PLUMB_JOBS: pg-boss runs on the metadata database/,
+    );
+    expect(() => loadConfig({ PLUMB_JOBS: 'redis' })).toThrow(/PLUMB_JOBS: expected db or pg-boss/);
+    expect(() => loadConfig({ PLUMB_PGBOSS_SCHEMA: 'Bad-Name' })).toThrow(/PLUMB_PGBOSS_SCHEMA/);
+  });
 });

@@ -20,6 +20,10 @@ const ENV_NAMES = {
   eventRetentionDays: 'PLUMB_EVENT_RETENTION_DAYS',
   redactionKey: 'PLUMB_REDACTION_KEY',
   monitoringFlushMs: 'PLUMB_MONITORING_FLUSH_MS',
+  databaseSchema: 'PLUMB_DATABASE_SCHEMA',
+  jobs: 'PLUMB_JOBS',
+  pgBossSchema: 'PLUMB_PGBOSS_SCHEMA',
+  workerLeaseMs: 'PLUMB_WORKER_LEASE_MS',
 } as const;
 
 type Key = keyof typeof ENV_NAMES;
@@ -96,6 +100,25 @@ const RawConfig = z.object({
     .min(100, 'expected an integer number of milliseconds from 100 to 600000')
     .max(600_000, 'expected an integer number of milliseconds from 100 to 600000')
     .default(5_000),
+  // The PostgreSQL schema of Plumb's tables, so several installations can share one database.
+  databaseSchema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lower-case PostgreSQL schema name')
+    .optional(),
+  // `db`: the durable jobs table in the metadata database (SQLite or PostgreSQL). `pg-boss`:
+  // pg-boss on the metadata database, for `plumb worker` processes on any number of machines.
+  jobs: z.enum(['db', 'pg-boss'], { message: 'expected db or pg-boss' }).default('db'),
+  pgBossSchema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,50}$/, 'expected a lower-case PostgreSQL schema name')
+    .default('pgboss'),
+  // A job whose worker stops renewing its lease for this long is taken over by another worker.
+  workerLeaseMs: z.coerce
+    .number({ message: 'expected an integer number of milliseconds from 1000 to 3600000' })
+    .int('expected an integer number of milliseconds from 1000 to 3600000')
+    .min(1000, 'expected an integer number of milliseconds from 1000 to 3600000')
+    .max(3_600_000, 'expected an integer number of milliseconds from 1000 to 3600000')
+    .default(60_000),
 });
 
 export interface Config {
@@ -117,6 +140,13 @@ export interface Config {
   redactionKey: string | undefined;
   /** How often open monitoring profiles are written. */
   monitoringFlushMs: number;
+  /** PostgreSQL schema of Plumb's tables; undefined for the connection's default. */
+  databaseSchema: string | undefined;
+  /** Where jobs are queued: the jobs table, or pg-boss on the same PostgreSQL database. */
+  jobs: 'db' | 'pg-boss';
+  pgBossSchema: string;
+  /** How long a claimed job stays a worker's without a heartbeat. */
+  workerLeaseMs: number;
 }
 
 export type ConfigOverrides = Partial<Record<Key, string | number | undefined>>;
@@ -153,6 +183,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     );
   }
   const c = parsed.data;
+  if (c.jobs === 'pg-boss' && !/^postgres(ql)?:\/\//.test(c.databaseUrl ?? '')) {
+    throw new ConfigError([
+      {
+        variable: ENV_NAMES.jobs,
+        message: 'pg-boss runs on the metadata database: set PLUMB_DATABASE_URL to postgres://…',
+      },
+    ]);
+  }
   const home = resolve(c.home);
   return {
     ...c,
@@ -162,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     adminKey: c.adminKey,
     projectQuotaBytes: c.projectQuotaBytes,
     redactionKey: c.redactionKey,
+    databaseSchema: c.databaseSchema,
   };
 }
 
