@@ -146,9 +146,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
       .send(own === undefined ? plumbError.toEnvelope() : own);
   });
 
+  const prefixBodies = errorBodiesByPrefix(options.routes);
   app.setNotFoundHandler(async (request, reply) => {
-    const error = new PlumbError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
-    return reply.status(404).send(error.toEnvelope());
+    const path = request.url.split('?')[0] ?? '';
+    const error = new PlumbError('not_found', `no route ${request.method} ${path}`);
+    const own = prefixBodies.get(firstSegment(path))?.(error);
+    return reply.status(404).send(own === undefined ? error.toEnvelope() : own);
   });
 
   app.get('/healthz', async () => ({ status: 'ok', checks: { process: 'ok' } }));
@@ -175,6 +178,27 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registerRoute(app, spec);
   }
   return app;
+}
+
+function firstSegment(path: string): string {
+  return `/${path.split('/')[1] ?? ''}`;
+}
+
+/**
+ * The error shape of each first path segment whose routes all answer errors in one shape of their
+ * own (`/v2`, the Open Inference Protocol's): an unmatched path there answers its 404 in that
+ * shape too, as a client of that protocol expects.
+ */
+function errorBodiesByPrefix(routes: RouteSpec[]): Map<string, NonNullable<RouteSpec['errorBody']>> {
+  const shapes = new Map<string, RouteSpec['errorBody'] | null>();
+  for (const spec of routes) {
+    const prefix = firstSegment(spec.url);
+    const seen = shapes.get(prefix);
+    shapes.set(prefix, seen === undefined || seen === spec.errorBody ? (spec.errorBody ?? null) : null);
+  }
+  const bodies = new Map<string, NonNullable<RouteSpec['errorBody']>>();
+  for (const [prefix, body] of shapes) if (body) bodies.set(prefix, body);
+  return bodies;
 }
 
 function registerRoute(app: FastifyInstance, spec: RouteSpec): void {

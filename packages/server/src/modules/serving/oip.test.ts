@@ -130,6 +130,20 @@ describe('Open Inference Protocol v2', () => {
     expect(missing.statusCode).toBe(404);
     conforms('metadata_model_error_response', missing.json());
     expect((await call('GET', '/v2/models/forecast/versions/9')).statusCode).toBe(404);
+    // A path the protocol does not have answers in its shape too, and the rest of the API in Plumb's.
+    for (const [method, url] of [
+      ['GET', '/v2/models/forecast/explain'],
+      ['POST', '/v2/repository/index'],
+      ['DELETE', '/v2/models/forecast'],
+    ] as const) {
+      const unmatched = await call(method, url);
+      expect(unmatched.statusCode, url).toBe(404);
+      conforms('metadata_model_error_response', unmatched.json());
+      expect(unmatched.json()).toEqual({ error: `no route ${method} ${url}` });
+    }
+    const api = await call('GET', '/api/v1/nowhere');
+    expect(api.statusCode).toBe(404);
+    expect(api.json().error.code).toBe('not_found');
   });
 
   it('takes the API key as Authorization: Bearer, like every route', async () => {
