@@ -6,12 +6,15 @@
 // p50/p99), then closed-loop with many connections (most predictions per second).
 // Plumb on a temporary SQLite home. Run after `npm run build`:
 //   node bench/serving/run.mjs [rate=1000] [seconds=10] [max-seconds=5] [connections=32]
+// BENCH_ONLY=rest|oip runs one path; BENCH_CPU_PROFILE=DIR writes the server's CPU profile of each
+// path's measured phases (fixed rate and closed loop) there, for chrome://inspect or speedscope.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { exportLogisticRegression } from '../../examples/dist/logistic-onnx.js';
@@ -28,6 +31,7 @@ async function client({ url, key, path, bodies, rate, seconds, connections }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const target = new URL(path, url);
   const latencies = [];
+  const sentAt = [];
   let failed = 0;
   let i = 0;
   const send = () =>
@@ -48,8 +52,10 @@ async function client({ url, key, path, bodies, rate, seconds, connections }) {
         (res) => {
           res.resume();
           res.on('end', () => {
-            if (res.statusCode === 200) latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
-            else failed += 1;
+            if (res.statusCode === 200) {
+              latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+              sentAt.push(Date.now() - started);
+            } else failed += 1;
             resolve();
           });
         },
@@ -85,7 +91,58 @@ async function client({ url, key, path, bodies, rate, seconds, connections }) {
   }
   const elapsed = (Date.now() - started) / 1000;
   agent.destroy();
-  process.stdout.write(JSON.stringify({ latencies, failed, elapsed }));
+  // p99 of each second's answers, by the second each request was answered in, to place stalls.
+  const bySecond = [];
+  latencies.forEach((l, k) => {
+    (bySecond[Math.floor(sentAt[k] / 1000)] ??= []).push(l);
+  });
+  const timeline = bySecond.map(
+    (ls) =>
+      percentile(
+        (ls ?? []).sort((a, b) => a - b),
+        0.99,
+      ) ?? null,
+  );
+  process.stdout.write(JSON.stringify({ latencies, failed, elapsed, timeline }));
+}
+
+/** GC pauses of this process from now until `stop()`. */
+function gcPauses() {
+  const durations = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) durations.push(entry.duration);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      observer.disconnect();
+      return {
+        count: durations.length,
+        total: durations.reduce((a, b) => a + b, 0),
+        max: Math.max(0, ...durations),
+      };
+    },
+  };
+}
+
+/** Profiles this process (the server) when BENCH_CPU_PROFILE names a folder; else does nothing. */
+async function startProfile() {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  if (!dir) return { stop: async () => {} };
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return {
+    async stop(name) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      const file = join(dir, `serving-${name}-${Date.now()}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      console.log(`CPU profile: ${file}`);
+    },
+  };
 }
 
 function runClient(options) {
@@ -190,12 +247,18 @@ async function main() {
       ['REST predict', '/api/v1/endpoints/weather/predict', restBodies],
       ['OIP infer', '/v2/models/weather/infer', oipBodies],
     ].filter(([name]) => !only || name.toLowerCase().startsWith(only))) {
-      // Warm-up: sessions, JIT, the SQLite page cache.
-      await runClient({ url, key, path, bodies, rate: 200, seconds: 1, connections: 8 });
+      // Warm-up at the measured rate for 3 s (some 3,000 requests): the model session, V8's
+      // optimizing compiler (a function is optimized only after many calls; at 200 requests a
+      // second for 1 s the measured phase began on unoptimized code and queued behind it) and the
+      // SQLite page cache. A server that has been up for a few seconds is in this state.
+      await runClient({ url, key, path, bodies, rate, seconds: 3, connections: 64 });
+      const profile = await startProfile();
       const loop = monitorEventLoopDelay({ resolution: 5 });
+      const gc = gcPauses();
       loop.enable();
       const fixed = await runClient({ url, key, path, bodies, rate, seconds, connections: 64 });
       loop.disable();
+      const pauses = gc.stop();
       const sorted = fixed.latencies.sort((a, b) => a - b);
       const p50 = percentile(sorted, 0.5);
       const p99 = percentile(sorted, 0.99);
@@ -203,15 +266,24 @@ async function main() {
         `${name} at ${rate}/s for ${seconds} s: ${sorted.length} ok, ${fixed.failed} failed, ` +
           `p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms; added over onnxruntime: ` +
           `p50 ${(p50 - d50).toFixed(2)} ms, p99 ${(p99 - d99).toFixed(2)} ms; server event loop delay ` +
-          `p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`,
+          `p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms; ` +
+          `GC ${pauses.count} pauses, ${pauses.total.toFixed(0)} ms in all, longest ${pauses.max.toFixed(1)} ms; ` +
+          `p99 by second ${fixed.timeline.map((v) => (v === null ? '-' : v.toFixed(1))).join(' ')} ms`,
       );
+      const cpu = process.cpuUsage();
       const max = await runClient({ url, key, path, bodies, rate: 0, seconds: maxSeconds, connections });
+      const { user, system } = process.cpuUsage(cpu);
       const maxSorted = max.latencies.sort((a, b) => a - b);
+      // The server's CPU time per answered prediction: what bounds its rate on a core of its own,
+      // and much steadier than the rate itself when other work shares the machine.
+      const cpuPer = (user + system) / Math.max(1, max.latencies.length);
       console.log(
         `${name} closed loop, ${connections} connections, ${maxSeconds} s: ` +
-          `${Math.round(max.latencies.length / max.elapsed).toLocaleString('en-US')} predictions/s ` +
+          `${Math.round(max.latencies.length / max.elapsed).toLocaleString('en-US')} predictions/s, ` +
+          `server CPU ${cpuPer.toFixed(0)} µs a prediction ` +
           `(${max.failed} failed, p50 ${percentile(maxSorted, 0.5).toFixed(2)} ms, p99 ${percentile(maxSorted, 0.99).toFixed(2)} ms)`,
       );
+      await profile.stop(name.split(' ')[0].toLowerCase());
     }
     const logged = await plumb.db.kysely
       .selectFrom('inference_events')
