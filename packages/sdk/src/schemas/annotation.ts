@@ -258,7 +258,7 @@ export type SkippedItem = z.infer<typeof SkippedItem>;
 
 export const ListLabels = PageQuery.extend({
   item: Id.optional(),
-  annotator: z.string().max(100).optional(),
+  annotator: z.string().min(1).max(100).optional(),
 }).strict();
 export type ListLabels = z.input<typeof ListLabels>;
 
