@@ -1,4 +1,5 @@
 import { accessModule } from './modules/access/access.module.js';
+import { alertsModule } from './modules/alerts/alerts.module.js';
 import { annotationModule } from './modules/annotation/annotation.module.js';
 import { auditModule } from './modules/audit/audit.module.js';
 import { blobsModule } from './modules/blobs/blobs.module.js';
@@ -27,4 +28,5 @@ export const MODULES = [
   servingModule,
   annotationModule,
   performanceModule,
+  alertsModule,
 ] as const;

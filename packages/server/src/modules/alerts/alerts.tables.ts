@@ -1,0 +1,73 @@
+/** A condition on one monitored value of an endpoint; `webhook_secret` signs its notifications. */
+export interface AlertRulesTable {
+  id: string;
+  project_id: string;
+  name: string;
+  endpoint: string;
+  metric: string;
+  feature: string | null;
+  monitor_id: string | null;
+  operator: string;
+  threshold: number | null;
+  consecutive: number;
+  window: string;
+  webhook_url: string | null;
+  webhook_secret: string | null;
+  created_at: string;
+  created_by: string;
+}
+
+/**
+ * Where evaluation stands for one rule and subject (feature, model version): the last window it
+ * read, and the run of breaching windows ending there. Windows are read once, in order.
+ */
+export interface AlertRuleStatesTable {
+  rule_id: string;
+  subject: string;
+  last_window_end: number;
+  run_start: number | null;
+  run_length: number;
+}
+
+/** `dedup_key` is unique per project: one condition (rule, subject, run) opens one alert. */
+export interface AlertsTable {
+  id: string;
+  project_id: string;
+  rule_id: string;
+  subject: string;
+  dedup_key: string;
+  status: string;
+  value: number | null;
+  threshold: number | null;
+  run_start: number;
+  opened_at: string;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  resolution: string | null;
+}
+
+/** One attempt to deliver a notification, whatever its outcome. */
+export interface AlertDeliveriesTable {
+  id: string;
+  alert_id: string;
+  event: string;
+  attempt: number;
+  url: string;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  at: string;
+}
+
+export interface AlertsTables {
+  alert_rules: AlertRulesTable;
+  alert_rule_states: AlertRuleStatesTable;
+  alerts: AlertsTable;
+  alert_deliveries: AlertDeliveriesTable;
+}
+
+declare module '../../storage/schema.js' {
+  interface Database extends AlertsTables {}
+}
