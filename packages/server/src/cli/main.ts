@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { MODULES } from '../modules.js';
 import { VERSION } from '../version.js';
+import { registerDemoCommand } from './demo.cli.js';
 import { registerServeCommand } from './serve.cli.js';
 import { registerWorkerCommand } from './worker.cli.js';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServeCommand(program);
   registerWorkerCommand(program);
+  registerDemoCommand(program);
   for (const module of MODULES) module.cli?.(program);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -1,0 +1,185 @@
+import type { InferenceEventInput, ModelVersion } from '@plumb/sdk';
+import { PlumbError } from '../core/errors.js';
+import { rowAnswers } from '../modules/serving/served-output.js';
+import { matrixOf } from '../modules/serving/version-runner.js';
+import { OnnxModel } from '../runtime/onnx-model.js';
+import { type AirportEncoding, MODEL_FEATURES } from './airport-encoding.js';
+import { ENDPOINT } from './demo-champion.js';
+import type { DemoContext } from './demo-context.js';
+import type { DemoPlan } from './demo-plan.js';
+import type { Flight, FlightsData } from './flights-data.js';
+
+/** What the replay of one month sent, counted as it was sent (not read back from monitoring). */
+export interface MonthReplay {
+  month: string;
+  predictions: number;
+  /** Predictions already in the log from an earlier run of the demo. */
+  alreadyLogged: number;
+  labelled: number;
+  delayedShare: number;
+  meanScore: number;
+  accuracy: number;
+}
+
+/** Events per request: with inputs and outputs an event is about 400 bytes of JSON, well under the body limit. */
+const BATCH = 1000;
+
+/**
+ * Step 2: March–June as traffic for the champion, in compressed time, one day of flights after
+ * another. Each prediction is logged with the flight's own departure time so monitoring windows
+ * are real days and months; a prediction through the endpoint is stamped with the server's clock,
+ * so the champion's answers are computed here on the very model file the endpoint serves (its
+ * output shaped as serving shapes it) and posted to the inference log for the endpoint. Ground
+ * truth follows `labelDelayHours` later as feedback. Event ids are derived from the month and
+ * position, so a second run finds the months it already replayed.
+ */
+export async function replayTraffic(
+  ctx: DemoContext,
+  data: FlightsData,
+  plan: DemoPlan,
+  encoding: AirportEncoding,
+  champion: ModelVersion,
+): Promise<MonthReplay[]> {
+  const model = await loadVersion(ctx, champion);
+  const months: MonthReplay[] = [];
+  try {
+    for (const month of plan.months) {
+      const [from, to] = monthRange(month);
+      const flights = await data.sample(from, to, 0, plan.replayPerMille);
+      months.push(await replayMonth(ctx, model, champion, encoding, plan, month, flights));
+    }
+  } finally {
+    await model.close();
+  }
+  return months;
+}
+
+async function replayMonth(
+  ctx: DemoContext,
+  model: OnnxModel,
+  champion: ModelVersion,
+  encoding: AirportEncoding,
+  plan: DemoPlan,
+  month: string,
+  flights: Flight[],
+): Promise<MonthReplay> {
+  const tally = { predictions: 0, alreadyLogged: 0, labelled: 0, delayed: 0, score: 0, correct: 0 };
+  let pendingLabels: { id: string; flight: Flight }[] = [];
+  const days = groupByDay(flights);
+  let index = 0;
+  for (const [dayIndex, day] of days.entries()) {
+    for (let start = 0; start < day.length; start += BATCH) {
+      const batch = day.slice(start, start + BATCH);
+      const inputs = batch.map((f) => encoding.encode(f));
+      const started = performance.now();
+      const answers = rowAnswers(
+        await model.run(matrixOf(inputs, [...MODEL_FEATURES]).data, batch.length),
+        batch.length,
+        model.classes,
+      );
+      const latencyMs = (performance.now() - started) / batch.length;
+      const events: InferenceEventInput[] = batch.map((f, i) => ({
+        id: `prd_demo-${month}-${String(index + i).padStart(6, '0')}`,
+        time: f.time,
+        endpoint: ENDPOINT,
+        modelVersion: champion.ref,
+        modelVersionId: champion.id,
+        arm: 'primary',
+        inputs: inputs[i],
+        outputs: answers[i]!.output,
+        label: answers[i]!.label === null ? null : String(answers[i]!.label),
+        score: answers[i]!.score,
+        confidence: answers[i]!.confidence,
+        latencyMs,
+        tags: { source: 'demo-replay' },
+      }));
+      index += batch.length;
+      try {
+        await ctx.client.events.record({ events });
+      } catch (error) {
+        // The batch is all or nothing: already_exists means an earlier run stored all of it.
+        if (!PlumbError.is(error, 'already_exists')) throw error;
+        tally.alreadyLogged += batch.length;
+      }
+      batch.forEach((f, i) => {
+        tally.predictions++;
+        tally.score += answers[i]!.score ?? 0;
+        if (f.delayed === 1) tally.delayed++;
+        if (String(answers[i]!.label) === String(f.delayed)) tally.correct++;
+        pendingLabels.push({ id: events[i]!.id!, flight: f });
+      });
+    }
+    // Compressed time: yesterday's flights get their ground truth once today's traffic is in.
+    const nextDay = days[dayIndex + 1]?.[0]?.time;
+    const due =
+      nextDay === undefined
+        ? pendingLabels
+        : pendingLabels.filter((p) => labelTime(p.flight, plan) <= nextDay);
+    if (due.length > 0) {
+      await sendLabels(ctx, plan, due);
+      tally.labelled += due.length;
+      const sent = new Set(due.map((p) => p.id));
+      pendingLabels = pendingLabels.filter((p) => !sent.has(p.id));
+    }
+  }
+  const n = Math.max(1, tally.predictions);
+  const line = {
+    month,
+    predictions: tally.predictions,
+    alreadyLogged: tally.alreadyLogged,
+    labelled: tally.labelled,
+    delayedShare: tally.delayed / n,
+    meanScore: tally.score / n,
+    accuracy: tally.correct / n,
+  };
+  ctx.say(
+    `  ${month}: ${line.predictions} predictions${line.alreadyLogged ? ` (${line.alreadyLogged} logged by an earlier run)` : ''}, ${line.labelled} labels; delayed ${(100 * line.delayedShare).toFixed(1)} %, mean score ${line.meanScore.toFixed(3)}, champion accuracy ${line.accuracy.toFixed(3)}`,
+  );
+  return line;
+}
+
+async function sendLabels(ctx: DemoContext, plan: DemoPlan, due: { id: string; flight: Flight }[]) {
+  for (let start = 0; start < due.length; start += BATCH) {
+    const feedback = due.slice(start, start + BATCH).map((p) => ({
+      predictionId: p.id,
+      label: String(p.flight.delayed),
+      time: labelTime(p.flight, plan),
+    }));
+    const result = await ctx.client.events.feedback({ feedback });
+    if (result.unknown.length > 0) {
+      throw new PlumbError('internal', `feedback for ${result.unknown.length} predictions found no event`);
+    }
+  }
+}
+
+function labelTime(f: Flight, plan: DemoPlan): string {
+  return new Date(Date.parse(f.time) + plan.labelDelayHours * 3_600_000).toISOString();
+}
+
+function groupByDay(flights: Flight[]): Flight[][] {
+  const days = new Map<string, Flight[]>();
+  for (const f of flights) {
+    const key = f.time.slice(0, 10);
+    const day = days.get(key) ?? [];
+    day.push(f);
+    days.set(key, day);
+  }
+  return [...days.values()];
+}
+
+/** `[first day, first day of the next month)` of `YYYY-MM`. */
+export function monthRange(month: string): [string, string] {
+  const start = new Date(`${month}-01T00:00:00Z`);
+  const end = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
+  return [start.toISOString().slice(0, 10), end.toISOString().slice(0, 10)];
+}
+
+/** The version's ONNX file as the endpoint loads it, read back from Plumb's blob store. */
+async function loadVersion(ctx: DemoContext, version: ModelVersion): Promise<OnnxModel> {
+  if (version.artifact.kind !== 'onnx') {
+    throw new PlumbError('failed_precondition', `${version.ref} is not an ONNX model`);
+  }
+  const stream = await ctx.client.blobs.download(version.artifact.blobRef);
+  const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+  return OnnxModel.load(bytes);
+}
