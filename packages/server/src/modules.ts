@@ -6,6 +6,7 @@ import { blobsModule } from './modules/blobs/blobs.module.js';
 import { datasetsModule } from './modules/datasets/datasets.module.js';
 import { evalsModule } from './modules/evals/evals.module.js';
 import { eventsModule } from './modules/events/events.module.js';
+import { monitoringModule } from './modules/monitoring/monitoring.module.js';
 import { performanceModule } from './modules/performance/performance.module.js';
 import { registryModule } from './modules/registry/registry.module.js';
 import { runsModule } from './modules/runs/runs.module.js';
@@ -26,6 +27,7 @@ export const MODULES = [
   evalsModule,
   eventsModule,
   servingModule,
+  monitoringModule,
   annotationModule,
   performanceModule,
   alertsModule,

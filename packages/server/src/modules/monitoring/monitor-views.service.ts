@@ -1,0 +1,246 @@
+import type { Coverage, DriftReport, DriftSeries, MonitorStatus, VersionSkew } from '@plumb/sdk';
+import { PlumbError } from '../../core/errors.js';
+import type { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
+import { quoteIdent } from '../../storage/analytics/sql-text.js';
+import { tableSql } from '../datasets/dataset-source.js';
+import { type DriftSummary, driftOf, type FeatureDrift } from './monitor-drift.js';
+import type { MonitoringPorts, MonitorsService } from './monitors.service.js';
+import { BASE_WINDOW_MS } from './profile-writer.js';
+
+const DAY_MS = 86_400_000;
+
+type Summary = { min: number | null; max: number | null; last: number | null };
+
+/** What monitors show: drift reports, bucketed series, status with skew, coverage gaps. */
+export class MonitorViews {
+  constructor(
+    private readonly monitors: MonitorsService,
+    private readonly engine: AnalyticsEngine,
+    private readonly ports: MonitoringPorts,
+    private readonly now: () => number,
+  ) {}
+
+  async drift(
+    projectId: string,
+    id: string,
+    q: { from: string; to: string; version?: string | undefined; mode: 'profile' | 'exact' },
+  ): Promise<DriftReport> {
+    const { from, to } = range(q.from, q.to);
+    const d = await this.monitors.drift(projectId, id, {
+      from,
+      to,
+      modelVersion: q.version,
+      exact: q.mode === 'exact',
+    });
+    return report(d.monitor.id, d.monitor.endpoint, d.monitor.reference, from, to, q.mode, d.windows, d);
+  }
+
+  /**
+   * Closed windows grouped into at most `buckets` buckets of whole windows; per bucket the
+   * minimum, maximum and last value of each feature's statistic and of the drifted share, so a
+   * year of hourly windows draws from a few hundred points.
+   */
+  async series(
+    projectId: string,
+    id: string,
+    q: { from: string; to: string; buckets: number },
+  ): Promise<DriftSeries> {
+    const { from, to } = range(q.from, q.to);
+    const monitor = await this.monitors.require(projectId, id);
+    const w = monitor.row.window_ms;
+    const windows = Math.max(1, Math.ceil((to - from) / w));
+    const bucketMs = Math.ceil(windows / q.buckets) * w;
+    const signals = await this.monitors.windowSignals(projectId, id, from, to);
+    const start = Math.floor(from / w) * w;
+    const buckets = new Map<number, DriftSeries['buckets'][number]>();
+    for (const s of signals) {
+      const b = start + Math.floor((s.windowStart - start) / bucketMs) * bucketMs;
+      let bucket = buckets.get(b);
+      if (!bucket) {
+        bucket = {
+          start: new Date(b).toISOString(),
+          windows: 0,
+          shareDrifted: { min: null, max: null, last: null },
+          datasetDrifted: 0,
+          features: {},
+        };
+        buckets.set(b, bucket);
+      }
+      bucket.windows++;
+      fold(bucket.shareDrifted, s.shareDrifted);
+      if (s.datasetDrifted) bucket.datasetDrifted++;
+      for (const f of s.features) {
+        bucket.features[f.feature] ??= { min: null, max: null, last: null, drifted: 0, indeterminate: 0 };
+        const entry = bucket.features[f.feature]!;
+        fold(entry, f.statistic);
+        if (f.verdict === 'drift') entry.drifted++;
+        if (f.verdict === 'indeterminate') entry.indeterminate++;
+      }
+    }
+    return { monitorId: id, windowMs: w, bucketMs, buckets: [...buckets.values()] };
+  }
+
+  /** Each monitor of an endpoint over a range (default the last day), with its versions' skew. */
+  async status(
+    projectId: string,
+    endpoint: string,
+    q: { from?: string | undefined; to?: string | undefined },
+  ) {
+    const to = q.to === undefined ? this.now() : Date.parse(q.to);
+    const from = q.from === undefined ? to - DAY_MS : Date.parse(q.from);
+    const monitors = await this.monitors.listMonitors(projectId, endpoint);
+    const out: MonitorStatus['monitors'] = [];
+    for (const m of monitors) {
+      const d = await this.monitors.drift(projectId, m.id, { from, to });
+      out.push({
+        ...report(m.id, m.endpoint, m.reference, from, to, 'profile', d.windows, d),
+        skew: await this.skew(projectId, m.id),
+      });
+    }
+    return { endpoint, from: new Date(from).toISOString(), to: new Date(to).toISOString(), monitors: out };
+  }
+
+  /**
+   * Training–serving skew: each model version's first monitor window on the endpoint against
+   * the reference (the training data); a feature failing there was different from the start.
+   */
+  async skew(projectId: string, id: string): Promise<VersionSkew[]> {
+    const l = await this.monitors.require(projectId, id);
+    const key = { projectId, endpoint: l.row.endpoint };
+    const firsts = await this.monitors.profiles.firstWindows(key, BASE_WINDOW_MS);
+    const out: VersionSkew[] = [];
+    for (const [modelVersion, first] of firsts) {
+      if (modelVersion === '') continue;
+      const start = Math.floor(first / l.row.window_ms) * l.row.window_ms;
+      const { features } = await this.monitors.store.merged(
+        key,
+        { from: start, to: start + l.row.window_ms, modelVersion },
+        this.monitors.specsOf(key),
+      );
+      const d = driftOf(l.model, features);
+      out.push({
+        modelVersion,
+        windowStart: new Date(start).toISOString(),
+        skewed: d.features.filter((f) => f.drifted).map((f) => f.feature),
+        features: d.features.map(wire),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Each value of a field: its share of production traffic (from the merged profiles' frequent
+   * items, exact while the field has few values) next to its share of the training data of the
+   * version in service (counted by DuckDB), largest gap first.
+   */
+  async coverage(
+    projectId: string,
+    endpoint: string,
+    q: { field: string; from?: string | undefined; to?: string | undefined },
+  ): Promise<Coverage> {
+    const to = q.to === undefined ? this.now() : Date.parse(q.to);
+    const from = q.from === undefined ? 0 : Date.parse(q.from);
+    const served = await this.ports.servedVersion(projectId, endpoint);
+    const training = new Map<string, number>();
+    const refs: string[] = [];
+    let trainingTotal = 0;
+    for (const versionId of served.datasetVersionIds) {
+      const ds = await this.ports.dataset(projectId, versionId);
+      refs.push(ds.ref);
+      if (!ds.columns.some((c) => c.name === q.field)) continue;
+      const c = quoteIdent(q.field);
+      const rows = await this.engine.query(
+        `SELECT CAST(${c} AS VARCHAR) AS v, count(*) AS n FROM ${tableSql(ds.source)} WHERE ${c} IS NOT NULL GROUP BY 1`,
+      );
+      for (const r of rows) {
+        training.set(String(r.v), (training.get(String(r.v)) ?? 0) + Number(r.n));
+        trainingTotal += Number(r.n);
+      }
+    }
+    const { features } = await this.monitors.store.merged(
+      { projectId, endpoint },
+      { from, to, features: [q.field] },
+      new Map(),
+    );
+    const profile = features.get(q.field)?.profile;
+    const production = new Map<string, { value: string | number | boolean; n: number }>();
+    let productionTotal = 0;
+    if (profile) {
+      productionTotal = profile.numericCount + profile.categoricalCount;
+      for (const t of profile.frequentItems?.top() ?? [])
+        production.set(String(t.item), { value: t.item, n: t.estimate });
+      const sketch = profile.quantileSketch;
+      if (sketch) {
+        const { values, cum } = sketch.sortedView();
+        let prev = 0;
+        for (let i = 0; i < values.length; i++) {
+          production.set(String(values[i]), { value: values[i]!, n: cum[i]! - prev });
+          prev = cum[i]!;
+        }
+      }
+    }
+    const keys = new Set([...production.keys(), ...training.keys()]);
+    const rows = [...keys].map((k) => {
+      const p = production.get(k);
+      const productionShare = productionTotal === 0 ? 0 : (p?.n ?? 0) / productionTotal;
+      const trainingShare = trainingTotal === 0 ? 0 : (training.get(k) ?? 0) / trainingTotal;
+      return {
+        value: p?.value ?? k,
+        productionShare,
+        trainingShare,
+        gap: productionShare - trainingShare,
+        unseenInTraining: (p?.n ?? 0) > 0 && !training.has(k),
+      };
+    });
+    rows.sort((a, b) => Math.abs(b.gap) - Math.abs(a.gap));
+    if (refs.length === 0)
+      throw new PlumbError('failed_precondition', `${served.ref} records no training data`);
+    return { endpoint, field: q.field, training: refs, productionCount: productionTotal, rows };
+  }
+}
+
+function range(fromText: string, toText: string): { from: number; to: number } {
+  const from = Date.parse(fromText);
+  const to = Date.parse(toText);
+  if (!(to > from))
+    throw new PlumbError('invalid_argument', `to (${toText}) must be after from (${fromText})`);
+  return { from, to };
+}
+
+function fold(s: Summary, x: number): void {
+  const v = Number.isFinite(x) ? x : null;
+  if (v !== null) {
+    s.min = s.min === null ? v : Math.min(s.min, v);
+    s.max = s.max === null ? v : Math.max(s.max, v);
+  }
+  s.last = v;
+}
+
+function wire(f: FeatureDrift): DriftReport['features'][number] {
+  const num = (x: number) => (Number.isFinite(x) ? x : null);
+  return { ...f, statistic: num(f.statistic), low: num(f.low), high: num(f.high) };
+}
+
+function report(
+  id: string,
+  endpoint: string,
+  reference: string,
+  from: number,
+  to: number,
+  mode: 'profile' | 'exact',
+  windows: number,
+  d: DriftSummary,
+): DriftReport {
+  return {
+    monitorId: id,
+    endpoint,
+    reference,
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    mode,
+    windows,
+    features: d.features.map(wire),
+    shareDrifted: d.shareDrifted,
+    datasetDrifted: d.datasetDrifted,
+  };
+}

@@ -1,0 +1,461 @@
+import type { AuditService } from '../../core/audit/audit.service.js';
+import type { Clock } from '../../core/clock.js';
+import { actorOf, type RequestContext } from '../../core/context.js';
+import { PlumbError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import type { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
+import type { Db } from '../../storage/database.js';
+import type { DatasetSource } from '../datasets/dataset-source.js';
+import { BinIndex } from './feature-window.js';
+import { type DriftSummary, driftOf, type MonitorModel, referenceSide } from './monitor-drift.js';
+import {
+  DEFAULT_THRESHOLDS,
+  type DriftTest,
+  type FeatureReference,
+  type FeatureTest,
+  type MonitorSpec,
+} from './monitor-spec.js';
+import { type MonitorRow, MonitorsRepo, type WindowResultRow } from './monitors.repo.js';
+import { ProfileStore } from './profile-store.js';
+import { BASE_WINDOW_MS, OUTPUT_FEATURES, type ProfileWriter } from './profile-writer.js';
+import { ProfilesRepo, type WindowKey } from './profiles.repo.js';
+import { buildReference, type ReferenceColumn } from './reference-builder.js';
+import { decodeFeatures, encodeFeatures } from './result-codec.js';
+import { defaultTest } from './test-choice.js';
+
+/** What monitoring takes from other modules. */
+export interface MonitoringPorts {
+  /** A dataset version by `name@vN` or id: its id, ref, schema and scannable files. */
+  dataset(
+    projectId: string,
+    ref: string,
+  ): Promise<{ id: string; ref: string; columns: { name: string; type: string }[]; source: DatasetSource }>;
+  /** The model version an endpoint serves most of its traffic with, and its training data. */
+  servedVersion(projectId: string, endpoint: string): Promise<{ ref: string; datasetVersionIds: string[] }>;
+}
+
+export interface CreateMonitorInput {
+  endpoint: string;
+  reference?: string | undefined;
+  windowMs: number;
+  features?: string[] | undefined;
+  overrides?: Record<string, { test?: DriftTest | undefined; threshold?: number | undefined }> | undefined;
+}
+
+export interface Monitor {
+  id: string;
+  endpoint: string;
+  reference: string;
+  referenceVersionId: string;
+  windowMs: number;
+  features: (FeatureTest & { kind: string; referenceCount: number; distinct: number })[];
+  datasetShare: number;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface WindowSignal {
+  windowStart: number;
+  windowEnd: number;
+  shareDrifted: number;
+  datasetDrifted: boolean;
+  features: Array<{
+    feature: string;
+    test: string;
+    statistic: number;
+    threshold: number;
+    drifted: boolean;
+    verdict: 'drift' | 'no_drift' | 'indeterminate';
+  }>;
+}
+
+/** Reference columns the outputs are compared with, when the reference has them. */
+const OUTPUT_COLUMNS: Record<string, string[]> = {
+  'output.label': ['output.label', 'label'],
+  'output.score': ['output.score', 'score'],
+  'output.confidence': ['output.confidence', 'confidence'],
+};
+/** Windows computed in one call at most; the evaluation job catches up on the rest. */
+const MAX_WINDOWS_PER_CALL = 2_000;
+
+interface Loaded {
+  row: MonitorRow;
+  model: MonitorModel;
+  specs: Map<string, BinIndex>;
+}
+
+/** Monitors: a reference frozen at creation, drift of any range from stored profiles. */
+export class MonitorsService {
+  readonly repo: MonitorsRepo;
+  readonly profiles: ProfilesRepo;
+  readonly store: ProfileStore;
+  private readonly loaded = new Map<string, Loaded>();
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      audit: AuditService;
+      clock: Clock;
+      engine: AnalyticsEngine;
+      writer: ProfileWriter;
+      ports: MonitoringPorts;
+      /** A window is closed (its result final) this long after its end: two profile flushes. */
+      graceMs: number;
+    },
+  ) {
+    this.repo = new MonitorsRepo(deps.db);
+    this.profiles = new ProfilesRepo(deps.db);
+    this.store = new ProfileStore(this.profiles);
+  }
+
+  /** Loads every monitor's frozen bins into the profile writer (at start and on each flush tick). */
+  async refresh(): Promise<void> {
+    const rows = await this.repo.list();
+    const seen = new Set(rows.map((r) => r.id));
+    for (const id of this.loaded.keys()) if (!seen.has(id)) this.loaded.delete(id);
+    for (const r of rows) if (!this.loaded.has(r.id)) this.loaded.set(r.id, load(r));
+    this.pushBins();
+  }
+
+  async create(ctx: RequestContext, input: CreateMonitorInput): Promise<Monitor> {
+    const projectId = ctx.principal.projectId;
+    if (input.windowMs < BASE_WINDOW_MS || input.windowMs % BASE_WINDOW_MS !== 0) {
+      throw new PlumbError(
+        'invalid_argument',
+        `the window must be a whole number of hours, got ${input.windowMs} ms`,
+      );
+    }
+    let referenceRef = input.reference;
+    if (referenceRef === undefined) {
+      const served = await this.deps.ports.servedVersion(projectId, input.endpoint);
+      const first = served.datasetVersionIds[0];
+      if (!first) {
+        throw new PlumbError(
+          'failed_precondition',
+          `${served.ref}, which endpoint ${input.endpoint} serves, records no training data: pass --reference NAME@vN`,
+        );
+      }
+      referenceRef = first;
+    }
+    const dataset = await this.deps.ports.dataset(projectId, referenceRef);
+    const names = new Set(dataset.columns.map((c) => c.name));
+    const wanted = input.features ?? defaultFeatures(dataset.columns.map((c) => c.name));
+    const columns: ReferenceColumn[] = wanted.map((feature) => {
+      const column = OUTPUT_COLUMNS[feature]?.find((c) => names.has(c)) ?? feature;
+      const schema = dataset.columns.find((c) => c.name === column);
+      if (!schema) {
+        throw new PlumbError('invalid_argument', `feature ${feature} is not a column of ${dataset.ref}`, {
+          details: { feature, columns: [...names] },
+        });
+      }
+      return { feature, column, type: schema.type };
+    });
+    for (const name of Object.keys(input.overrides ?? {})) {
+      if (!wanted.includes(name))
+        throw new PlumbError('invalid_argument', `override for ${name}, which is not monitored`);
+    }
+    const refs = await buildReference(this.deps.engine, dataset.source, columns);
+    const id = newId('mon');
+    const tests: FeatureTest[] = refs.map((ref) => {
+      if (ref.bins) ref.bins.id = `${id}:${ref.feature}`;
+      const override = input.overrides?.[ref.feature];
+      const test = override?.test ?? defaultTest(ref);
+      if ((test === 'ks' || test === 'wasserstein') && ref.kind !== 'numeric') {
+        throw new PlumbError(
+          'invalid_argument',
+          `${test} needs a numeric feature; ${ref.feature} is categorical`,
+        );
+      }
+      return {
+        feature: ref.feature,
+        test,
+        threshold: override?.threshold ?? DEFAULT_THRESHOLDS[test],
+        chosen: override?.test === undefined,
+      };
+    });
+    const spec: MonitorSpec = { features: tests, datasetShare: 0.5 };
+    const row: MonitorRow = {
+      id,
+      project_id: projectId,
+      endpoint: input.endpoint,
+      reference: dataset.ref,
+      reference_version_id: dataset.id,
+      window_ms: input.windowMs,
+      spec: JSON.stringify(spec),
+      reference_data: JSON.stringify(refs),
+      created_at: this.deps.clock.now().toISOString(),
+      created_by: actorOf(ctx),
+    };
+    await this.deps.db.kysely.transaction().execute(async (trx) => {
+      await this.repo.insert(trx, row);
+      await this.deps.audit.append(trx, {
+        actor: actorOf(ctx),
+        projectId,
+        action: 'monitor.create',
+        resource: `monitor:${id}`,
+        change: {
+          endpoint: input.endpoint,
+          reference: dataset.ref,
+          windowMs: input.windowMs,
+          features: tests,
+        },
+      });
+    });
+    this.loaded.set(id, load(row));
+    this.pushBins();
+    return present(row, this.loaded.get(id)!);
+  }
+
+  async delete(ctx: RequestContext, id: string): Promise<Monitor> {
+    const l = await this.require(ctx.principal.projectId, id);
+    await this.deps.db.kysely.transaction().execute(async (trx) => {
+      await this.repo.delete(trx, id);
+      await this.deps.audit.append(trx, {
+        actor: actorOf(ctx),
+        projectId: ctx.principal.projectId,
+        action: 'monitor.delete',
+        resource: `monitor:${id}`,
+        change: { endpoint: l.row.endpoint },
+      });
+    });
+    this.loaded.delete(id);
+    this.pushBins();
+    return present(l.row, l);
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<Monitor> {
+    const l = await this.require(ctx.principal.projectId, id);
+    return present(l.row, l);
+  }
+
+  async list(ctx: RequestContext, endpoint?: string): Promise<Monitor[]> {
+    return this.listMonitors(ctx.principal.projectId, endpoint);
+  }
+
+  /** Every monitor of a project (what the alerts module evaluates). */
+  async listMonitors(projectId: string, endpoint?: string): Promise<Monitor[]> {
+    const rows = await this.repo.list(projectId, endpoint);
+    return rows.map((r) => present(r, this.model(r)));
+  }
+
+  /**
+   * Drift of [from, to) as one merged current against the reference, from stored profiles (or,
+   * with `exact`, from their merged reservoir samples).
+   */
+  async drift(
+    projectId: string,
+    id: string,
+    range: { from: number; to: number; modelVersion?: string | undefined; exact?: boolean | undefined },
+  ): Promise<DriftSummary & { monitor: Monitor; from: number; to: number; windows: number }> {
+    const l = await this.require(projectId, id);
+    const key = keyOf(l.row);
+    const { features, windows } = await this.store.merged(
+      key,
+      {
+        from: range.from,
+        to: range.to,
+        features: l.model.tests.map((t) => t.feature),
+        ...(range.modelVersion === undefined ? {} : { modelVersion: range.modelVersion }),
+      },
+      this.specsOf(key),
+    );
+    return {
+      monitor: present(l.row, l),
+      from: range.from,
+      to: range.to,
+      windows,
+      ...driftOf(l.model, features, range.exact ?? false),
+    };
+  }
+
+  /**
+   * Per-window verdicts of the monitor's closed windows starting in [from, to): stored ones as
+   * they are, missing ones computed from the profiles and stored (at most MAX_WINDOWS_PER_CALL).
+   */
+  async windowSignals(
+    projectId: string,
+    monitorId: string,
+    from: number,
+    to: number,
+  ): Promise<WindowSignal[]> {
+    const l = await this.require(projectId, monitorId);
+    const w = l.row.window_ms;
+    const start = Math.floor(from / w) * w;
+    const closedBefore = Math.floor((this.deps.clock.now().getTime() - this.deps.graceMs) / w) * w;
+    const end = Math.min(Math.ceil(to / w) * w, closedBefore);
+    if (end <= start) return [];
+    const stored = await this.repo.results(monitorId, start, end);
+    const have = new Set(stored.map((r) => r.window_start));
+    const missing = await this.computeMissing(l, start, end, have);
+    return [...stored, ...missing].sort((a, b) => a.window_start - b.window_start).map(signalOf);
+  }
+
+  /** Catches every monitor up on its closed windows (the evaluation job). */
+  async evaluate(): Promise<number> {
+    await this.refresh();
+    let computed = 0;
+    const now = this.deps.clock.now().getTime();
+    for (const l of this.loaded.values()) {
+      const w = l.row.window_ms;
+      const span = await this.profiles.span(keyOf(l.row), BASE_WINDOW_MS);
+      if (!span) continue;
+      const last = await this.repo.lastResult(l.row.id);
+      const start = last === null ? Math.floor(span.first / w) * w : last + w;
+      const end = Math.floor((now - this.deps.graceMs) / w) * w;
+      if (end > start) computed += (await this.computeMissing(l, start, end, new Set())).length;
+    }
+    return computed;
+  }
+
+  /** Rolls closed hours into days and days into 30-day blocks (the roll-up job). */
+  rollUp(): Promise<number> {
+    return this.store.rollUp(this.deps.clock.now().getTime() - this.deps.graceMs, (key) => this.specsOf(key));
+  }
+
+  private async computeMissing(
+    l: Loaded,
+    start: number,
+    end: number,
+    have: Set<number>,
+  ): Promise<WindowResultRow[]> {
+    const w = l.row.window_ms;
+    const todo: number[] = [];
+    for (let s = start; s < end && todo.length < MAX_WINDOWS_PER_CALL; s += w) if (!have.has(s)) todo.push(s);
+    if (todo.length === 0) return [];
+    const key = keyOf(l.row);
+    const windows = await this.store.perWindow(
+      key,
+      { from: todo[0]!, to: todo[todo.length - 1]! + w, features: l.model.tests.map((t) => t.feature) },
+      w,
+      this.specsOf(key),
+    );
+    const now = this.deps.clock.now().getTime();
+    const rows: WindowResultRow[] = [];
+    for (const [s, features] of windows) {
+      if (have.has(s)) continue;
+      const d = driftOf(l.model, features);
+      rows.push({
+        monitor_id: l.row.id,
+        window_start: s,
+        window_end: s + w,
+        share_drifted: d.shareDrifted,
+        dataset_drifted: d.datasetDrifted ? 1 : 0,
+        features: encodeFeatures(d.features),
+        computed_at: now,
+      });
+    }
+    await this.repo.saveResults(rows);
+    return rows;
+  }
+
+  async require(projectId: string, id: string): Promise<Loaded> {
+    const cached = this.loaded.get(id);
+    if (cached && cached.row.project_id === projectId) return cached;
+    const row = await this.repo.find(projectId, id);
+    if (!row) throw new PlumbError('not_found', `monitor ${id} does not exist`);
+    const l = load(row);
+    this.loaded.set(id, l);
+    return l;
+  }
+
+  private model(row: MonitorRow): Loaded {
+    return this.loaded.get(row.id) ?? load(row);
+  }
+
+  specsOf(key: WindowKey): Map<string, BinIndex> {
+    const out = new Map<string, BinIndex>();
+    for (const l of this.loaded.values()) {
+      if (l.row.project_id !== key.projectId || l.row.endpoint !== key.endpoint) continue;
+      for (const [id, index] of l.specs) out.set(id, index);
+    }
+    return out;
+  }
+
+  private pushBins(): void {
+    const byEndpoint = new Map<string, Map<string, BinIndex[]>>();
+    for (const l of this.loaded.values()) {
+      const k = `${l.row.project_id}\u0000${l.row.endpoint}`;
+      let features = byEndpoint.get(k);
+      if (!features) {
+        features = new Map();
+        byEndpoint.set(k, features);
+      }
+      for (const index of l.specs.values()) {
+        const feature = index.spec.id.slice(l.row.id.length + 1);
+        features.set(feature, [...(features.get(feature) ?? []), index]);
+      }
+    }
+    for (const [k, features] of byEndpoint) {
+      const [projectId, endpoint] = k.split('\u0000') as [string, string];
+      this.deps.writer.setBins(projectId, endpoint, features);
+    }
+  }
+}
+
+function load(row: MonitorRow): Loaded {
+  const spec = JSON.parse(row.spec) as MonitorSpec;
+  const refs = JSON.parse(row.reference_data) as FeatureReference[];
+  const specs = new Map<string, BinIndex>();
+  for (const r of refs) if (r.bins) specs.set(r.bins.id, new BinIndex(r.bins));
+  return {
+    row,
+    specs,
+    model: {
+      tests: spec.features,
+      refs: new Map(refs.map((r) => [r.feature, r])),
+      sides: new Map(refs.map((r) => [r.feature, referenceSide(r)])),
+      datasetShare: spec.datasetShare,
+    },
+  };
+}
+
+function present(row: MonitorRow, l: Loaded): Monitor {
+  return {
+    id: row.id,
+    endpoint: row.endpoint,
+    reference: row.reference,
+    referenceVersionId: row.reference_version_id,
+    windowMs: row.window_ms,
+    features: l.model.tests.map((t) => {
+      const ref = l.model.refs.get(t.feature)!;
+      return { ...t, kind: ref.kind, referenceCount: ref.count, distinct: ref.distinct };
+    }),
+    datasetShare: l.model.datasetShare,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+  };
+}
+
+function keyOf(row: MonitorRow): WindowKey {
+  return { projectId: row.project_id, endpoint: row.endpoint };
+}
+
+function signalOf(r: WindowResultRow): WindowSignal {
+  const features = decodeFeatures(r.features);
+  return {
+    windowStart: r.window_start,
+    windowEnd: r.window_end,
+    shareDrifted: r.share_drifted,
+    datasetDrifted: r.dataset_drifted === 1,
+    features: features.map((f) => ({
+      feature: f.feature,
+      test: f.test,
+      statistic: f.statistic,
+      threshold: f.threshold,
+      drifted: f.drifted,
+      verdict: f.verdict,
+    })),
+  };
+}
+
+/** Every reference column, with the output columns named as the outputs they stand for. */
+function defaultFeatures(columns: string[]): string[] {
+  const outputs = new Map<string, string>();
+  for (const [feature, candidates] of Object.entries(OUTPUT_COLUMNS)) {
+    const column = candidates.find((c) => columns.includes(c));
+    if (column) outputs.set(column, feature);
+  }
+  return columns.map((c) => outputs.get(c) ?? c).filter((f, i, all) => all.indexOf(f) === i);
+}
+
+export { OUTPUT_FEATURES };

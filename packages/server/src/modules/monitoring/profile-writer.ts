@@ -1,0 +1,166 @@
+import { ulid } from '../../core/ids.js';
+import type { CommittedEvent } from '../events/events.service.js';
+import { type BinIndex, FeatureWindow } from './feature-window.js';
+import type { ProfileRow, ProfilesRepo } from './profiles.repo.js';
+
+/** The finest window profiles are written at; monitor windows are multiples of it. */
+export const BASE_WINDOW_MS = 3_600_000;
+/** Input fields profiled per event at most, so one odd event cannot grow memory without bound. */
+const MAX_FEATURES_PER_EVENT = 200;
+/** The prediction's own outputs, monitored like inputs under these names. */
+export const OUTPUT_FEATURES = ['output.label', 'output.score', 'output.confidence'] as const;
+
+export interface ProfileWriterOptions {
+  /** Open windows are written this often; a restart loses at most this much of their events. */
+  flushMs: number;
+  now(): number;
+  onError(error: unknown): void;
+}
+
+/** Frozen bins of an endpoint's monitors, by feature. */
+export type EndpointBins = ReadonlyMap<string, readonly BinIndex[]>;
+
+interface OpenWindow {
+  projectId: string;
+  endpoint: string;
+  modelVersion: string;
+  start: number;
+  part: string;
+  features: Map<string, FeatureWindow>;
+  events: number;
+  dirty: boolean;
+}
+
+/**
+ * Profiles committed events in memory, one FeatureWindow per endpoint × model version × feature ×
+ * hour, and writes each open window as this process's part every `flushMs` and once more after
+ * it closed. Parts of other processes, and of this one before a restart, are separate rows that
+ * reads merge; a window reopened by a late event after it was written gets a new part.
+ */
+export class ProfileWriter {
+  private readonly open = new Map<string, OpenWindow>();
+  private readonly bins = new Map<string, EndpointBins>();
+  private readonly process = ulid();
+  private parts = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+
+  constructor(
+    private readonly repo: ProfilesRepo,
+    private readonly options: ProfileWriterOptions,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => {
+      this.flush().catch(this.options.onError);
+    }, this.options.flushMs);
+    this.timer.unref();
+  }
+
+  /** Sets the frozen bins counted for an endpoint's features from now on. */
+  setBins(projectId: string, endpoint: string, bins: EndpointBins): void {
+    this.bins.set(`${projectId}\u0000${endpoint}`, bins);
+  }
+
+  /** The events listener: quick, in memory only. */
+  readonly ingest = (events: CommittedEvent[]): void => {
+    for (const { row, inputs } of events) {
+      if (!row.endpoint || row.arm === 'shadow') continue;
+      const start = Math.floor(row.time / BASE_WINDOW_MS) * BASE_WINDOW_MS;
+      const w = this.window(row.project_id, row.endpoint, row.model_version ?? '', start);
+      const bins = this.bins.get(`${row.project_id}\u0000${row.endpoint}`);
+      if (inputs !== null && typeof inputs === 'object' && !Array.isArray(inputs)) {
+        let n = 0;
+        for (const [name, value] of Object.entries(inputs as Record<string, unknown>)) {
+          if (n++ >= MAX_FEATURES_PER_EVENT) break;
+          this.feature(w, name, bins).update(value);
+        }
+      }
+      const outputs = [row.label, row.score, row.confidence];
+      OUTPUT_FEATURES.forEach((name, i) => {
+        const v = outputs[i];
+        if (v !== null && v !== undefined) this.feature(w, name, bins).update(v);
+      });
+      w.events++;
+      w.dirty = true;
+    }
+  };
+
+  /** Writes every window changed since its last write; closed windows leave memory once written. */
+  flush(): Promise<void> {
+    this.flushing ??= this.write().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flushing;
+    await this.flush();
+  }
+
+  private async write(): Promise<void> {
+    const now = this.options.now();
+    const rows: ProfileRow[] = [];
+    const written: OpenWindow[] = [];
+    for (const w of this.open.values()) {
+      if (!w.dirty) continue;
+      w.dirty = false;
+      written.push(w);
+      for (const [feature, fw] of w.features) {
+        rows.push({
+          project_id: w.projectId,
+          endpoint: w.endpoint,
+          model_version: w.modelVersion,
+          feature,
+          level_ms: BASE_WINDOW_MS,
+          window_start: w.start,
+          part: w.part,
+          events: fw.profile.count,
+          profile: fw.serialize(),
+          updated_at: now,
+        });
+      }
+    }
+    try {
+      await this.repo.upsert(rows);
+    } catch (error) {
+      for (const w of written) w.dirty = true;
+      throw error;
+    }
+    for (const [key, w] of this.open) {
+      if (!w.dirty && w.start + BASE_WINDOW_MS <= now) this.open.delete(key);
+    }
+  }
+
+  private window(projectId: string, endpoint: string, modelVersion: string, start: number): OpenWindow {
+    const key = `${projectId}\u0000${endpoint}\u0000${modelVersion}\u0000${start}`;
+    let w = this.open.get(key);
+    if (!w) {
+      w = {
+        projectId,
+        endpoint,
+        modelVersion,
+        start,
+        part: `${this.process}-${++this.parts}`,
+        features: new Map(),
+        events: 0,
+        dirty: false,
+      };
+      this.open.set(key, w);
+    }
+    return w;
+  }
+
+  private feature(w: OpenWindow, name: string, bins: EndpointBins | undefined): FeatureWindow {
+    let fw = w.features.get(name);
+    if (!fw) {
+      fw = new FeatureWindow();
+      for (const index of bins?.get(name) ?? []) fw.track(index);
+      w.features.set(name, fw);
+    }
+    return fw;
+  }
+}

@@ -1,0 +1,64 @@
+import type { FeatureDrift } from './monitor-drift.js';
+import type { DriftTest, Verdict } from './monitor-spec.js';
+
+const VERDICTS: Verdict[] = ['drift', 'no_drift', 'indeterminate'];
+type Encoded = [
+  string,
+  DriftTest,
+  number | null,
+  number,
+  number,
+  number | null,
+  number | null,
+  0 | 1,
+  number,
+  number,
+  number,
+];
+
+/**
+ * Per-window results as arrays rather than objects: a year of hourly windows of 100 features is
+ * 876,000 entries, and reading them back for a chart is mostly JSON parsing.
+ */
+export function encodeFeatures(features: FeatureDrift[]): string {
+  const num = (x: number) => (Number.isFinite(x) ? x : null);
+  return JSON.stringify(
+    features.map(
+      (f): Encoded => [
+        f.feature,
+        f.test,
+        num(f.statistic),
+        f.threshold,
+        VERDICTS.indexOf(f.verdict),
+        num(f.low),
+        num(f.high),
+        f.exact ? 1 : 0,
+        f.count,
+        f.nullFraction,
+        f.referenceCount,
+      ],
+    ),
+  );
+}
+
+/** Back to FeatureDrift; an infinite statistic (stored as null) comes back as Infinity. */
+export function decodeFeatures(text: string): FeatureDrift[] {
+  const inf = (x: number | null) => (x === null ? Infinity : x);
+  return (JSON.parse(text) as Encoded[]).map((e) => {
+    const verdict = VERDICTS[e[4]]!;
+    return {
+      feature: e[0],
+      test: e[1],
+      statistic: inf(e[2]),
+      threshold: e[3],
+      drifted: verdict === 'drift',
+      verdict,
+      low: inf(e[5]),
+      high: inf(e[6]),
+      exact: e[7] === 1,
+      count: e[8],
+      nullFraction: e[9],
+      referenceCount: e[10],
+    };
+  });
+}
