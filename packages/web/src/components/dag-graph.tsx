@@ -1,0 +1,123 @@
+import { Background, Controls, type Edge, MarkerType, type Node, ReactFlow } from '@xyflow/react';
+import type { ELK, ElkNode } from 'elkjs/lib/elk-api.js';
+import { useEffect, useState } from 'react';
+
+export interface GraphNode {
+  id: string;
+  label: string;
+  /** Shown above the label, and picks the node's colour: `dataset_version`, `run`… */
+  kind: string;
+  /** A status shown as the node's border colour (pipeline steps). */
+  status?: string;
+}
+
+export interface GraphEdge {
+  from: string;
+  to: string;
+  label?: string;
+}
+
+const NODE_WIDTH = 210;
+const NODE_HEIGHT = 54;
+let elk: Promise<ELK> | null = null;
+
+/** ELK is most of the bundle's weight: it is fetched the first time a graph is drawn. */
+function layoutEngine(): Promise<ELK> {
+  elk ??= import('elkjs/lib/elk.bundled.js').then((m) => {
+    const Elk = (m as unknown as { default: new () => ELK }).default;
+    return new Elk();
+  });
+  return elk;
+}
+
+/** A left-to-right DAG laid out by ELK's layered algorithm; clicking a node calls `onOpen`. */
+export function DagGraph({
+  nodes,
+  edges,
+  onOpen,
+  height = 360,
+  testId,
+}: {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  onOpen?: (node: GraphNode) => void;
+  height?: number;
+  testId?: string;
+}) {
+  const [layout, setLayout] = useState<{ nodes: Node[]; edges: Edge[] } | null>(null);
+  useEffect(() => {
+    let live = true;
+    const known = new Set(nodes.map((n) => n.id));
+    const kept = edges.filter((e) => known.has(e.from) && known.has(e.to));
+    layoutEngine()
+      .then((engine) =>
+        engine.layout({
+          id: 'root',
+          layoutOptions: {
+            'elk.algorithm': 'layered',
+            'elk.direction': 'RIGHT',
+            'elk.layered.spacing.nodeNodeBetweenLayers': '70',
+            'elk.spacing.nodeNode': '28',
+          },
+          children: nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
+          edges: kept.map((e, i) => ({ id: `e${i}`, sources: [e.from], targets: [e.to] })),
+        }),
+      )
+      .then((result: ElkNode) => {
+        if (!live) return;
+        const at = new Map((result.children ?? []).map((c) => [c.id, { x: c.x ?? 0, y: c.y ?? 0 }]));
+        setLayout({
+          nodes: nodes.map((n) => ({
+            id: n.id,
+            position: at.get(n.id) ?? { x: 0, y: 0 },
+            data: {
+              label: (
+                <div className="graph-node-body">
+                  <span className="graph-kind">{n.kind.replaceAll('_', ' ')}</span>
+                  <span className="graph-label" title={n.label}>
+                    {n.label}
+                  </span>
+                </div>
+              ),
+            },
+            className: `graph-node kind-${n.kind}${n.status ? ` status-${n.status}` : ''}`,
+            style: { width: NODE_WIDTH, height: NODE_HEIGHT },
+            connectable: false,
+            draggable: false,
+          })),
+          edges: kept.map((e, i) => ({
+            id: `e${i}`,
+            source: e.from,
+            target: e.to,
+            ...(e.label ? { label: e.label } : {}),
+            markerEnd: { type: MarkerType.ArrowClosed },
+          })),
+        });
+      });
+    return () => {
+      live = false;
+    };
+  }, [nodes, edges]);
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  return (
+    <div className="graph" style={{ height }} data-testid={testId}>
+      {layout ? (
+        <ReactFlow
+          nodes={layout.nodes}
+          edges={layout.edges}
+          fitView
+          nodesConnectable={false}
+          nodesDraggable={false}
+          proOptions={{ hideAttribution: true }}
+          onNodeClick={(_, node) => {
+            const graphNode = byId.get(node.id);
+            if (graphNode && onOpen) onOpen(graphNode);
+          }}
+        >
+          <Background gap={16} color="#e2e8f0" />
+          <Controls showInteractive={false} />
+        </ReactFlow>
+      ) : null}
+    </div>
+  );
+}

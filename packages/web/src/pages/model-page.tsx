@@ -1,0 +1,218 @@
+import type { ModelVersion } from '@plumb/sdk';
+import { useEffect, useState } from 'react';
+import { useLoad, useSession } from '../api.js';
+import { type Column, DataTable } from '../components/data-table.js';
+import { Async, Badge, Empty, Fields, PageHeader, Section, StatusBadge, Time } from '../components/ui.js';
+import { setQuery, useLocation } from '../router.js';
+import { ModelVersionPanel } from './model-version-panel.js';
+import { PromotionRequests } from './promotion-requests.js';
+
+const PAGE = 50;
+
+export function ModelPage({ name }: { name: string }) {
+  const model = useLoad((c) => c.models.get(name), [name]);
+  const aliases = useLoad((c) => c.models.aliases(name), [name]);
+  const { query } = useLocation();
+  const reloadAll = () => {
+    model.reload();
+    aliases.reload();
+  };
+  return (
+    <Async state={model}>
+      {(m) => {
+        const selected =
+          query.get('v') ?? m.aliases.champion?.split('@v')[1] ?? String(m.latestVersion ?? '');
+        return (
+          <>
+            <PageHeader
+              title={m.name}
+              sub={
+                <span className="row-gap">
+                  <StatusBadge status={m.riskClass} />
+                  {m.approvalRequired ? <Badge tone="warn">approval required</Badge> : null}
+                  <span>owned by {m.owner}</span>
+                  <span className="muted">{m.versionCount.toLocaleString()} versions</span>
+                </span>
+              }
+            />
+            {m.description ? <p className="lead">{m.description}</p> : null}
+            <div className="grid-2">
+              <Section title="Aliases">
+                <Async state={aliases}>
+                  {(list) =>
+                    list.items.length === 0 ? (
+                      <Empty command={`plumb model promote ${m.name}@v${m.latestVersion ?? 1}`}>
+                        No alias points at a version yet. Promote one to champion:
+                      </Empty>
+                    ) : (
+                      <DataTable
+                        rows={list.items}
+                        rowKey={(a) => a.alias}
+                        testId="aliases"
+                        columns={[
+                          { key: 'alias', label: 'Alias', render: (a) => <strong>{a.alias}</strong> },
+                          { key: 'ref', label: 'Version', render: (a) => a.ref },
+                          {
+                            key: 'gated',
+                            label: 'Gated',
+                            render: (a) => (a.gated ? <Badge tone="info">gated</Badge> : 'no'),
+                          },
+                          { key: 'by', label: 'Moved by', render: (a) => a.updatedBy },
+                          { key: 'at', label: 'When', render: (a) => <Time at={a.updatedAt} /> },
+                        ]}
+                      />
+                    )
+                  }
+                </Async>
+              </Section>
+              <Section title="Policy">
+                <Fields
+                  items={[
+                    ['Gated aliases', m.policy.gatedAliases.join(', ') || 'none'],
+                    [
+                      'Approval',
+                      m.approvalRequired ? 'required, by someone other than the requester' : 'not required',
+                    ],
+                    ['Created', <Time key="c" at={m.createdAt} />],
+                    ['Created by', m.createdBy],
+                  ]}
+                />
+              </Section>
+            </div>
+            <AliasHistory name={m.name} aliases={m.aliases} />
+            <PromotionRequests model={m.name} onDecided={reloadAll} />
+            <VersionList name={m.name} selected={selected} />
+            {selected ? (
+              <ModelVersionPanel key={selected} reference={`${m.name}@v${selected}`} onChanged={reloadAll} />
+            ) : null}
+          </>
+        );
+      }}
+    </Async>
+  );
+}
+
+/** Reloads whenever an alias moves, since `aliases` maps each alias to its version. */
+function AliasHistory({ name, aliases }: { name: string; aliases: Record<string, string> }) {
+  const key = JSON.stringify(aliases);
+  const history = useLoad(
+    async (c) => {
+      const names = Object.keys(aliases);
+      const lists = await Promise.all(names.map((a) => c.models.aliasHistory(name, a, { limit: 20 })));
+      return lists.flatMap((l) => l.items).sort((a, b) => b.at.localeCompare(a.at));
+    },
+    [name, key],
+  );
+  if (Object.keys(aliases).length === 0) return null;
+  return (
+    <Section title="Alias history">
+      <Async state={history}>
+        {(moves) => (
+          <DataTable
+            rows={moves}
+            rowKey={(m) => `${m.alias}-${m.seq}`}
+            testId="alias-history"
+            columns={[
+              { key: 'at', label: 'When', render: (m) => <Time at={m.at} /> },
+              { key: 'alias', label: 'Alias', render: (m) => <strong>{m.alias}</strong> },
+              {
+                key: 'move',
+                label: 'Move',
+                render: (m) => `${m.fromVersion === null ? 'unset' : `v${m.fromVersion}`} → v${m.toVersion}`,
+              },
+              { key: 'action', label: 'How', render: (m) => <StatusBadge status={m.action} /> },
+              { key: 'actor', label: 'By', render: (m) => m.actor },
+              { key: 'reason', label: 'Reason', render: (m) => m.reason || <span className="muted">—</span> },
+            ]}
+          />
+        )}
+      </Async>
+    </Section>
+  );
+}
+
+const VERSION_COLUMNS = (selected: string): Column<ModelVersion>[] => [
+  {
+    key: 'version',
+    label: 'Version',
+    render: (v) => (
+      <button
+        type="button"
+        className={`link-button${String(v.version) === selected ? ' selected' : ''}`}
+        onClick={() => setQuery('v', String(v.version))}
+      >
+        {v.ref}
+      </button>
+    ),
+    sort: (v) => v.version,
+  },
+  { key: 'status', label: 'Status', render: (v) => <StatusBadge status={v.status} />, sort: (v) => v.status },
+  {
+    key: 'aliases',
+    label: 'Aliases',
+    render: (v) =>
+      v.aliases.length ? (
+        <span className="row-gap">
+          {v.aliases.map((a) => (
+            <Badge key={a} tone="info">
+              {a}
+            </Badge>
+          ))}
+        </span>
+      ) : null,
+  },
+  { key: 'artifact', label: 'Artifact', render: (v) => v.artifact.kind },
+  {
+    key: 'metrics',
+    label: 'Training metrics',
+    render: (v) =>
+      v.metrics
+        .slice(0, 3)
+        .map((m) => `${m.key} ${m.value.toFixed(3)}`)
+        .join(' · ') || <span className="muted">—</span>,
+  },
+  { key: 'created', label: 'Registered', render: (v) => <Time at={v.createdAt} />, sort: (v) => v.createdAt },
+];
+
+/** The newest versions first, a page at a time: a model may have thousands. */
+function VersionList({ name, selected }: { name: string; selected: string }) {
+  const { client } = useSession();
+  const [pages, setPages] = useState<{ items: ModelVersion[]; cursor: string | null }>({
+    items: [],
+    cursor: null,
+  });
+  const first = useLoad((c) => c.models.versions(name, { limit: PAGE }), [name]);
+  useEffect(() => {
+    if (first.data) setPages({ items: first.data.items, cursor: first.data.nextCursor });
+  }, [first.data]);
+  const more = async () => {
+    if (!pages.cursor) return;
+    const next = await client.models.versions(name, { limit: PAGE, cursor: pages.cursor });
+    setPages((p) => ({ items: [...p.items, ...next.items], cursor: next.nextCursor }));
+  };
+  return (
+    <Section title="Versions">
+      <Async state={first}>
+        {() =>
+          pages.items.length === 0 ? (
+            <Empty command={`plumb model register ${name} --artifact model.onnx`}>No versions yet.</Empty>
+          ) : (
+            <>
+              <DataTable
+                rows={pages.items}
+                rowKey={(v) => v.id}
+                columns={VERSION_COLUMNS(selected)}
+                testId="versions"
+              />
+              {pages.cursor ? (
+                <button type="button" className="button ghost more" onClick={more}>
+                  Show more versions
+                </button>
+              ) : null}
+            </>
+          )
+        }
+      </Async>
+    </Section>
+  );
+}
