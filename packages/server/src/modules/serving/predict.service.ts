@@ -58,11 +58,11 @@ type Answered = {
 };
 
 /**
- * The prediction path: reads the database's change stamp on every request and the endpoint and
- * its versions whenever it moved (so an alias move or an endpoint change applies to the next
- * request, on every replica), answers from the cache or the
- * chosen version, falls back on error or timeout, logs every row through the inference log
- * before answering, queues low-confidence rows for review, and hands shadows a copy afterwards.
+ * The prediction path: reads the database's change stamp on every request, and the endpoint and
+ * its versions whenever the stamp moved (so an alias move or an endpoint change applies to the
+ * next request on every replica); answers from the cache or the chosen version, falls back on
+ * error or timeout, logs every row through the inference log before answering, queues
+ * low-confidence rows for review, and hands shadows a copy afterwards.
  */
 export class PredictService {
   private readonly cache: PredictionCache<RowAnswer>;
