@@ -10,7 +10,7 @@ import type { FeatureReference } from './monitor-spec.js';
 /** Categories (or discrete numeric values) a reference keeps exact counts of. */
 export const MAX_CATEGORIES = 256;
 /** Numeric values kept exactly; above, the reference CDF is its quantile sketch. */
-export const EXACT_REFERENCE_VALUES = 5_000;
+export const EXACT_REFERENCE_VALUES = 20_000;
 /** PSI's reference-quantile bins, as `psi`'s default. */
 export const PSI_BINS = 10;
 
