@@ -8,6 +8,7 @@ import { evalsModule } from './modules/evals/evals.module.js';
 import { eventsModule } from './modules/events/events.module.js';
 import { monitoringModule } from './modules/monitoring/monitoring.module.js';
 import { performanceModule } from './modules/performance/performance.module.js';
+import { pipelinesModule } from './modules/pipelines/pipelines.module.js';
 import { registryModule } from './modules/registry/registry.module.js';
 import { runsModule } from './modules/runs/runs.module.js';
 import { servingModule } from './modules/serving/serving.module.js';
@@ -31,4 +32,5 @@ export const MODULES = [
   annotationModule,
   performanceModule,
   alertsModule,
+  pipelinesModule,
 ] as const;

@@ -66,7 +66,7 @@ export const PipelineStepSpec = z
     inputs: z.record(InputName, PipelineInput).default({}),
     params: z.record(z.string().min(1).max(100), z.unknown()).default({}),
     /** command and train: the program and its arguments; run from the pipeline's folder. */
-    run: z.array(z.string().min(1).max(4000)).min(1).max(200).optional(),
+    run: z.array(z.string().max(4000)).min(1).max(200).optional(),
     /** command and train: files or folders (relative to the pipeline's folder) whose content keys the cache. */
     files: z.array(z.string().min(1).max(1000)).max(200).optional(),
     env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string().max(4000)).default({}),
@@ -81,13 +81,17 @@ export const PipelineStepSpec = z
 export type PipelineStepSpec = z.infer<typeof PipelineStepSpec>;
 
 export const PipelineTrigger = z.union([
-  z.object({ cron: z.string().min(9).max(200), timeZone: z.string().min(1).max(100).default('UTC') }).strict(),
+  z
+    .object({ cron: z.string().min(9).max(200), timeZone: z.string().min(1).max(100).default('UTC') })
+    .strict(),
   /** A new version of this dataset. */
   z.object({ dataset: Name }).strict(),
   /** An alert opened by monitoring; narrowed to a rule or an endpoint when given. */
   z
     .object({
-      alert: z.object({ rule: z.string().max(200).optional(), endpoint: z.string().max(200).optional() }).strict(),
+      alert: z
+        .object({ rule: z.string().max(200).optional(), endpoint: z.string().max(200).optional() })
+        .strict(),
     })
     .strict(),
   /** An HMAC-SHA256-signed POST to /api/v1/pipelines/NAME/webhook. */
@@ -204,7 +208,11 @@ export const PipelineRun = z.object({
   pipeline: Name,
   version: z.number().int(),
   status: PipelineRunStatus,
-  trigger: z.object({ kind: PipelineTriggerKind, dedupKey: z.string(), detail: z.record(z.string(), z.unknown()) }),
+  trigger: z.object({
+    kind: PipelineTriggerKind,
+    dedupKey: z.string(),
+    detail: z.record(z.string(), z.unknown()),
+  }),
   params: z.record(z.string(), z.unknown()),
   steps: z.array(PipelineStep),
   error: z.string().nullable(),

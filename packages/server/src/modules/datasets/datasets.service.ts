@@ -64,8 +64,25 @@ type AddInput = Omit<CreateDatasetVersion, 'message' | 'parents' | 'tags'> & {
   tags: Record<string, string>;
 };
 
+/** A version just committed (not one that existed with the same content). */
+export interface DatasetVersionCreated {
+  projectId: string;
+  dataset: string;
+  version: number;
+  versionId: string;
+}
+
 export class DatasetsService {
   readonly repo: DatasetsRepo;
+  private readonly created: ((event: DatasetVersionCreated) => unknown)[] = [];
+
+  /**
+   * Calls `listener` after each new version commits, in this process. A listener's failure is
+   * its own: it never fails the version.
+   */
+  onVersionCreated(listener: (event: DatasetVersionCreated) => unknown): void {
+    this.created.push(listener);
+  }
 
   constructor(private readonly deps: DatasetsDeps) {
     this.repo = new DatasetsRepo(deps.db);
@@ -181,6 +198,12 @@ export class DatasetsService {
         }
         return { ...row, dataset_name: name };
       });
+      for (const listener of this.created) {
+        const event = { projectId, dataset: name, version: row.version, versionId: row.id };
+        void Promise.resolve()
+          .then(() => listener(event))
+          .catch(() => {});
+      }
       return {
         version: await this.present(small && !inline ? await this.awaitProfile(row) : row),
         created: true,
