@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { type AnnotationMethods, annotationMethods } from './annotation-client.js';
 import { PlumbError } from './errors.js';
 import { monitoringMethods } from './monitoring-client.js';
+import { pipelinesMethods } from './pipelines-client.js';
 import { AuditRecord, AuditVerification, type ListAudit } from './schemas/audit.js';
 import { type BlobGcRequest, BlobGcResult } from './schemas/blobs.js';
 import { Page, type PageParams } from './schemas/common.js';
@@ -353,6 +354,9 @@ export class PlumbClient {
 
   /** Monitors: drift of an endpoint's inputs and outputs from stored profiles. */
   readonly monitors = monitoringMethods(this);
+
+  /** Pipelines: versioned step graphs, their runs, logs and approvals. */
+  readonly pipelines = pipelinesMethods(this);
 
   /** Follows `nextCursor` until the list is exhausted. */
   async *paginate<T>(list: (query: PageParams) => Promise<Page<T>>, limit = 200): AsyncGenerator<T> {
