@@ -1,7 +1,9 @@
 import type { z } from 'zod';
+import { alertsMethods } from './alerts-client.js';
 import { type AnnotationMethods, annotationMethods } from './annotation-client.js';
 import { PlumbError } from './errors.js';
 import { monitoringMethods } from './monitoring-client.js';
+import { performanceMethods } from './performance-client.js';
 import { pipelinesMethods } from './pipelines-client.js';
 import { AuditRecord, AuditVerification, type ListAudit } from './schemas/audit.js';
 import { type BlobGcRequest, BlobGcResult } from './schemas/blobs.js';
@@ -354,6 +356,12 @@ export class PlumbClient {
 
   /** Monitors: drift of an endpoint's inputs and outputs from stored profiles. */
   readonly monitors = monitoringMethods(this);
+
+  /** Endpoint performance per window: realised from feedback, estimated before it, and traffic. */
+  readonly performance = performanceMethods(this);
+
+  /** Alert rules on monitored values, the alerts they open, and their webhook deliveries. */
+  readonly alerts = alertsMethods(this);
 
   /** Pipelines: versioned step graphs, their runs, logs and approvals. */
   readonly pipelines = pipelinesMethods(this);

@@ -23,15 +23,6 @@ export const alertsMigrations: Record<string, Migration> = {
         .addUniqueConstraint('alert_rules_project_name', ['project_id', 'name'])
         .execute();
       await db.schema
-        .createTable('alert_rule_states')
-        .addColumn('rule_id', 'text', (c) => c.notNull().references('alert_rules.id').onDelete('cascade'))
-        .addColumn('subject', 'text', (c) => c.notNull())
-        .addColumn('last_window_end', 'bigint', (c) => c.notNull())
-        .addColumn('run_start', 'bigint')
-        .addColumn('run_length', 'integer', (c) => c.notNull())
-        .addPrimaryKeyConstraint('alert_rule_states_pk', ['rule_id', 'subject'])
-        .execute();
-      await db.schema
         .createTable('alerts')
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('project_id', 'text', (c) => c.notNull())

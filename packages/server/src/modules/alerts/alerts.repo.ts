@@ -1,10 +1,5 @@
 import type { Db, Executor } from '../../storage/database.js';
-import type {
-  AlertDeliveriesTable,
-  AlertRuleStatesTable,
-  AlertRulesTable,
-  AlertsTable,
-} from './alerts.tables.js';
+import type { AlertDeliveriesTable, AlertRulesTable, AlertsTable } from './alerts.tables.js';
 
 const OPEN_STATUSES = ['open', 'acknowledged'];
 
@@ -43,36 +38,21 @@ export class AlertsRepo {
   }
 
   async deleteRule(trx: Executor, id: string): Promise<void> {
-    await trx.deleteFrom('alert_rule_states').where('rule_id', '=', id).execute();
     await trx.deleteFrom('alert_rules').where('id', '=', id).execute();
   }
 
-  async states(ruleId: string): Promise<AlertRuleStatesTable[]> {
-    const rows = await this.db.kysely
-      .selectFrom('alert_rule_states')
+  /** The rule's latest alert for a subject, whatever its status. */
+  async latestAlert(trx: Executor, ruleId: string, subject: string): Promise<AlertsTable | undefined> {
+    const r = await trx
+      .selectFrom('alerts')
       .selectAll()
       .where('rule_id', '=', ruleId)
-      .execute();
-    return rows.map((r) => ({
-      ...r,
-      last_window_end: Number(r.last_window_end),
-      run_start: r.run_start === null ? null : Number(r.run_start),
-      run_length: Number(r.run_length),
-    }));
-  }
-
-  async putState(trx: Executor, row: AlertRuleStatesTable): Promise<void> {
-    await trx
-      .insertInto('alert_rule_states')
-      .values(row)
-      .onConflict((oc) =>
-        oc.columns(['rule_id', 'subject']).doUpdateSet({
-          last_window_end: row.last_window_end,
-          run_start: row.run_start,
-          run_length: row.run_length,
-        }),
-      )
-      .execute();
+      .where('subject', '=', subject)
+      .orderBy('run_start', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r && alertNumbers(r);
   }
 
   /** Inserts the alert unless its dedup key exists; true when this call inserted it. */

@@ -16,26 +16,31 @@ import { PlumbError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { decodeCursor, encodeCursor, isString } from '../../core/pagination.js';
 import type { Db, Executor } from '../../storage/database.js';
-import type { DbJobQueue } from '../../storage/queue/db-job-queue.js';
+import type { JobQueue } from '../../storage/queue/job-queue.js';
 import { defaultOperator, isDriftMetric, type SignalReader } from './alert-signals.js';
 import { presentAlert, presentDelivery, presentRule } from './alert-views.js';
 import type { AlertOpenedListener } from './alerts.ports.js';
 import { AlertsRepo } from './alerts.repo.js';
-import type { AlertRuleStatesTable, AlertRulesTable, AlertsTable } from './alerts.tables.js';
+import type { AlertRulesTable, AlertsTable } from './alerts.tables.js';
 import { DELIVER_QUEUE, DELIVERY_ATTEMPTS, type DeliveryPayload, deliver } from './webhook-delivery.js';
 
-/** Windows one evaluation reads at most per rule; a rule idle for longer resumes this far back. */
-const MAX_LOOKBACK_WINDOWS = 1_000;
+/**
+ * Windows read before the `consecutive` ones a rule needs: values of past windows change as
+ * delayed labels arrive, so every evaluation reads them again, and a run of breaching windows
+ * is found back to where it started (its start names the alert) as long as it is shorter.
+ */
+const LOOKBACK_WINDOWS = 48;
+const MAX_WINDOWS = 2_000;
 
 type Action =
-  | { kind: 'open'; subject: string; runStart: number; value: number | null }
+  | { kind: 'open'; subject: string; runStart: number; value: number | null; fromLookbackStart: boolean }
   | { kind: 'clear'; subject: string };
 
 export interface AlertsDeps {
   db: Db;
   audit: AuditService;
   clock: Clock;
-  jobs: DbJobQueue;
+  jobs: JobQueue;
   signals: SignalReader;
 }
 
@@ -195,44 +200,42 @@ export class AlertsService {
   }
 
   /**
-   * Reads the rule's windows after the last one it read, in order, per subject: a breaching
-   * window extends the run (the alert opens once the run is `consecutive` long), a window
-   * without a value changes nothing, any other window ends the run and resolves the alert.
+   * Reads the rule's recent closed windows per subject. Windows without a value (no feedback
+   * yet) are passed over; the latest window with one decides: breaching, with the run of
+   * breaching windows before it at least `consecutive` long, it opens an alert unless one is
+   * open, named by the run's first window so a run opens one alert however often it is read;
+   * not breaching, it resolves the open alert.
    */
   private async evaluateRule(
     rule: AlertRulesTable,
   ): Promise<{ opened: AlertsTable[]; resolved: AlertsTable[] }> {
     const now = this.deps.clock.now().getTime();
     const { windowMs, monitorId } = await this.deps.signals.windowOf(rule);
-    const states = new Map((await this.repo.states(rule.id)).map((s) => [s.subject, s]));
     const current = Math.floor(now / windowMs) * windowMs;
-    const fresh = current - rule.consecutive * windowMs;
-    const oldest = Math.min(fresh, ...[...states.values()].map((s) => s.last_window_end));
-    const fromMs = Math.max(oldest, current - MAX_LOOKBACK_WINDOWS * windowMs);
+    const fromMs = current - Math.min(MAX_WINDOWS, rule.consecutive + LOOKBACK_WINDOWS) * windowMs;
     const windows = (await this.deps.signals.read(rule, monitorId, { fromMs, toMs: now, windowMs }))
-      .filter((w) => w.windowEnd <= now)
+      .filter((w) => w.windowEnd <= now && w.breached !== null)
       .sort((a, b) => a.windowStart - b.windowStart);
+    const bySubject = new Map<string, typeof windows>();
+    for (const w of windows) bySubject.set(w.subject, [...(bySubject.get(w.subject) ?? []), w]);
 
     const actions: Action[] = [];
-    const touched = new Map<string, AlertRuleStatesTable>();
-    for (const w of windows) {
-      let s = touched.get(w.subject) ?? states.get(w.subject);
-      if (!s)
-        s = { rule_id: rule.id, subject: w.subject, last_window_end: fresh, run_start: null, run_length: 0 };
-      touched.set(w.subject, s);
-      if (w.windowStart < s.last_window_end) continue;
-      s.last_window_end = w.windowEnd;
-      if (w.breached === null) continue;
-      if (w.breached) {
-        if (s.run_start === null) s.run_start = w.windowStart;
-        s.run_length += 1;
-        if (s.run_length >= rule.consecutive)
-          actions.push({ kind: 'open', subject: w.subject, runStart: s.run_start, value: w.value });
-      } else {
-        if (s.run_start !== null) actions.push({ kind: 'clear', subject: w.subject });
-        s.run_start = null;
-        s.run_length = 0;
+    for (const [subject, valued] of bySubject) {
+      const last = valued[valued.length - 1]!;
+      if (!last.breached) {
+        actions.push({ kind: 'clear', subject });
+        continue;
       }
+      let first = valued.length - 1;
+      while (first > 0 && valued[first - 1]!.breached) first -= 1;
+      if (valued.length - first < rule.consecutive) continue;
+      actions.push({
+        kind: 'open',
+        subject,
+        runStart: valued[first]!.windowStart,
+        value: last.value,
+        fromLookbackStart: first === 0,
+      });
     }
 
     const opened: AlertsTable[] = [];
@@ -241,16 +244,24 @@ export class AlertsService {
       for (const a of actions) {
         if (a.kind === 'open') {
           if ((await this.repo.openAlerts(trx, rule.id, a.subject)).length > 0) continue;
+          // A run reaching back past the windows read may have started earlier: if the last
+          // alert was not cleared since, it is that run, already alerted on.
+          let runStart = a.runStart;
+          if (a.fromLookbackStart) {
+            const latest = await this.repo.latestAlert(trx, rule.id, a.subject);
+            if (latest && latest.resolution !== 'cleared' && latest.run_start < runStart)
+              runStart = latest.run_start;
+          }
           const row: AlertsTable = {
             id: newId('alr'),
             project_id: rule.project_id,
             rule_id: rule.id,
             subject: a.subject,
-            dedup_key: `${rule.id}:${a.subject}:${new Date(a.runStart).toISOString()}`,
+            dedup_key: `${rule.id}:${a.subject}:${new Date(runStart).toISOString()}`,
             status: 'open',
             value: a.value,
             threshold: rule.threshold,
-            run_start: a.runStart,
+            run_start: runStart,
             opened_at: isoNow(this.deps.clock),
             acknowledged_at: null,
             acknowledged_by: null,
@@ -284,7 +295,6 @@ export class AlertsService {
           }
         }
       }
-      for (const s of touched.values()) await this.repo.putState(trx, s);
     });
     return { opened, resolved };
   }

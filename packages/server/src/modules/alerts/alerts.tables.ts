@@ -17,18 +17,6 @@ export interface AlertRulesTable {
   created_by: string;
 }
 
-/**
- * Where evaluation stands for one rule and subject (feature, model version): the last window it
- * read, and the run of breaching windows ending there. Windows are read once, in order.
- */
-export interface AlertRuleStatesTable {
-  rule_id: string;
-  subject: string;
-  last_window_end: number;
-  run_start: number | null;
-  run_length: number;
-}
-
 /** `dedup_key` is unique per project: one condition (rule, subject, run) opens one alert. */
 export interface AlertsTable {
   id: string;
@@ -63,7 +51,6 @@ export interface AlertDeliveriesTable {
 
 export interface AlertsTables {
   alert_rules: AlertRulesTable;
-  alert_rule_states: AlertRuleStatesTable;
   alerts: AlertsTable;
   alert_deliveries: AlertDeliveriesTable;
 }

@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Alert, AlertEvaluation, AlertNotification, AlertWithDeliveries } from '@plumb/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import { DELIVER_QUEUE } from './webhook-delivery.js';
 
@@ -37,14 +38,14 @@ async function startReceiver(): Promise<{
   return { url: `http://127.0.0.1:${port}/hook`, received, answers, server };
 }
 
-describe('alerts', () => {
+describeEachBackend('alerts', (backend) => {
   let t: TestPlumb;
   let now = Date.parse(hour(12, 30));
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   const opened: unknown[] = [];
 
   beforeAll(async () => {
-    t = await createTestPlumb('sqlite', {}, { clock: { now: () => new Date(now) } });
+    t = await createTestPlumb(backend, {}, { clock: { now: () => new Date(now) } });
     receiver = await startReceiver();
     t.plumb.services.alerts.onOpened((a) => {
       opened.push(a);
@@ -216,6 +217,38 @@ describe('alerts', () => {
       'errors',
       'slow',
     ]);
+  });
+
+  it('does not open again for a run longer than the windows it reads, once resolved by hand', async () => {
+    const start = Date.UTC(2026, 2, 5, 0);
+    const spend = async (fromHour: number, hours: number) => {
+      const rows = Array.from({ length: hours }, (_, i) => ({
+        time: new Date(start + (fromHour + i) * 3_600_000).toISOString(),
+        endpoint: 'spend',
+        modelVersion: 'spend@v1',
+        costUsd: 1,
+      }));
+      expect((await post('/api/v1/events', { events: rows })).statusCode).toBe(201);
+    };
+    await spend(0, 60);
+    expect(
+      (
+        await post('/api/v1/alert-rules', {
+          name: 'cost',
+          endpoint: 'spend',
+          metric: 'cost_usd',
+          threshold: 0.5,
+        })
+      ).statusCode,
+    ).toBe(201);
+    now = start + 60 * 3_600_000 + 60_000;
+    const [alert] = (await evaluate()).opened;
+    // 49 windows read, all breaching: the run reaches back past the first of them.
+    expect(alert!.runStart).toBe(new Date(start + 11 * 3_600_000).toISOString());
+    await post(`/api/v1/alerts/${alert!.id}/resolve`);
+    await spend(60, 5);
+    now += 5 * 3_600_000;
+    expect((await evaluate()).opened).toEqual([]);
   });
 
   it('refuses a drift rule on an endpoint without a monitor, saying why', async () => {
