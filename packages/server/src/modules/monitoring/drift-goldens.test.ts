@@ -47,7 +47,9 @@ async function run(c: Case, exact = false) {
     w.track(index);
     return w;
   });
-  c.cur.forEach((v, i) => parts[i % 3]!.update(v));
+  c.cur.forEach((v, i) => {
+    parts[i % 3]!.update(v);
+  });
   const merged = FeatureWindow.deserialize(parts[0]!.serialize(), new Map([[index.spec.id, index]]));
   merged.merge(parts[1]!).merge(parts[2]!);
   const model: MonitorModel = {
@@ -69,13 +71,20 @@ describe('profile-based drift against scipy', () => {
       expect(drift.high).toBeGreaterThanOrEqual(c.expected * (1 - 1e-9) - 1e-12);
       if (drift.exact) expect(drift.statistic).toBeCloseTo(c.expected, 9);
       const threshold = DEFAULT_THRESHOLDS[c.test];
-      const scipyDrifts = c.test === 'ks' ? c.expected <= threshold : ['chisquare', 'z'].includes(c.test) ? c.expected < threshold : c.expected >= threshold;
+      const scipyDrifts =
+        c.test === 'ks'
+          ? c.expected <= threshold
+          : ['chisquare', 'z'].includes(c.test)
+            ? c.expected < threshold
+            : c.expected >= threshold;
       if (drift.verdict !== 'indeterminate') expect(drift.drifted).toBe(scipyDrifts);
     });
   }
 
   it('binned tests over windows counted in frozen bins are exact, so merged windows equal one pass', async () => {
-    for (const c of goldens.cases.filter((g) => ['chisquare', 'z', 'jensenshannon', 'psi'].includes(g.test))) {
+    for (const c of goldens.cases.filter((g) =>
+      ['chisquare', 'z', 'jensenshannon', 'psi'].includes(g.test),
+    )) {
       const { drift } = await run(c);
       expect(drift.exact, c.name).toBe(true);
       expect(drift.verdict, c.name).not.toBe('indeterminate');

@@ -86,7 +86,8 @@ export class ProfilesRepo {
    * that received a part after their roll-up (late events).
    */
   async staleBlocks(levelMs: number, blockMs: number, before: number) {
-    const block = sql<number>`(window_start - (window_start % ${blockMs}))`;
+    // A literal, not a parameter: PostgreSQL matches the grouped expression by its text.
+    const block = sql<number>`(window_start - (window_start % ${sql.lit(Math.trunc(blockMs))}))`;
     const rows = await this.db.kysely
       .selectFrom('monitoring_profiles')
       .select(['project_id', 'endpoint', block.as('block'), (eb) => eb.fn.max('updated_at').as('updated')])
