@@ -14,9 +14,10 @@ import { ModelRuntime } from './runtime/model-runtime.js';
 import { AnalyticsEngine } from './storage/analytics/duckdb-engine.js';
 import { openBlobStore } from './storage/blob/blob-store-factory.js';
 import { FileBlobStore } from './storage/blob/file-blob-store.js';
-import { type Db, openDatabase } from './storage/database.js';
+import { type Db, ensurePostgresSchema, openDatabase } from './storage/database.js';
 import { type MigrationSet, migrateToLatest } from './storage/migrations/index.js';
-import { DbJobQueue } from './storage/queue/db-job-queue.js';
+import type { JobQueue } from './storage/queue/job-queue.js';
+import { openJobQueue } from './storage/queue/job-queue-factory.js';
 import { jobsMigrations } from './storage/queue/jobs.migrations.js';
 import { Worker } from './storage/queue/worker.js';
 import { VERSION } from './version.js';
@@ -25,7 +26,7 @@ type Provided<M> = M extends PlumbModule<infer P, never> ? P : never;
 type Intersect<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 
 /** Every module's services by name, and the job queue. */
-export type Services = Intersect<Provided<(typeof MODULES)[number]>> & { jobs: DbJobQueue };
+export type Services = Intersect<Provided<(typeof MODULES)[number]>> & { jobs: JobQueue };
 
 /** The job queue's tables come first (storage's own); then each module's, in module order. */
 export function migrationSets(
@@ -76,7 +77,10 @@ export interface PlumbOptions {
 export async function createPlumb(config: Config, options: PlumbOptions = {}): Promise<Plumb> {
   const modules = MODULES as readonly PlumbModule[];
   const clock = options.clock ?? systemClock;
-  const db = options.db ?? openDatabase(config.databaseUrl);
+  if (!options.db && config.databaseSchema && /^postgres(ql)?:/.test(config.databaseUrl)) {
+    await ensurePostgresSchema(config.databaseUrl, config.databaseSchema);
+  }
+  const db = options.db ?? openDatabase(config.databaseUrl, { schema: config.databaseSchema });
   await migrate(db);
 
   const blobs = await openBlobStore(config.blobUrl);
@@ -84,7 +88,8 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
   const engine = await AnalyticsEngine.open({
     allowedDirectories: blobs instanceof FileBlobStore ? [blobs.root] : [],
   });
-  const jobs = new DbJobQueue(db, { clock });
+  const opened = await openJobQueue(config, db, clock);
+  const jobs = opened.queue;
   const permissions = new PermissionTable(modules.map((m) => [m.name, m.permissions ?? {}]));
   const metrics = new Metrics();
   const infra: Infra = {
@@ -147,7 +152,12 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
     web: loadWebAssets(),
   });
 
-  const worker = new Worker({ queue: jobs, logger: app.log, concurrency: config.workerConcurrency });
+  const worker = new Worker({
+    queue: jobs,
+    logger: app.log,
+    concurrency: config.workerConcurrency,
+    leaseMs: config.workerLeaseMs,
+  });
   for (const m of modules) {
     for (const [queue, handler] of Object.entries(m.jobs?.(created.get(m)!) ?? {}))
       worker.register(queue, handler);
@@ -171,6 +181,7 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
       closed = true;
       await app.close();
       await worker.stop();
+      await opened.close();
       for (const m of [...modules].reverse()) await m.close?.(created.get(m)!);
       await infra.models.close();
       engine.close();

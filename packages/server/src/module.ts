@@ -11,8 +11,7 @@ import type { ModelRuntime } from './runtime/model-runtime.js';
 import type { AnalyticsEngine } from './storage/analytics/duckdb-engine.js';
 import type { BlobStore } from './storage/blob/blob-store.js';
 import type { Db } from './storage/database.js';
-import type { DbJobQueue } from './storage/queue/db-job-queue.js';
-import type { ScheduleSpec } from './storage/queue/job-queue.js';
+import type { JobQueue, ScheduleSpec } from './storage/queue/job-queue.js';
 import type { JobHandler } from './storage/queue/worker.js';
 
 /** What every module may use: the adapters `main.ts` picked, and the permission table. */
@@ -23,7 +22,7 @@ export interface Infra {
   clock: Clock;
   blobs: BlobStore;
   engine: AnalyticsEngine;
-  jobs: DbJobQueue;
+  jobs: JobQueue;
   permissions: PermissionTable;
   /** This thread's ONNX models, each loaded once and shared by the modules that run them. */
   models: ModelRuntime;
