@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { ANNOTATION_ROUTES } from './pages/annotation/annotation-routes.js';
 import { AuditPage } from './pages/audit-page.js';
 import { DatasetPage } from './pages/dataset-page.js';
 import { DatasetsPage } from './pages/datasets-page.js';
@@ -30,4 +31,5 @@ export const ROUTES: PageRoute[] = [
     render: (p) => <EndpointPage name={p.name!} />,
   },
   { path: '/audit', nav: 'Audit', permission: 'audit:read', render: () => <AuditPage /> },
+  ...ANNOTATION_ROUTES,
 ];
