@@ -1,8 +1,9 @@
 import type { AnnotationStatus, QuestionAgreement } from '@plumb/sdk';
 import { useLoad, useSession } from '../../api.js';
 import { DataTable } from '../../components/data-table.js';
-import { Actor, Async, Fields, formatNumber, Link, PageHeader, Section } from '../../components/ui.js';
+import { Async, Fields, formatNumber, Link, PageHeader, Section } from '../../components/ui.js';
 import { href } from '../../router.js';
+import { KeyId } from './key-id.js';
 
 /** A project at a glance: progress, each annotator's work and gold accuracy, agreement, review. */
 export function AnnotationDashboard({ project }: { project: string }) {
@@ -67,7 +68,7 @@ function Dashboard({ status: s }: { status: AnnotationStatus }) {
             {
               key: 'who',
               label: 'Annotator',
-              render: (a) => <Actor id={a.annotator} />,
+              render: (a) => <KeyId id={a.annotator} />,
               sort: (a) => a.name,
             },
             {
@@ -157,7 +158,7 @@ function QuestionView({ q }: { q: QuestionAgreement }) {
                   label: 'Pair',
                   render: (p) => (
                     <span>
-                      <Actor id={p.a} /> · <Actor id={p.b} />
+                      <KeyId id={p.a} /> · <KeyId id={p.b} />
                     </span>
                   ),
                 },

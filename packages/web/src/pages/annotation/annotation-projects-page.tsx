@@ -1,7 +1,8 @@
 import { all, useLoad, useSession } from '../../api.js';
 import { DataTable } from '../../components/data-table.js';
-import { Actor, Async, Empty, Link, PageHeader, Time } from '../../components/ui.js';
+import { Async, Empty, Link, PageHeader, Time } from '../../components/ui.js';
 import { href } from '../../router.js';
+import { KeyId } from './key-id.js';
 
 export function AnnotationProjectsPage() {
   const { can } = useSession();
@@ -62,7 +63,7 @@ export function AnnotationProjectsPage() {
                         </Link>
                       ) : null,
                   },
-                  { key: 'by', label: 'Created by', render: (p) => <Actor id={p.createdBy} /> },
+                  { key: 'by', label: 'Created by', render: (p) => <KeyId id={p.createdBy} /> },
                   {
                     key: 'at',
                     label: 'Created',
