@@ -7,7 +7,14 @@ export interface DriftWindow {
   windowEnd: number;
   shareDrifted: number;
   datasetDrifted: boolean;
-  features: { feature: string; statistic: number; threshold: number; drifted: boolean; verdict: string }[];
+  features: {
+    feature: string;
+    test: string;
+    statistic: number;
+    threshold: number;
+    drifted: boolean;
+    verdict: string;
+  }[];
 }
 
 /** What alerts read of monitoring: an endpoint's monitors and their closed windows. */
