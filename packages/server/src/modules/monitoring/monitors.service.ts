@@ -17,7 +17,7 @@ import {
 } from './monitor-spec.js';
 import { type MonitorRow, MonitorsRepo, type WindowResultRow } from './monitors.repo.js';
 import { ProfileStore } from './profile-store.js';
-import { BASE_WINDOW_MS, OUTPUT_FEATURES, type ProfileWriter } from './profile-writer.js';
+import { BASE_WINDOW_MS, type ProfileWriter } from './profile-writer.js';
 import { ProfilesRepo, type WindowKey } from './profiles.repo.js';
 import { buildReference, type ReferenceColumn } from './reference-builder.js';
 import { decodeFeatures, encodeFeatures } from './result-codec.js';
@@ -139,7 +139,9 @@ export class MonitorsService {
     }
     const dataset = await this.deps.ports.dataset(projectId, referenceRef);
     const names = new Set(dataset.columns.map((c) => c.name));
-    const wanted = input.features ?? defaultFeatures(dataset.columns.map((c) => c.name));
+    // Every reference column by default; outputs when asked for (`output.score` reads the
+    // reference's `output.score` column, else its `score`) or when a column is named so.
+    const wanted = input.features ?? dataset.columns.map((c) => c.name);
     const columns: ReferenceColumn[] = wanted.map((feature) => {
       const column = OUTPUT_COLUMNS[feature]?.find((c) => names.has(c)) ?? feature;
       const schema = dataset.columns.find((c) => c.name === column);
@@ -278,6 +280,16 @@ export class MonitorsService {
     from: number,
     to: number,
   ): Promise<WindowSignal[]> {
+    return (await this.windowResults(projectId, monitorId, from, to)).map(signalOf);
+  }
+
+  /** The stored rows behind windowSignals, for readers that fold them without objects (series). */
+  async windowResults(
+    projectId: string,
+    monitorId: string,
+    from: number,
+    to: number,
+  ): Promise<WindowResultRow[]> {
     const l = await this.require(projectId, monitorId);
     const w = l.row.window_ms;
     const start = Math.floor(from / w) * w;
@@ -287,7 +299,8 @@ export class MonitorsService {
     const stored = await this.repo.results(monitorId, start, end);
     const have = new Set(stored.map((r) => r.window_start));
     const missing = await this.computeMissing(l, start, end, have);
-    return [...stored, ...missing].sort((a, b) => a.window_start - b.window_start).map(signalOf);
+    if (missing.length === 0) return stored;
+    return [...stored, ...missing].sort((a, b) => a.window_start - b.window_start);
   }
 
   /** Catches every monitor up on its closed windows (the evaluation job). */
@@ -300,7 +313,8 @@ export class MonitorsService {
       const span = await this.profiles.span(keyOf(l.row), BASE_WINDOW_MS);
       if (!span) continue;
       const last = await this.repo.lastResult(l.row.id);
-      const start = last === null ? Math.floor(span.first / w) * w : last + w;
+      const first = Math.floor(span.first / w) * w;
+      const start = last === null ? first : Math.max(first, last + w);
       const end = Math.floor((now - this.deps.graceMs) / w) * w;
       if (end > start) computed += (await this.computeMissing(l, start, end, new Set())).length;
     }
@@ -447,15 +461,3 @@ function signalOf(r: WindowResultRow): WindowSignal {
     })),
   };
 }
-
-/** Every reference column, with the output columns named as the outputs they stand for. */
-function defaultFeatures(columns: string[]): string[] {
-  const outputs = new Map<string, string>();
-  for (const [feature, candidates] of Object.entries(OUTPUT_COLUMNS)) {
-    const column = candidates.find((c) => columns.includes(c));
-    if (column) outputs.set(column, feature);
-  }
-  return columns.map((c) => outputs.get(c) ?? c).filter((f, i, all) => all.indexOf(f) === i);
-}
-
-export { OUTPUT_FEATURES };

@@ -2,7 +2,7 @@ import type { FeatureDrift } from './monitor-drift.js';
 import type { DriftTest, Verdict } from './monitor-spec.js';
 
 const VERDICTS: Verdict[] = ['drift', 'no_drift', 'indeterminate'];
-type Encoded = [
+export type EncodedFeature = [
   string,
   DriftTest,
   number | null,
@@ -24,7 +24,7 @@ export function encodeFeatures(features: FeatureDrift[]): string {
   const num = (x: number) => (Number.isFinite(x) ? x : null);
   return JSON.stringify(
     features.map(
-      (f): Encoded => [
+      (f): EncodedFeature => [
         f.feature,
         f.test,
         num(f.statistic),
@@ -44,7 +44,7 @@ export function encodeFeatures(features: FeatureDrift[]): string {
 /** Back to FeatureDrift; an infinite statistic (stored as null) comes back as Infinity. */
 export function decodeFeatures(text: string): FeatureDrift[] {
   const inf = (x: number | null) => (x === null ? Infinity : x);
-  return (JSON.parse(text) as Encoded[]).map((e) => {
+  return (JSON.parse(text) as EncodedFeature[]).map((e) => {
     const verdict = VERDICTS[e[4]]!;
     return {
       feature: e[0],
@@ -62,3 +62,7 @@ export function decodeFeatures(text: string): FeatureDrift[] {
     };
   });
 }
+
+/** Verdict codes of EncodedFeature[4]. */
+export const DRIFT_CODE = 0;
+export const INDETERMINATE_CODE = 2;
