@@ -181,8 +181,14 @@ export const AddAnnotationTasks = z.discriminatedUnion('source', [
   z
     .object({
       source: z.literal('coverage'),
-      /** A monitor whose coverage-gap report names the slices production sees that training lacks. */
-      monitor: z.string().min(1).max(200),
+      /**
+       * An endpoint whose monitor compares production traffic with the training data: recent
+       * predictions whose `field` takes a value training lacks become items.
+       */
+      endpoint: z.string().min(1).max(200),
+      field: z.string().min(1).max(200),
+      /** How much larger a value's production share must be than its training share. */
+      minGap: z.number().min(0).max(1).default(0.05),
       limit: z.number().int().min(1).max(100_000).optional(),
     })
     .strict(),

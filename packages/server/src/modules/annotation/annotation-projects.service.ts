@@ -154,7 +154,7 @@ export class AnnotationProjectsService {
   async addTasks(
     ctx: RequestContext,
     name: string,
-    input: AddAnnotationTasks,
+    input: z.output<typeof AddAnnotationTasks>,
   ): Promise<AddedAnnotationTasks> {
     const p = await this.require(ctx, name);
     const items: NewItem[] = [];
@@ -207,16 +207,19 @@ export class AnnotationProjectsService {
         cursor = page.nextCursor ?? undefined;
       } while (cursor && items.length < limit);
     } else {
-      if (!this.deps.ports.coverageGaps) {
-        throw new PlumbError('failed_precondition', 'coverage-gap reports are not available on this server');
-      }
-      const report = await this.deps.ports.coverageGaps(ctx, input.monitor, input.limit ?? 10_000);
-      for (const [i, row] of report.rows.entries()) {
+      const gaps = await this.deps.ports.coverageGaps(ctx, {
+        endpoint: input.endpoint,
+        field: input.field,
+        minGap: input.minGap,
+        limit: input.limit ?? 10_000,
+      });
+      for (const g of gaps) {
         items.push({
           source_kind: 'coverage',
-          source_ref: report.ref,
-          source_key: `${report.ref}#${i}`,
-          data: JSON.stringify(row),
+          source_ref: `${input.endpoint}:${input.field}`,
+          // The same key as from the review queue: a prediction is one item whichever way it came.
+          source_key: `prediction:${g.predictionId}`,
+          data: JSON.stringify(g.inputs),
         });
       }
     }

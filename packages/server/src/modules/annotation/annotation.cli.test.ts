@@ -63,9 +63,9 @@ describe('plumb annotate commands', () => {
       '--limit',
       '1',
     );
-    expect(tasks.stdout).toBe('sentiment: 1 items added, 0 already present\n');
+    expect(tasks.stdout).toBe('sentiment: 1 item added, 0 already present\n');
     const show = await plumb('annotate', 'project', 'show', 'sentiment');
-    expect(show.stdout).toContain('1 items, 0 gold');
+    expect(show.stdout).toContain('1 item, 0 gold');
     expect(show.stdout).toContain('sentiment: single_choice');
 
     // One annotator works from the terminal, the other through REST.
@@ -101,7 +101,7 @@ describe('plumb annotate commands', () => {
 
     const exported = await plumb('annotate', 'export', 'sentiment', '--to', 'sentiment-labels');
     expect(exported.stdout, exported.stderr).toMatch(
-      /^sentiment-labels@v1: 1 rows \(0 items without consensus left out\)\n/,
+      /^sentiment-labels@v1: 1 row \(0 items without consensus left out\)\n/,
     );
   }, 120_000);
 });

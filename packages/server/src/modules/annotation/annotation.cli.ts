@@ -28,6 +28,15 @@ interface CreateOptions {
   leaseMinutes?: number;
 }
 
+function requireField(field: unknown): string {
+  if (typeof field !== 'string') throw new PlumbError('invalid_argument', '--from-coverage needs --field');
+  return field;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function figure(v: number | null | undefined): string {
   return v === null || v === undefined ? '-' : v.toFixed(3);
 }
@@ -88,7 +97,7 @@ function renderProject(p: AnnotationProject): string {
       ? `majority (at least ${s.consensus.minAgreement})`
       : "the reviewer's decision";
   return [
-    `${p.name}  guidelines v${p.guidelinesVersion}  ${p.items} items, ${p.goldItems} gold`,
+    `${p.name}  guidelines v${p.guidelinesVersion}  ${plural(p.items, 'item')}, ${p.goldItems} gold`,
     `overlap ${s.overlap}, gold rate ${s.goldRate}, calibration ${s.calibrationItems} items, adjudication below ${s.adjudicationThreshold}`,
     `consensus: ${consensus}; spot checks ${s.spotCheckRate}; leases ${s.leaseMinutes} min`,
     ...p.schema.questions.map((q) => `  ${q.name}: ${q.type}`),
@@ -212,7 +221,13 @@ export function registerAnnotationCommands(program: Command): void {
     .option('--from-dataset <ref>', 'rows of a dataset version, name@vN')
     .option('--slice <value>', 'only rows of this slice (repeatable)', collect, [])
     .option('--from-review-queue <endpoint>', "an endpoint's low-confidence predictions")
-    .option('--from-coverage <monitor>', "a monitor's coverage-gap report")
+    .option('--from-coverage <endpoint>', "predictions in an endpoint's coverage gaps (with --field)")
+    .option('--field <name>', 'the input field whose coverage is compared')
+    .option(
+      '--min-gap <share>',
+      'how much more often production sees a value than training (default 0.05)',
+      number('--min-gap'),
+    )
     .option('--limit <n>', 'at most this many items', number('--limit'))
     .action(
       action(async (name: string, opts: Record<string, unknown>, command: Command) => {
@@ -237,12 +252,18 @@ export function registerAnnotationCommands(program: Command): void {
               }
             : opts.fromReviewQueue !== undefined
               ? { source: 'review_queue' as const, endpoint: opts.fromReviewQueue as string, ...limit }
-              : { source: 'coverage' as const, monitor: opts.fromCoverage as string, ...limit };
+              : {
+                  source: 'coverage' as const,
+                  endpoint: opts.fromCoverage as string,
+                  field: requireField(opts.field),
+                  ...(opts.minGap === undefined ? {} : { minGap: opts.minGap as number }),
+                  ...limit,
+                };
         const added = await clientFromEnv().annotation.addTasks(name, body);
         print(
           command,
           added,
-          (a) => `${name}: ${a.added} items added, ${a.alreadyPresent} already present\n`,
+          (a) => `${name}: ${plural(a.added, 'item')} added, ${a.alreadyPresent} already present\n`,
         );
       }),
     );
@@ -266,7 +287,7 @@ export function registerAnnotationCommands(program: Command): void {
         print(
           command,
           added,
-          (a) => `${name}: ${a.added} gold items added, ${a.alreadyPresent} already present\n`,
+          (a) => `${name}: ${plural(a.added, 'gold item')} added, ${a.alreadyPresent} already present\n`,
         );
       }),
     );
@@ -295,7 +316,7 @@ export function registerAnnotationCommands(program: Command): void {
           command,
           x,
           (e) =>
-            `${e.datasetVersion}: ${e.rows} rows (${e.leftOut} items without consensus left out)\n` +
+            `${e.datasetVersion}: ${plural(e.rows, 'row')} (${plural(e.leftOut, 'item')} without consensus left out)\n` +
             `guidelines ${e.lineage.guidelineVersions.map((v) => `v${v}`).join(', ') || '-'}; ${e.lineage.annotators.length} annotators; ` +
             `sources ${e.lineage.sources.map((s) => `${s.kind}:${s.ref}`).join(', ')}\n`,
         );

@@ -1,8 +1,12 @@
+import { ListEvents } from '@plumb/sdk';
 import { READERS } from '../../core/auth/permissions.js';
+import { PlumbError } from '../../core/errors.js';
 import { defineModule } from '../../module.js';
 import type { BlobsService } from '../blobs/blobs.service.js';
 import type { DatasetAnalysisService } from '../datasets/dataset-analysis.service.js';
 import type { DatasetsService } from '../datasets/datasets.service.js';
+import type { EventsService } from '../events/events.service.js';
+import type { MonitorViews } from '../monitoring/monitor-views.service.js';
 import type { ReviewQueueService } from '../serving/review-queue.service.js';
 import { registerAnnotationCommands } from './annotation.cli.js';
 import { annotationMigrations } from './annotation.migrations.js';
@@ -29,7 +33,14 @@ type Needs = {
   datasetAnalysis: DatasetAnalysisService;
   blobService: BlobsService;
   reviews: ReviewQueueService;
+  events: EventsService;
+  /** Optional: coverage-gap tasks need the monitoring module, read when first asked for. */
+  monitorViews?: MonitorViews;
 };
+
+/** Predictions read per page while looking for those in a coverage gap, and the most read. */
+const EVENTS_PAGE = 500;
+const EVENTS_SCANNED = 20_000;
 
 /** Annotation: label schemas, guidelines, blind overlapping assignment, gold, agreement, review, export. */
 export const annotationModule = defineModule<AnnotationServices, Needs>({
@@ -43,7 +54,7 @@ export const annotationModule = defineModule<AnnotationServices, Needs>({
     'annotation:write': ['maintainer'],
     'annotation:review': ['approver', 'maintainer'],
   },
-  needs: ['datasets', 'datasetAnalysis', 'blobService', 'reviews'],
+  needs: ['datasets', 'datasetAnalysis', 'blobService', 'reviews', 'events'],
   create: ({ db, audit, clock }, ports) => {
     const repo = new AnnotationRepo(db);
     const sources: AnnotationPorts = {
@@ -60,6 +71,39 @@ export const annotationModule = defineModule<AnnotationServices, Needs>({
       },
       reviewQueue: (ctx, endpoint, cursor, limit) =>
         ports.reviews.list(ctx, endpoint, { limit, ...(cursor === undefined ? {} : { cursor }) }),
+      coverageGaps: async (ctx, q) => {
+        const views = optional(() => ports.monitorViews);
+        if (!views)
+          throw new PlumbError('failed_precondition', 'coverage-gap tasks need the monitoring module');
+        const coverage = await views.coverage(ctx.principal.projectId, q.endpoint, { field: q.field });
+        const gaps = new Set(
+          coverage.rows.filter((r) => r.unseenInTraining || r.gap >= q.minGap).map((r) => String(r.value)),
+        );
+        const found: { predictionId: string; inputs: Record<string, unknown> }[] = [];
+        let cursor: string | undefined;
+        for (let scanned = 0; gaps.size > 0 && found.length < q.limit && scanned < EVENTS_SCANNED; ) {
+          // Parsed, so the list's own defaults apply: newest first.
+          const page = await ports.events.list(
+            ctx,
+            ListEvents.parse({
+              endpoint: q.endpoint,
+              limit: EVENTS_PAGE,
+              ...(cursor === undefined ? {} : { cursor }),
+            }),
+          );
+          scanned += page.items.length;
+          for (const e of page.items) {
+            const inputs = e.inputs as Record<string, unknown> | null;
+            const v = inputs?.[q.field];
+            if (v !== undefined && v !== null && gaps.has(String(v)) && found.length < q.limit) {
+              found.push({ predictionId: e.id, inputs: inputs! });
+            }
+          }
+          if (!page.nextCursor) break;
+          cursor = page.nextCursor;
+        }
+        return found;
+      },
       writeDataset: async (ctx, name, jsonl, meta) => {
         const blob = await ports.blobService.upload(ctx, jsonl, { contentLength: jsonl.byteLength });
         const { version } = await ports.datasets.addVersion(ctx, name, {
@@ -83,3 +127,12 @@ export const annotationModule = defineModule<AnnotationServices, Needs>({
   routes: annotationRoutes,
   cli: registerAnnotationCommands,
 });
+
+/** A port that may be missing: the composition root throws when no module provides it. */
+function optional<T>(read: () => T | undefined): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}

@@ -23,14 +23,14 @@ export interface AnnotationPorts {
     limit: number,
   ): Promise<Page<ReviewItem>>;
   /**
-   * A monitor's coverage-gap report as rows to label; absent while no monitoring module
-   * provides one.
+   * Recent predictions of an endpoint whose `field` takes a value production sees more often
+   * than training did (by at least `minGap`, or never seen in training), from the monitoring
+   * module's coverage report. Fails with `failed_precondition` where no monitoring runs.
    */
-  coverageGaps?(
+  coverageGaps(
     ctx: RequestContext,
-    monitor: string,
-    limit: number,
-  ): Promise<{ ref: string; rows: Record<string, unknown>[] }>;
+    query: { endpoint: string; field: string; minGap: number; limit: number },
+  ): Promise<{ predictionId: string; inputs: Record<string, unknown> }[]>;
   /** Stores JSON lines as a new version of dataset `name`, with its parents and tags. */
   writeDataset(
     ctx: RequestContext,
