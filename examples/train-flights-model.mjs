@@ -4,12 +4,19 @@
 // `npm run build`:
 //   node examples/train-flights-model.mjs DATA.csv OUT.onnx [--features a,b,c] [--label delayed]
 //        [--epochs 300] [--max-rows 20000] [--dataset flights@v1] [--name train-flights-model]
+//        [--holdout-every 5 --holdout-dataset flights-traffic-eval]
+//
+// As a pipeline's train step (PLUMB_OUTPUTS set, no file named) it reads the step's `data` input
+// (PLUMB_INPUT_DATA: a dataset's folder of CSV or JSONL files), writes the model in the step's
+// folder and declares {model, run, holdout} as the step's outputs. With --holdout-every k, every
+// k-th row is left out of training and added, through the SDK, as a version of --holdout-dataset
+// (its parent the input), so the candidate can be evaluated on rows it never saw.
 //
 // The CSV is the simple kind `plumb demo` writes (a header, no quoted commas). --max-rows keeps
 // every k-th row, so the same file always trains the same model. With a Plumb server to talk to
 // (PLUMB_URL and PLUMB_API_KEY, or PLUMB_HOME/credentials) it logs a run: params, training
 // accuracy and log loss, and the dataset version it read; then prints the run id alone on stdout.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PlumbClient } from '@plumb/sdk';
@@ -25,9 +32,16 @@ const { values: flags, positionals } = parseArgs({
     'max-rows': { type: 'string', default: '20000' },
     dataset: { type: 'string' },
     name: { type: 'string', default: 'train-flights-model' },
+    'holdout-every': { type: 'string', default: '0' },
+    'holdout-dataset': { type: 'string' },
   },
 });
-const [csvPath, out = 'flights-model.onnx'] = positionals;
+const inPipeline = positionals.length === 0 && process.env.PLUMB_OUTPUTS && process.env.PLUMB_INPUT_DATA;
+const [csvPath, out = 'flights-model.onnx'] = inPipeline
+  ? [process.env.PLUMB_INPUT_DATA, join(process.env.PLUMB_WORK_DIR || '.', 'model.onnx')]
+  : positionals;
+const datasetRef = flags.dataset ?? (inPipeline ? process.env.PLUMB_INPUT_DATA_REF : undefined);
+const holdoutEvery = Number(flags['holdout-every']);
 if (!csvPath) {
   process.stderr.write(
     'usage: train-flights-model.mjs DATA.csv OUT.onnx [--features a,b] [--dataset name@vN]\n',
@@ -51,30 +65,67 @@ function connection() {
   return apiKey ? { url, apiKey } : null;
 }
 
-/** Rows as numbers for `features` and text for the label; a row missing a value is refused. */
-function readRows(path) {
-  const [header, ...lines] = readFileSync(path, 'utf8').trim().split('\n');
+/** Records of a CSV (the simple kind: no quoted commas) or JSONL file, or of every such file in a folder. */
+function readRecords(path) {
+  if (statSync(path).isDirectory()) {
+    return readdirSync(path)
+      .filter((f) => /\.(csv|jsonl)$/.test(f))
+      .sort()
+      .flatMap((f) => readRecords(join(path, f)));
+  }
+  const text = readFileSync(path, 'utf8').trim();
+  if (path.endsWith('.jsonl')) return text.split('\n').map((line) => JSON.parse(line));
+  const [header, ...lines] = text.split('\n');
   const columns = header.split(',');
-  const at = (name) => {
-    const i = columns.indexOf(name);
-    if (i < 0) throw new Error(`${path} has no column ${name}`);
-    return i;
-  };
-  const featureAt = features.map(at);
-  const labelAt = at(flags.label);
-  const step = Math.max(1, Math.ceil(lines.length / params.maxRows));
+  return lines.map((line) => {
+    const cells = line.split(',');
+    return Object.fromEntries(columns.map((c, i) => [c, cells[i]]));
+  });
+}
+
+/**
+ * Rows as numbers for `features` and text for the label; a row missing a value is refused.
+ * Every k-th row goes to the holdout instead when --holdout-every is set; of the rest, every
+ * n-th is kept so that at most --max-rows train.
+ */
+function readRows(path) {
+  const records = readRecords(path);
+  const holdout = [];
+  const kept = [];
+  records.forEach((r, i) => {
+    if (holdoutEvery > 0 && i % holdoutEvery === 0) holdout.push(r);
+    else kept.push(r);
+  });
+  const step = Math.max(1, Math.ceil(kept.length / params.maxRows));
   const x = [];
   const y = [];
-  for (let i = 0; i < lines.length; i += step) {
-    const cells = lines[i].split(',');
-    const row = featureAt.map((c) => Number(cells[c]));
-    if (row.some((v) => !Number.isFinite(v)) || !cells[labelAt]) {
-      throw new Error(`${path} line ${i + 2}: a feature or the label is empty or not a number`);
+  for (let i = 0; i < kept.length; i += step) {
+    const r = kept[i];
+    const row = features.map((f) => Number(r[f]));
+    const label = r[flags.label];
+    if (row.some((v) => !Number.isFinite(v)) || label === undefined || label === null || label === '') {
+      throw new Error(`${path} row ${i + 1}: a feature or the label is empty or not a number`);
     }
     x.push(row);
-    y.push(cells[labelAt]);
+    y.push(String(label));
   }
-  return { x, y, total: lines.length };
+  return { x, y, total: records.length, holdout };
+}
+
+/** The held-out rows as a CSV dataset version whose parent is the training input. */
+async function addHoldout(rows) {
+  const columns = [...features, 'origin', 'destination', flags.label].filter(
+    (c, i, all) => all.indexOf(c) === i,
+  );
+  const csv = `${[columns.join(','), ...rows.map((r) => columns.map((c) => String(r[c] ?? '')).join(','))].join('\n')}\n`;
+  const blob = await plumb.blobs.upload(new TextEncoder().encode(csv));
+  const { version } = await plumb.datasets.addVersion(flags['holdout-dataset'], {
+    files: [{ path: 'holdout.csv', ref: blob.ref }],
+    message: `every ${holdoutEvery}th row of ${datasetRef ?? csvPath}, kept out of training for evaluation`,
+    parents: datasetRef ? [datasetRef] : [],
+    tags: { holdout_of: datasetRef ?? '', run: run?.id ?? '' },
+  });
+  return version.ref;
 }
 
 const target = connection();
@@ -85,12 +136,12 @@ const run =
   (await plumb.runs.create({
     name: flags.name,
     params: { ...params, features: features.join(','), label: flags.label, model: 'logistic_regression' },
-    inputs: flags.dataset ? [flags.dataset] : [],
+    inputs: datasetRef ? [datasetRef] : [],
   }));
 
 try {
   const started = performance.now();
-  const { x, y, total } = readRows(csvPath);
+  const { x, y, total, holdout } = readRows(csvPath);
   const model = LogisticRegression.fit(x, y, params);
   writeFileSync(out, exportLogisticRegression(model, features));
   let correct = 0;
@@ -114,7 +165,13 @@ try {
       ],
     });
     await plumb.runs.finish(run.id, { status: 'finished' });
-    say(`logged run ${run.id}${flags.dataset ? ` (read ${flags.dataset})` : ''}`);
+    say(`logged run ${run.id}${datasetRef ? ` (read ${datasetRef})` : ''}`);
+    const held = holdout.length > 0 && flags['holdout-dataset'] ? await addHoldout(holdout) : null;
+    if (held) say(`kept ${holdout.length} rows out of training: ${held}`);
+    if (inPipeline) {
+      const outputs = { model: { file: out }, run: run.id, ...(held ? { holdout: { dataset: held } } : {}) };
+      writeFileSync(process.env.PLUMB_OUTPUTS, JSON.stringify(outputs));
+    }
     process.stdout.write(`${run.id}\n`);
   }
 } catch (error) {

@@ -52,6 +52,8 @@ export function registerDemoCommand(program: Command): void {
             );
           }
           const ctx = await connectDemo(url, adminKey, config.home, say);
+          const services = server.running.plumb.services;
+          ctx.flushProfiles = () => services.profileWriter.flush();
           const result = await runDemo(ctx, opts.quick ? QUICK_PLAN : DEFAULT_PLAN);
           const seconds = (performance.now() - started) / 1000;
           say('');
@@ -65,11 +67,15 @@ export function registerDemoCommand(program: Command): void {
                   seconds,
                   champion: result.champion.version.ref,
                   datasets: [result.champion.train.ref, result.champion.holdout.ref],
+                  monitor: result.monitor.id,
                   months: result.months,
-                  candidate: result.retraining.candidate.ref,
-                  evalRun: result.retraining.evalRun.id,
-                  gatePassed: result.retraining.evalRun.decision?.passed ?? false,
-                  promotionRequest: result.retraining.request?.id ?? null,
+                  monitoring: result.monitoring.months,
+                  alertRule: result.monitoring.rule,
+                  pipelineRun: result.retraining.run.id,
+                  pipelineStatus: result.retraining.run.status,
+                  candidate: result.retraining.candidate,
+                  evalRun: result.retraining.evalRun,
+                  waitingForApproval: result.retraining.waitingForApproval,
                   timings: result.timings,
                 },
                 null,

@@ -14,6 +14,8 @@ export interface DemoContext {
   /** PLUMB_HOME/demo: exported data files, trained models, the encoding table. */
   dir: string;
   say: (line: string) => void;
+  /** Writes the monitoring profiles held in memory, when the server runs in this process. */
+  flushProfiles?: () => Promise<void>;
 }
 
 const DEMO_KEY_NAME = 'plumb-demo';

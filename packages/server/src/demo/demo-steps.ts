@@ -25,13 +25,13 @@ export async function addDataset(
 }
 
 /** The validation every demo dataset must pass before anything trains on it. */
-export function flightsSuite(minRows: number): string {
+export function flightsSuite(minRows: number, labels: string[] = ['0', '1']): string {
   return `name: flights-quality
 expectations:
   - { expect: row_count, min: ${minRows} }
   - { expect: not_null, column: origin }
   - { expect: not_null, column: destination }
-  - { expect: in_set, column: delayed, values: [0, 1] }
+  - { expect: in_set, column: delayed, values: [${labels.join(', ')}] }
   - { expect: between, column: distance, min: 1, max: 6000 }
   - { expect: between, column: hour, min: 0, max: 23 }
   - { expect: between, column: weekday, min: 1, max: 7 }

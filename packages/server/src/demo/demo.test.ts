@@ -1,7 +1,9 @@
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPlumb, type TestPlumb } from '../testing/test-plumb.js';
 import { ENDPOINT, MODEL } from './demo-champion.js';
 import { connectDemo, type DemoContext } from './demo-context.js';
+import { MONITORED } from './demo-monitoring.js';
 import { type DemoPlan, QUICK_PLAN } from './demo-plan.js';
 import { type DemoResult, runDemo } from './run-demo.js';
 
@@ -15,13 +17,13 @@ describe('plumb demo', () => {
   const lines: string[] = [];
 
   beforeAll(async () => {
-    t = await createTestPlumb();
-    const url = await t.plumb.app.listen({ host: '127.0.0.1', port: 0 });
+    // A fixed port, so pipeline command steps are told where the API is.
+    const port = await freePort();
+    t = await createTestPlumb('sqlite', { PLUMB_PORT: String(port) });
+    const url = await t.plumb.app.listen({ host: '127.0.0.1', port });
     t.plumb.worker.start();
-    ctx = await connectDemo(url, t.adminSecret, t.home, (line) => {
-      lines.push(line);
-      if (process.env.DEMO_DEBUG) process.stderr.write(`${line}\n`);
-    });
+    ctx = await connectDemo(url, t.adminSecret, t.home, (line) => lines.push(line));
+    ctx.flushProfiles = () => t.plumb.services.profileWriter.flush();
     first = await runDemo(ctx, PLAN).catch((error) => {
       throw new Error(`${error.message}\n${lines.join('\n')}`);
     });
@@ -67,41 +69,88 @@ describe('plumb demo', () => {
     expect(total).toBeGreaterThan(100);
   });
 
-  it('retrains on labelled traffic and stops at an approval, judged against the real champion', async () => {
-    const { retraining, champion } = first;
-    expect(retraining.snapshot.train.ref).toBe('flights-traffic@v1');
-    expect(retraining.snapshot.train.tags.model_version).toBe(champion.version.ref);
-    const candidate = await ctx.client.models.version(retraining.candidate.ref);
-    expect(candidate.datasets.map((d) => d.ref)).toContain('flights-traffic@v1');
-    const run = await ctx.client.runs.get(candidate.runId!);
-    expect(run.inputs.map((i) => i.ref)).toContain('flights-traffic@v1');
+  it('reports each month from the monitor and the performance windows, next to what was replayed', () => {
+    const { monitor, monitoring, months } = first;
+    expect(monitor.reference).toBe(first.champion.train.ref);
+    expect(monitor.features.map((f) => f.feature)).toEqual(MONITORED);
+    expect(monitoring.months.map((m) => m.month)).toEqual(PLAN.months);
+    monitoring.months.forEach((m, i) => {
+      // Every replayed prediction got its label, so the realised accuracy is the replay's own.
+      expect(m.labelled).toBe(months[i]!.predictions);
+      expect(m.realisedAccuracy).toBeCloseTo(months[i]!.accuracy, 9);
+      expect(m.estimatedAccuracy).not.toBeNull();
+      expect(m.shareDrifted).toBeGreaterThanOrEqual(0);
+    });
+    expect(monitoring.rule.metric).toBe('share_drifted');
+    expect(monitoring.rule.threshold).toBe(0.5);
+  });
 
-    const evalRun = await ctx.client.evals.getRun(retraining.evalRun.id);
+  it('runs the retraining pipeline to its approval, the candidate judged against the real champion', async () => {
+    const { retraining, champion } = first;
+    const run = await ctx.client.pipelines.getRun(retraining.run.id);
+    const status = Object.fromEntries(run.steps.map((s) => [s.name, s.status]));
+    const evaluated = status.evaluate === 'succeeded';
+    expect(status).toMatchObject({
+      snapshot: 'succeeded',
+      validate: 'succeeded',
+      train: 'succeeded',
+      register: 'succeeded',
+    });
+    const snapshot = await ctx.client.datasets.get('flights-traffic@latest');
+    expect(snapshot.tags.source_endpoint).toBe(ENDPOINT);
+    expect(snapshot.tags.source_models).toBe(champion.version.ref);
+    const holdout = await ctx.client.datasets.get('flights-traffic-eval@latest');
+    expect(holdout.parents).toEqual([snapshot.ref]);
+
+    const candidate = await ctx.client.models.version(retraining.candidate!);
+    expect(candidate.datasets.map((d) => d.ref)).toEqual([snapshot.ref]);
+    const trainRun = await ctx.client.runs.get(candidate.runId!);
+    expect(trainRun.inputs.map((i) => i.ref)).toEqual([snapshot.ref]);
+
+    const evalRun = await ctx.client.evals.getRun(retraining.evalRun!);
     expect(evalRun.candidate.ref).toBe(candidate.ref);
     expect(evalRun.baseline?.ref).toBe(champion.version.ref);
-    expect(evalRun.decision?.baselineVersionId).toBe(champion.version.id);
+    expect(evalRun.datasets.map((d) => d.ref)).toEqual([holdout.ref]);
     expect(evalRun.result?.slices.every((s) => s.baseline !== null)).toBe(true);
-
-    const endpoint = await ctx.client.endpoints.get(ENDPOINT);
-    expect(endpoint.shadows).toEqual([candidate.ref]);
-    if (evalRun.decision?.passed) {
-      expect(retraining.request?.status).toBe('pending');
-      expect(retraining.request?.ref).toBe(candidate.ref);
-      expect(retraining.request?.requestedBy).not.toBe((await ctx.admin.whoami()).keyName);
+    if (evaluated) {
+      expect(status).toMatchObject({ shadow: 'succeeded', approval: 'waiting', promote: 'pending' });
+      expect(run.status).toBe('waiting');
+      expect((await ctx.client.endpoints.get(ENDPOINT)).shadows).toEqual([candidate.ref]);
+      expect(retraining.waitingForApproval).toBe(true);
     } else {
-      expect(retraining.request).toBeNull();
-      expect(retraining.refused).toMatch(/gate/);
+      expect(evalRun.decision?.passed).toBe(false);
+      expect(run.status).toBe('failed');
     }
   });
 
   it('reuses what is there when run again', async () => {
+    const versions = (await ctx.client.models.versions(MODEL)).items.length;
     const again = await runDemo(ctx, PLAN);
     expect(again.champion.version.ref).toBe(first.champion.version.ref);
     expect(again.champion.train.ref).toBe('flights@v1');
+    expect(again.monitor.id).toBe(first.monitor.id);
     expect(again.months.every((m) => m.alreadyLogged === m.predictions)).toBe(true);
-    expect(again.retraining.candidate.ref).toBe(first.retraining.candidate.ref);
-    expect(again.retraining.request?.id).toBe(first.retraining.request?.id);
-    const versions = await ctx.client.models.versions(MODEL);
-    expect(versions.items).toHaveLength(2);
+    expect(again.retraining.run.id).toBe(first.retraining.run.id);
+    expect((await ctx.client.models.versions(MODEL)).items).toHaveLength(versions);
   }, 90_000);
+
+  it('promotes the candidate once a person approves', async () => {
+    const { retraining } = first;
+    if (!retraining.waitingForApproval) return;
+    await ctx.admin.pipelines.approve(retraining.run.id, 'approval', 'reviewed the slices');
+    const done = await ctx.client.pipelines.waitForRun(retraining.run.id, { intervalMs: 100 });
+    expect(done.status).toBe('succeeded');
+    expect((await ctx.client.models.version(`${MODEL}@champion`)).ref).toBe(retraining.candidate);
+  });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
