@@ -150,6 +150,8 @@ export const AlertEvaluation = z.object({
   resolved: z.array(Alert),
   /** Rules that could not be evaluated (no monitor yet…), with why. */
   skipped: z.array(z.object({ ruleId: Id, ruleName: z.string(), reason: z.string() })),
+  /** Listeners told of opened alerts that failed; the alerts are open all the same. */
+  listenerErrors: z.array(z.object({ alertId: Id, message: z.string() })),
 });
 export type AlertEvaluation = z.infer<typeof AlertEvaluation>;
 

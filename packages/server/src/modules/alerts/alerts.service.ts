@@ -166,7 +166,7 @@ export class AlertsService {
 
   /** Evaluates every rule of one project, or of all (the scheduled job). */
   async evaluate(projectId?: string): Promise<AlertEvaluation> {
-    const result: AlertEvaluation = { rules: 0, opened: [], resolved: [], skipped: [] };
+    const result: AlertEvaluation = { rules: 0, opened: [], resolved: [], skipped: [], listenerErrors: [] };
     for (const rule of await this.repo.rules(projectId)) {
       result.rules += 1;
       try {
@@ -178,17 +178,28 @@ export class AlertsService {
         result.skipped.push({ ruleId: rule.id, ruleName: rule.name, reason: error.message });
       }
     }
+    // After the commit, once per alert: a failing listener (a pipeline that cannot start) is
+    // reported and does not stop the others, and the alert is not opened again to retry it.
     for (const alert of result.opened) {
+      const projectId = (await this.repo.alertById(alert.id))!.project_id;
+      const opened = {
+        id: alert.id,
+        projectId,
+        ruleId: alert.ruleId,
+        ruleName: alert.ruleName,
+        endpoint: alert.endpoint,
+        dedupKey: alert.dedupKey,
+        openedAt: alert.openedAt,
+      };
       for (const listener of this.openedListeners) {
-        await listener({
-          id: alert.id,
-          projectId: projectId ?? (await this.repo.alertById(alert.id))!.project_id,
-          ruleId: alert.ruleId,
-          ruleName: alert.ruleName,
-          endpoint: alert.endpoint,
-          dedupKey: alert.dedupKey,
-          openedAt: alert.openedAt,
-        });
+        try {
+          await listener(opened);
+        } catch (error) {
+          result.listenerErrors.push({
+            alertId: alert.id,
+            message: error instanceof Error ? error.message : String(error),
+          });
+        }
       }
     }
     return result;

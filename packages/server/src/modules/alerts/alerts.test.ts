@@ -50,6 +50,9 @@ describeEachBackend('alerts', (backend) => {
     t.plumb.services.alerts.onOpened((a) => {
       opened.push(a);
     });
+    t.plumb.services.alerts.onOpened(() => {
+      throw new Error('the pipeline could not start');
+    });
   });
   afterAll(async () => {
     receiver.server.close();
@@ -122,6 +125,7 @@ describeEachBackend('alerts', (backend) => {
     const first = await evaluate();
     expect(first.opened).toHaveLength(1);
     const alert = first.opened[0]!;
+    expect(first.listenerErrors).toEqual([{ alertId: alert.id, message: 'the pipeline could not start' }]);
     expect(alert).toMatchObject({
       status: 'open',
       subject: 'churn@v1',
