@@ -37,36 +37,38 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
   return (
     <div className="shell">
       <nav className="nav" aria-label="main">
-        <div className="brand">
-          <span className="brand-mark" aria-hidden="true" />
-          Plumb
-        </div>
-        <ul>
-          {allowed
-            .filter((r) => r.nav)
-            .map((r) => (
-              <li key={r.path}>
-                <Link
-                  to={r.path}
-                  className={
-                    section === r.path || (r.path === '/' && section === '/models') ? 'active' : undefined
-                  }
-                >
-                  {r.nav}
-                </Link>
-              </li>
-            ))}
-        </ul>
-        <div className="nav-foot">
-          <div className="who">
-            <strong>{session.me.keyName}</strong>
-            <span>
-              {session.me.role} · {session.me.project}
-            </span>
+        <div className="nav-inner">
+          <div className="brand">
+            <span className="brand-mark" aria-hidden="true" />
+            Plumb
           </div>
-          <button type="button" className="button ghost nav-button" onClick={onSignOut}>
-            Sign out
-          </button>
+          <ul>
+            {allowed
+              .filter((r) => r.nav)
+              .map((r) => (
+                <li key={r.path}>
+                  <Link
+                    to={r.path}
+                    className={
+                      section === r.path || (r.path === '/' && section === '/models') ? 'active' : undefined
+                    }
+                  >
+                    {r.nav}
+                  </Link>
+                </li>
+              ))}
+          </ul>
+          <div className="nav-foot">
+            <div className="who">
+              <strong>{session.me.keyName}</strong>
+              <span>
+                {session.me.role} · {session.me.project}
+              </span>
+            </div>
+            <button type="button" className="button ghost nav-button" onClick={onSignOut}>
+              Sign out
+            </button>
+          </div>
         </div>
       </nav>
       <main className="main">

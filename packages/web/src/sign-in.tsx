@@ -43,8 +43,8 @@ export function SignIn({ onSignedIn }: { onSignedIn(session: Session): void }) {
         </button>
         {error ? <ErrorBox error={error} /> : null}
         <p className="hint">
-          The key is kept in this tab only. Create one with <code>plumb keys create me --role viewer</code>;
-          the first admin key is printed when <code>plumb serve</code> first starts.
+          The key is kept in this tab only. The first admin key is printed when <code>plumb serve</code> first
+          starts; create others with <code>plumb keys create me --role viewer</code>.
         </p>
       </form>
     </div>

@@ -27,13 +27,25 @@ interface Summary {
 }
 
 const W = 260;
+
+/** Times are profiled as epoch milliseconds; people read them as dates. */
+function formatterFor(type: string): (value: number) => string {
+  if (/^(DATE|TIMESTAMP)/.test(type)) {
+    return (value) =>
+      new Date(value)
+        .toISOString()
+        .slice(0, type === 'DATE' ? 10 : 16)
+        .replace('T', ' ');
+  }
+  return (value) => formatNumber(value);
+}
 const H = 90;
 
 /**
  * The sketch's quantiles drawn as a histogram: each bar spans two neighbouring quantiles and
  * its area is the share of rows between them, so tall bars are where values crowd.
  */
-function QuantileHistogram({ summary }: { summary: Summary }) {
+function QuantileHistogram({ summary, format }: { summary: Summary; format(value: number): string }) {
   const q = summary.quantiles;
   const lo = summary.min;
   const hi = summary.max;
@@ -64,10 +76,10 @@ function QuantileHistogram({ summary }: { summary: Summary }) {
         />
       ))}
       <text x={0} y={H + 12}>
-        {formatNumber(lo)}
+        {format(lo)}
       </text>
       <text x={W} y={H + 12} textAnchor="end">
-        {formatNumber(hi)}
+        {format(hi)}
       </text>
     </svg>
   );
@@ -105,6 +117,8 @@ export function ColumnProfileCard({
 }) {
   const s = summary as Summary;
   const nullShare = s.nullFraction ?? null;
+  const format = formatterFor(type);
+  const temporal = /^(DATE|TIMESTAMP)/.test(type);
   return (
     <div className="profile-card" data-testid={`profile-${name}`}>
       <div className="profile-head">
@@ -120,10 +134,17 @@ export function ColumnProfileCard({
           distinct {summary.distinctExact === false ? '≈' : ''}
           {formatNumber(summary.distinct ?? null)}
         </span>
-        {s.mean !== null && s.mean !== undefined ? <span>mean {formatNumber(s.mean)}</span> : null}
-        {s.std !== null && s.std !== undefined ? <span>std {formatNumber(s.std)}</span> : null}
+        {typeof s.min === 'number' && typeof s.max === 'number' && temporal ? (
+          <span>
+            {format(s.min)} to {format(s.max)}
+          </span>
+        ) : null}
+        {s.mean !== null && s.mean !== undefined && !temporal ? (
+          <span>mean {formatNumber(s.mean)}</span>
+        ) : null}
+        {s.std !== null && s.std !== undefined && !temporal ? <span>std {formatNumber(s.std)}</span> : null}
       </div>
-      <QuantileHistogram summary={s} />
+      <QuantileHistogram summary={s} format={format} />
       <TopValues summary={s} />
     </div>
   );

@@ -1,4 +1,4 @@
-import { Background, Controls, type Edge, MarkerType, type Node, ReactFlow } from '@xyflow/react';
+import { Background, Controls, type Edge, MarkerType, type Node, Position, ReactFlow } from '@xyflow/react';
 import type { ELK, ElkNode } from 'elkjs/lib/elk-api.js';
 import { useEffect, useState } from 'react';
 
@@ -82,6 +82,8 @@ export function DagGraph({
             },
             className: `graph-node kind-${n.kind}${n.status ? ` status-${n.status}` : ''}`,
             style: { width: NODE_WIDTH, height: NODE_HEIGHT },
+            sourcePosition: Position.Right,
+            targetPosition: Position.Left,
             connectable: false,
             draggable: false,
           })),
@@ -106,6 +108,8 @@ export function DagGraph({
           nodes={layout.nodes}
           edges={layout.edges}
           fitView
+          fitViewOptions={{ maxZoom: 1, padding: 0.15 }}
+          minZoom={0.2}
           nodesConnectable={false}
           nodesDraggable={false}
           proOptions={{ hideAttribution: true }}

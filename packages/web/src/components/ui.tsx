@@ -1,5 +1,6 @@
 import { PlumbError } from '@plumb/sdk';
 import type { ReactNode } from 'react';
+import { useSession } from '../api.js';
 import { navigate } from '../router.js';
 
 export type Tone = 'good' | 'bad' | 'warn' | 'info' | 'neutral';
@@ -164,4 +165,20 @@ export function formatBytes(bytes: number): string {
     unit += 1;
   }
   return `${value.toLocaleString(undefined, { maximumFractionDigits: 1 })} ${units[unit]}`;
+}
+
+/**
+ * Who did something: actors are key ids (`key_…`) or `system`. The signed-in key is shown by
+ * its name; others by a short id, the whole id on hover.
+ */
+export function Actor({ id }: { id: string | null | undefined }) {
+  const { me } = useSession();
+  if (!id) return <span className="muted">—</span>;
+  if (id === me.keyId) return <span title={id}>you ({me.keyName})</span>;
+  if (!id.startsWith('key_') || id.length <= 14) return <span>{id}</span>;
+  return (
+    <span className="actor" title={id}>
+      {id.slice(0, 4)}…{id.slice(-6)}
+    </span>
+  );
 }

@@ -117,6 +117,13 @@ export async function openPage(page: Page, url: string, ready: string): Promise<
   return performance.now() - started;
 }
 
+/** The page from its top, at most 2,400 pixels of it, so long tables stay readable. */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  const width = page.viewportSize()?.width ?? 1400;
+  await page.screenshot({
+    path: join(SCREENSHOTS, `${name}.png`),
+    fullPage: true,
+    clip: { x: 0, y: 0, width, height: Math.min(height, 2400) },
+  });
 }

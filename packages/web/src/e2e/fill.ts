@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { PlumbClient } from '@plumb/sdk';
+import type { PlumbClient, PostEvents } from '@plumb/sdk';
 import {
   featuresOf,
   loadWeather,
@@ -57,7 +57,14 @@ async function upload(client: PlumbClient, text: string) {
   return (await client.blobs.upload(new TextEncoder().encode(text))).ref;
 }
 
-export async function fill(admin: PlumbClient, approver: PlumbClient, versions: number): Promise<Filled> {
+/** How much history: model versions of the large model, and hours of logged traffic. */
+export interface Scale {
+  versions: number;
+  hours: number;
+}
+
+export async function fill(admin: PlumbClient, approver: PlumbClient, scale: Scale): Promise<Filled> {
+  const { versions } = scale;
   const csv = readFileSync(WEATHER_CSV, 'utf8');
   const lines = csv.trim().split('\n');
   const full = await upload(admin, csv);
@@ -160,6 +167,8 @@ export async function fill(admin: PlumbClient, approver: PlumbClient, versions: 
   }
   await admin.events.feedback({ feedback });
 
+  await fillHours(admin, models.baseline, scale.hours);
+
   const bigModel = 'ranker';
   await admin.models.create({
     name: bigModel,
@@ -188,4 +197,53 @@ export async function fill(admin: PlumbClient, approver: PlumbClient, versions: 
     pendingRequest: second.request.id,
     bigModel,
   };
+}
+
+const HOUR = 3_600_000;
+const FEATURES = ['precipitation', 'temp_max', 'temp_min', 'wind'] as const;
+
+/**
+ * Hourly traffic on the endpoint up to the last hour, as an application serving the champion
+ * itself would log it: one event an hour with that day's real weather (the last year of the
+ * data, a day per 24 hours), the model's real answer, and the true label a day later. The
+ * seasons drift against the four-year reference; a rule on the monitor's verdict alerts.
+ */
+async function fillHours(admin: PlumbClient, model: LogisticRegression, hours: number): Promise<void> {
+  await admin.monitors.create({
+    endpoint: 'weather-api',
+    reference: 'weather@v1',
+    window: '1h',
+    features: [...FEATURES],
+  });
+  const days = loadWeather().slice(-365);
+  const end = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
+  const start = end - hours * HOUR;
+  const events: PostEvents['events'] = [];
+  const feedback: { predictionId: string; label: string; time: string }[] = [];
+  for (let hour = 0; hour < hours; hour++) {
+    const day = days[Math.floor(hour / 24) % days.length]!;
+    const probabilities = model.predictProbabilities(featuresOf(day));
+    const best = probabilities.indexOf(Math.max(...probabilities));
+    const id = `prd_year${hour}`;
+    const time = start + hour * HOUR + 30 * 60_000;
+    events.push({
+      id,
+      time: new Date(time).toISOString(),
+      endpoint: 'weather-api',
+      modelVersion: 'weather@v1',
+      inputs: Object.fromEntries(FEATURES.map((f) => [f, day[f]])),
+      label: model.classes[best]!,
+      confidence: probabilities[best]!,
+    });
+    feedback.push({
+      predictionId: id,
+      label: day.weather,
+      time: new Date(Math.min(time + 24 * HOUR, Date.now())).toISOString(),
+    });
+  }
+  for (let i = 0; i < events.length; i += 5000)
+    await admin.events.record({ events: events.slice(i, i + 5000) });
+  for (let i = 0; i < feedback.length; i += 5000)
+    await admin.events.feedback({ feedback: feedback.slice(i, i + 5000) });
+  await admin.alerts.createRule({ name: 'weather-drift', endpoint: 'weather-api', metric: 'share_drifted' });
 }

@@ -1,44 +1,35 @@
-import { writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { PlumbClient } from '@plumb/sdk';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPlumb, type TestPlumb } from '../../../server/src/testing/test-plumb.js';
-import { type Browser, ensureBuilt, openBrowser, openPage, SCREENSHOTS, screenshot } from './browser.js';
-import { type Filled, fill } from './fill.js';
+import type { TestPlumb } from '../../../server/src/testing/test-plumb.js';
+import { type Browser, openBrowser, openPage, screenshot } from './browser.js';
+import type { Filled } from './fill.js';
+import { startUiServer, type UiServer } from './ui-server.js';
 
-const VERSIONS = 1000;
+/** More versions than one page of the model page shows, and a week of hourly windows. */
+const SCALE = { versions: 60, hours: 7 * 24 };
+const VERSIONS = SCALE.versions;
 
 // The web UI in Debian's chromium against a real listening server filled through the SDK. Every
 // page must load without a console error, a failed request or an error answer.
 describe('web UI in a browser', () => {
+  let server: UiServer;
   let t: TestPlumb;
   let url: string;
   let browser: Browser;
   let page: Page;
   let filled: Filled;
-  let keys: { approver: string; viewer: string };
+  let keys: UiServer['keys'];
   const timings: Record<string, number> = {};
 
   beforeAll(async () => {
-    ensureBuilt();
-    t = await createTestPlumb();
-    await t.plumb.app.listen({ port: 0, host: '127.0.0.1' });
-    url = `http://127.0.0.1:${(t.plumb.app.server.address() as AddressInfo).port}`;
-    t.plumb.worker.start();
-    keys = { approver: await t.keyFor('approver'), viewer: await t.keyFor('viewer') };
-    const admin = new PlumbClient({ url, apiKey: t.adminSecret });
-    const started = performance.now();
-    filled = await fill(admin, new PlumbClient({ url, apiKey: keys.approver }), VERSIONS);
-    console.log(`filled through the SDK in ${Math.round(performance.now() - started)} ms`);
+    server = await startUiServer(SCALE);
+    ({ t, url, filled, keys } = server);
     browser = await openBrowser();
     page = browser.page;
-  }, 180_000);
+  }, 240_000);
 
   afterAll(async () => {
-    writeFileSync(join(SCREENSHOTS, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
-    console.log('time to first render (ms):', timings);
+    console.log(`filled in ${Math.round(server?.fillMs ?? 0)} ms; time to first render (ms):`, timings);
     await browser?.close();
     await t?.dispose();
   });
@@ -88,7 +79,7 @@ describe('web UI in a browser', () => {
   });
 
   it('approves a pending promotion on the model page and shows the alias move', async () => {
-    await visit('model', `/models/${filled.model}`, '[data-testid=promotion-requests]');
+    await visit('model', `/models/${filled.model}`, '[data-testid=versions] tbody tr');
     await expect.poll(() => page.getByTestId('aliases').innerText()).toContain('weather@v1');
     await expect.poll(() => page.getByTestId('eval-slices').innerText()).toContain('rain');
     await page.getByTestId('lineage').locator('.react-flow__node').first().waitFor();
@@ -108,7 +99,7 @@ describe('web UI in a browser', () => {
     await visit('model-many-versions', `/models/${filled.bigModel}`, '[data-testid=versions] tbody tr');
     await expect.poll(() => page.getByTestId('versions').locator('tbody tr').count()).toBe(50);
     await page.getByRole('button', { name: 'Show more versions' }).click();
-    await expect.poll(() => page.getByTestId('versions').locator('tbody tr').count()).toBe(100);
+    await expect.poll(() => page.getByTestId('versions').locator('tbody tr').count()).toBe(VERSIONS);
     await expectClean();
   });
 
@@ -124,7 +115,9 @@ describe('web UI in a browser', () => {
 
   it('follows lineage from an endpoint back to its dataset', async () => {
     await visit('endpoints', '/endpoints', '[data-testid=endpoints] tbody tr');
-    await visit('endpoint', `/endpoints/${filled.endpoint}`, '[data-testid=lineage] .react-flow__node');
+    await visit('endpoint', `/endpoints/${filled.endpoint}`, '.split-bar');
+    await page.getByTestId('lineage').locator('.react-flow__node').first().waitFor();
+    await screenshot(page, 'endpoint');
     await expect.poll(() => page.getByTestId('events').locator('tbody tr').count()).toBe(25);
     await expect.poll(() => page.getByTestId('shadows').innerText()).toContain('weather@v2');
     await page
@@ -138,8 +131,23 @@ describe('web UI in a browser', () => {
     await expectClean();
   });
 
+  it('draws drift over hourly windows with the threshold, traffic, performance and the open alert', async () => {
+    await visit(
+      'endpoint-drift',
+      `/endpoints/${filled.endpoint}?range=7d`,
+      '[data-testid=drift-chart] canvas',
+    );
+    await page.getByLabel('drift feature').selectOption('temp_max');
+    await page.locator('[data-testid=drift-chart] canvas').waitFor();
+    await expect.poll(() => page.getByTestId('drift-features').innerText()).toContain('temp_max');
+    await expect.poll(() => page.getByTestId('alerts').innerText()).toContain('weather-drift');
+    await page.getByTestId('chart-Requests').locator('canvas').waitFor();
+    await screenshot(page, 'endpoint-drift');
+    await expectClean();
+  });
+
   it('shows the audit chain, verified', async () => {
-    await visit('audit', '/audit', '[data-testid=audit-verified]');
+    await visit('audit', '/audit', '[data-testid=audit] tbody tr');
     await expect.poll(() => page.getByTestId('audit-verified').innerText()).toContain('intact');
     await page.getByLabel('action').fill('promotion.approve');
     await page.getByLabel('action').press('Enter');

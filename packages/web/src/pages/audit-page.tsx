@@ -2,7 +2,7 @@ import type { AuditRecord } from '@plumb/sdk';
 import { useEffect, useState } from 'react';
 import { useLoad, useSession } from '../api.js';
 import { DataTable } from '../components/data-table.js';
-import { Async, Badge, ErrorBox, PageHeader, Section, Time } from '../components/ui.js';
+import { Actor, Async, Badge, ErrorBox, PageHeader, Section, Time } from '../components/ui.js';
 import { setQuery, useLocation } from '../router.js';
 
 const PAGE = 100;
@@ -101,7 +101,7 @@ export function AuditPage() {
                           className="link-button"
                           onClick={() => setQuery('actor', r.actor)}
                         >
-                          {r.actor}
+                          <Actor id={r.actor} />
                         </button>
                       ),
                     },

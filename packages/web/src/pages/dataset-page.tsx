@@ -4,6 +4,7 @@ import { all, useLoad } from '../api.js';
 import { ColumnProfileCard } from '../components/column-profile.js';
 import { DataTable } from '../components/data-table.js';
 import {
+  Actor,
   Async,
   Badge,
   Empty,
@@ -106,7 +107,7 @@ function VersionDetail({ version: v, versions }: { version: DatasetVersion; vers
               ['Content hash', <code key="h">{v.contentHash.slice(0, 23)}…</code>],
               ['Parents', v.parents.length ? v.parents.join(', ') : null],
               ['Produced by run', v.producedByRun],
-              ['Added by', v.createdBy],
+              ['Added by', <Actor key="by" id={v.createdBy} />],
             ]}
           />
         </Section>

@@ -2,7 +2,7 @@ import type { DatasetVersion } from '@plumb/sdk';
 import { useState } from 'react';
 import { useLoad } from '../api.js';
 import { DataTable } from '../components/data-table.js';
-import { Async, Empty, formatNumber, Section, StatusBadge, Time } from '../components/ui.js';
+import { Actor, Async, Empty, formatNumber, Section, StatusBadge, Time } from '../components/ui.js';
 
 export function ValidationView({ version: v }: { version: DatasetVersion }) {
   const id = v.validationReportId;
@@ -19,7 +19,8 @@ export function ValidationView({ version: v }: { version: DatasetVersion }) {
             <>
               <p className="muted small">
                 Suite {r.suite}
-                {r.reference ? ` against ${r.reference}` : ''} · <Time at={r.createdAt} /> · by {r.createdBy}
+                {r.reference ? ` against ${r.reference}` : ''} · <Time at={r.createdAt} /> · by{' '}
+                <Actor id={r.createdBy} />
               </p>
               <DataTable
                 rows={r.results}

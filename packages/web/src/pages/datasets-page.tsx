@@ -1,6 +1,6 @@
 import { all, useLoad } from '../api.js';
 import { DataTable } from '../components/data-table.js';
-import { Async, Empty, Link, PageHeader, Time } from '../components/ui.js';
+import { Actor, Async, Empty, Link, PageHeader, Time } from '../components/ui.js';
 import { href } from '../router.js';
 
 export function DatasetsPage() {
@@ -48,7 +48,7 @@ export function DatasetsPage() {
                     render: (d) => d.versionCount.toLocaleString(),
                     sort: (d) => d.versionCount,
                   },
-                  { key: 'by', label: 'Created by', render: (d) => d.createdBy },
+                  { key: 'by', label: 'Created by', render: (d) => <Actor id={d.createdBy} /> },
                   {
                     key: 'at',
                     label: 'Created',

@@ -12,15 +12,33 @@ import {
   StatusBadge,
   Time,
 } from '../components/ui.js';
+import { AlertsSection } from './endpoint-alerts.js';
+import { DriftSection } from './endpoint-monitoring.js';
+import { PerformanceSection } from './endpoint-performance.js';
+import { periodOf, RangePicker, useRangeKey } from './endpoint-range.js';
 import { LineageGraph } from './lineage-view.js';
 
 export function EndpointPage({ name }: { name: string }) {
+  const session = useSession();
   const endpoint = useLoad((c) => c.endpoints.get(name), [name]);
+  const latest = useLoad(
+    async (c) =>
+      session.can('events:read')
+        ? ((await c.events.list({ endpoint: name, limit: 1 })).items[0] ?? null)
+        : null,
+    [name],
+  );
+  const rangeKey = useRangeKey();
+  const period = latest.data === undefined ? null : periodOf(rangeKey, latest.data?.time ?? null);
   return (
     <Async state={endpoint}>
       {(e) => (
         <>
-          <PageHeader title={e.name} sub={e.description || 'Endpoint'} />
+          <PageHeader
+            title={e.name}
+            sub={e.description || 'Endpoint'}
+            actions={<RangePicker value={rangeKey} />}
+          />
           <div className="grid-2">
             <Traffic endpoint={e} />
             <Section title="Settings">
@@ -47,6 +65,11 @@ export function EndpointPage({ name }: { name: string }) {
               />
             </Section>
           </div>
+          {session.can('alerts:read') ? <AlertsSection endpoint={e} /> : null}
+          {period && session.can('performance:read') ? (
+            <PerformanceSection endpoint={e} period={period} />
+          ) : null}
+          {period && session.can('monitors:read') ? <DriftSection endpoint={e} period={period} /> : null}
           <Shadows endpoint={e} />
           <Section title="Lineage">
             <EndpointLineage endpoint={e} />
@@ -151,7 +174,14 @@ async function endpointLineage(client: PlumbClient, e: Endpoint): Promise<Lineag
     const lineage = await client.models.lineage(version.ref);
     for (const n of lineage.nodes) nodes.set(n.id, n);
     for (const edge of lineage.edges) edges.set(`${edge.from} ${edge.relation} ${edge.to}`, edge);
-    edges.set(`${version.id} ${relation}`, { from: version.id, to: endpointId, relation });
+    // One edge per version: a version both routed and shadowed is labelled with both.
+    const known = edges.get(version.id);
+    const relations = known ? `${known.relation}, ${relation}` : relation;
+    edges.set(version.id, {
+      from: version.id,
+      to: endpointId,
+      relation: known?.relation.includes(relation) ? known.relation : relations,
+    });
   }
   return { root: endpointId, nodes: [...nodes.values()], edges: [...edges.values()] };
 }

@@ -16,7 +16,7 @@ const COLUMNS: Column<InventoryItem>[] = [
         <Link to={href('/models', m.name)} className="strong">
           {m.name}
         </Link>
-        {m.description ? <div className="muted small clamp">{m.description}</div> : null}
+        {m.description ? <div className="muted small">{m.description}</div> : null}
       </div>
     ),
     sort: (m) => m.name,

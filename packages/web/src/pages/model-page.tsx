@@ -2,7 +2,17 @@ import type { ModelVersion } from '@plumb/sdk';
 import { useEffect, useState } from 'react';
 import { useLoad, useSession } from '../api.js';
 import { type Column, DataTable } from '../components/data-table.js';
-import { Async, Badge, Empty, Fields, PageHeader, Section, StatusBadge, Time } from '../components/ui.js';
+import {
+  Actor,
+  Async,
+  Badge,
+  Empty,
+  Fields,
+  PageHeader,
+  Section,
+  StatusBadge,
+  Time,
+} from '../components/ui.js';
 import { setQuery, useLocation } from '../router.js';
 import { ModelVersionPanel } from './model-version-panel.js';
 import { PromotionRequests } from './promotion-requests.js';
@@ -57,7 +67,7 @@ export function ModelPage({ name }: { name: string }) {
                             label: 'Gated',
                             render: (a) => (a.gated ? <Badge tone="info">gated</Badge> : 'no'),
                           },
-                          { key: 'by', label: 'Moved by', render: (a) => a.updatedBy },
+                          { key: 'by', label: 'Moved by', render: (a) => <Actor id={a.updatedBy} /> },
                           { key: 'at', label: 'When', render: (a) => <Time at={a.updatedAt} /> },
                         ]}
                       />
@@ -74,7 +84,7 @@ export function ModelPage({ name }: { name: string }) {
                       m.approvalRequired ? 'required, by someone other than the requester' : 'not required',
                     ],
                     ['Created', <Time key="c" at={m.createdAt} />],
-                    ['Created by', m.createdBy],
+                    ['Created by', <Actor key="by" id={m.createdBy} />],
                   ]}
                 />
               </Section>
@@ -121,7 +131,7 @@ function AliasHistory({ name, aliases }: { name: string; aliases: Record<string,
                 render: (m) => `${m.fromVersion === null ? 'unset' : `v${m.fromVersion}`} → v${m.toVersion}`,
               },
               { key: 'action', label: 'How', render: (m) => <StatusBadge status={m.action} /> },
-              { key: 'actor', label: 'By', render: (m) => m.actor },
+              { key: 'actor', label: 'By', render: (m) => <Actor id={m.actor} /> },
               { key: 'reason', label: 'Reason', render: (m) => m.reason || <span className="muted">—</span> },
             ]}
           />

@@ -2,7 +2,7 @@ import type { PromotionRequest } from '@plumb/sdk';
 import { useState } from 'react';
 import { all, useLoad, useSession } from '../api.js';
 import { DataTable } from '../components/data-table.js';
-import { Async, ErrorBox, Section, StatusBadge, Time } from '../components/ui.js';
+import { Actor, Async, ErrorBox, Section, StatusBadge, Time } from '../components/ui.js';
 
 /** A model's promotion requests; approvers decide pending ones here, with a comment. */
 export function PromotionRequests({ model, onDecided }: { model: string; onDecided(): void }) {
@@ -31,7 +31,7 @@ export function PromotionRequests({ model, onDecided }: { model: string; onDecid
                   sort: (r) => r.requestedAt,
                 },
                 { key: 'what', label: 'Change', render: (r) => `${r.alias} → ${r.ref}` },
-                { key: 'by', label: 'By', render: (r) => r.requestedBy },
+                { key: 'by', label: 'By', render: (r) => <Actor id={r.requestedBy} /> },
                 {
                   key: 'reason',
                   label: 'Reason',
@@ -56,7 +56,7 @@ export function PromotionRequests({ model, onDecided }: { model: string; onDecid
                       )
                     ) : (
                       <span>
-                        {r.decidedBy ?? '—'}
+                        <Actor id={r.decidedBy} />
                         {r.comment ? <span className="muted">: {r.comment}</span> : null}
                       </span>
                     ),
