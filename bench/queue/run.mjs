@@ -1,11 +1,14 @@
-// Job queue benchmark: enqueue and claim+complete throughput with concurrent claimers, jobs run
-// end to end by a Worker, how long a Worker takes to stop with a handler that ignores its
-// signal, and the cost of ticking schedules. On a temporary SQLite file, and on PostgreSQL when
-// PLUMB_BENCH_DATABASE_URL (or PLUMB_TEST_DATABASE_URL) names one. Run after `npm run build`:
+// Job queue benchmark: the overhead of one no-op job from enqueue to start to complete, enqueue
+// and claim+complete throughput with concurrent claimers, jobs run end to end by a Worker, how
+// long a Worker takes to stop with a handler that ignores its signal, and the cost of ticking
+// schedules. The jobs table on a temporary SQLite file, and, when PLUMB_BENCH_DATABASE_URL (or
+// PLUMB_TEST_DATABASE_URL) names a PostgreSQL database, the jobs table there and pg-boss.
+// Run after `npm run build`:
 //   node bench/queue/run.mjs [jobs=2000]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { migrate } from '../../packages/server/dist/main.js';
 import {
   dropPostgresSchema,
@@ -13,6 +16,7 @@ import {
   openDatabase,
 } from '../../packages/server/dist/storage/database.js';
 import { DbJobQueue } from '../../packages/server/dist/storage/queue/db-job-queue.js';
+import { PgBossJobQueue } from '../../packages/server/dist/storage/queue/pg-boss-job-queue.js';
 import { Worker } from '../../packages/server/dist/storage/queue/worker.js';
 
 const jobs = Number(process.argv[2] ?? 2000);
@@ -27,8 +31,9 @@ async function sqliteBackend() {
   const db = openDatabase(url);
   await migrate(db);
   return {
-    name: 'sqlite',
-    db,
+    name: 'sqlite (jobs table)',
+    queue: new DbJobQueue(db),
+    clear: () => clearTables(db),
     dispose: async () => {
       await db.close();
       rmSync(dir, { recursive: true, force: true });
@@ -42,8 +47,9 @@ async function postgresBackend(url) {
   const db = openDatabase(url, { schema, poolSize: 20 });
   await migrate(db);
   return {
-    name: 'postgres',
-    db,
+    name: 'postgres (jobs table)',
+    queue: new DbJobQueue(db),
+    clear: () => clearTables(db),
     dispose: async () => {
       await db.close();
       await dropPostgresSchema(url, schema);
@@ -51,7 +57,28 @@ async function postgresBackend(url) {
   };
 }
 
-async function clear(db) {
+async function pgBossBackend(url) {
+  const schema = `plumb_bench_boss_${process.pid}`;
+  await ensurePostgresSchema(url, schema);
+  const db = openDatabase(url, { schema, poolSize: 20 });
+  // As `plumb worker` runs it, but without maintenance timers firing mid-measurement.
+  const queue = await PgBossJobQueue.open(db, { schema, maintenance: false });
+  return {
+    name: 'postgres (pg-boss)',
+    queue,
+    clear: async () => {
+      await sql`delete from ${sql.raw(schema)}.job`.execute(db.kysely);
+      await sql`delete from ${sql.raw(schema)}.plumb_schedule`.execute(db.kysely);
+    },
+    dispose: async () => {
+      await queue.close();
+      await db.close();
+      await dropPostgresSchema(url, schema);
+    },
+  };
+}
+
+async function clearTables(db) {
   await db.kysely.deleteFrom('jobs').execute();
   await db.kysely.deleteFrom('job_schedules').execute();
 }
@@ -89,16 +116,60 @@ async function waitFor(check) {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 2));
 }
 
+const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) * p)];
+const ms = (v) => `${v.toFixed(1)} ms`;
+
+/**
+ * One no-op job at a time through a running Worker: enqueue returned, handler started (the
+ * claim; the worker polls every 5 ms, so its poll interval adds at most that), and completion
+ * recorded (the worker logs it right after `complete` returns). The per-step overhead of a
+ * pipeline whose steps are jobs.
+ */
+async function overhead(queue, n) {
+  const startedAt = new Map();
+  const completedAt = new Map();
+  const logger = {
+    ...silent,
+    info(fields, msg) {
+      if (msg === 'job succeeded') completedAt.set(fields.jobId, performance.now());
+    },
+  };
+  const worker = new Worker({ queue, logger, pollIntervalMs: 5 }).register('noop', (job) => {
+    startedAt.set(job.id, performance.now());
+    return null;
+  });
+  worker.start();
+  const rows = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const job = await queue.enqueue('noop', { i });
+    const t1 = performance.now();
+    while (!completedAt.has(job.id)) await new Promise((resolve) => setImmediate(resolve));
+    const t2 = startedAt.get(job.id);
+    const t3 = completedAt.get(job.id);
+    rows.push({ enqueue: t1 - t0, start: t2 - t1, complete: t3 - t2, total: t3 - t0 });
+  }
+  await worker.stop();
+  const line = (key) => {
+    const values = rows.map((r) => r[key]);
+    return `${ms(percentile(values, 0.5))} / ${ms(percentile(values, 0.95))}`;
+  };
+  console.log(`no-op job, p50 / p95 over ${n} jobs one at a time:`);
+  console.log(`  enqueue ${line('enqueue')}; enqueued to started ${line('start')}`);
+  console.log(`  started to completed ${line('complete')}; enqueue to completed ${line('total')}`);
+}
+
 async function run(backend) {
-  const { db } = backend;
-  const queue = new DbJobQueue(db);
+  const { queue, clear } = backend;
   console.log(`\n## ${backend.name}`);
 
-  await clear(db);
+  await clear();
+  await overhead(queue, Math.min(jobs, 300));
+  await clear();
   const enq = await enqueueAll(queue, jobs);
   console.log(`enqueue, one at a time: ${rate(jobs, enq)} (${jobs} jobs)`);
   for (const claimers of [1, 4, 16]) {
-    await clear(db);
+    await clear();
     await enqueueAll(queue, jobs);
     const { s, empty } = await drain(queue, claimers, jobs);
     console.log(
@@ -106,7 +177,7 @@ async function run(backend) {
     );
   }
 
-  await clear(db);
+  await clear();
   for (const concurrency of [1, 4]) {
     const worker = new Worker({ queue, logger: silent, concurrency, pollIntervalMs: 5 }).register(
       'work',
@@ -122,7 +193,7 @@ async function run(backend) {
     const s = seconds(start);
     await worker.stop();
     console.log(`worker end to end, concurrency ${concurrency}: ${rate(n, s)} (no-op handler, ${n} jobs)`);
-    await clear(db);
+    await clear();
   }
 
   // A handler that never settles and ignores its signal: stop must still return soon after its timeout.
@@ -139,7 +210,7 @@ async function run(backend) {
     `worker stop with a stuck handler, timeout 50 ms: returned after ${(seconds(stopStart) * 1000).toFixed(0)} ms`,
   );
 
-  await clear(db);
+  await clear();
   const schedules = 1000;
   for (let i = 0; i < schedules; i++) {
     await queue.schedule(`s${i}`, { cron: '* * * * *', queue: 'tick', payload: { i } });
@@ -163,7 +234,7 @@ async function run(backend) {
 
 const backends = [await sqliteBackend()];
 const pgUrl = process.env.PLUMB_BENCH_DATABASE_URL ?? process.env.PLUMB_TEST_DATABASE_URL;
-if (pgUrl) backends.push(await postgresBackend(pgUrl));
+if (pgUrl) backends.push(await postgresBackend(pgUrl), await pgBossBackend(pgUrl));
 console.log(`# job queue (node ${process.version})`);
 for (const backend of backends) {
   try {

@@ -15,6 +15,7 @@ import {
 import {
   type JobData,
   jobColumns,
+  jobIdOf,
   type SqlRunner,
   STATES_OF_STATUS,
   sqlRunner,
@@ -148,23 +149,48 @@ export class PgBossJobQueue implements JobQueue {
         ...(options.dedupeKey === null ? {} : { singletonKey: options.dedupeKey }),
         db: db as PgBoss.Db,
       });
+      if (uuid) return this.sentJob<P>(uuid, queue, text, options);
       // Null only when the dedupe index refused the row (pg-boss inserts with DO NOTHING, which
       // leaves the caller's transaction usable).
-      const { rows } = uuid
-        ? await db.executeSql(`SELECT ${jobColumns()} FROM ${this.schema}.job WHERE name = $1 AND id = $2`, [
-            queue,
-            uuid,
-          ])
-        : await db.executeSql(
-            `SELECT ${jobColumns()} FROM ${this.schema}.job
+      const { rows } = await db.executeSql(
+        `SELECT ${jobColumns()} FROM ${this.schema}.job
              WHERE name = $1 AND singleton_key = $2 AND state < 'completed'`,
-            [queue, options.dedupeKey],
-          );
+        [queue, options.dedupeKey],
+      );
       if (rows[0]) return toJob<P>(rows[0]);
     }
     throw new PlumbError('conflict', 'the job with this dedupe key kept changing; try again', {
       details: { queue, dedupeKey: options.dedupeKey },
     });
+  }
+
+  /** The job just sent, as it reads back, without reading it back. */
+  private sentJob<P>(
+    uuid: string,
+    queue: string,
+    text: string,
+    options: { runAt: number; maxAttempts: number; dedupeKey: string | null },
+  ): Job<P> {
+    const data = JSON.parse(text) as JobData;
+    return {
+      id: jobIdOf(uuid),
+      queue,
+      payload: (data.payload ?? null) as P,
+      status: 'queued',
+      attempts: 0,
+      maxAttempts: options.maxAttempts,
+      runAt: new Date(options.runAt),
+      leaseUntil: null,
+      workerId: null,
+      lastError: null,
+      result: null,
+      progress: null,
+      dedupeKey: options.dedupeKey,
+      scheduleName: data.scheduleName ?? null,
+      scheduledFor: data.scheduledFor === undefined ? null : new Date(data.scheduledFor),
+      createdAt: new Date(data.enqueuedAt),
+      updatedAt: new Date(data.enqueuedAt),
+    };
   }
 
   async claim(queues: readonly string[], workerId: string, leaseMs: number): Promise<Job | null> {
@@ -173,26 +199,24 @@ export class PgBossJobQueue implements JobQueue {
     checkDuration('leaseMs', leaseMs);
     const now = this.now();
     const at = new Date(now).toISOString();
-    // A job whose lease passed goes back to waiting (or dies on its last attempt) with its
-    // start time unchanged, so this very claim can take it over.
-    await this.sql.executeSql(
-      `WITH expired AS (
-         SELECT name, id FROM ${this.schema}.job
-         WHERE name = ANY($1::text[]) AND state = 'active' AND started_on + expire_in <= $2::timestamptz
-         LIMIT ${MAX_SETTLED_PER_CLAIM} FOR UPDATE SKIP LOCKED
-       )
-       UPDATE ${this.schema}.job j SET
-         state = (CASE WHEN j.retry_count >= j.retry_limit THEN 'failed' ELSE 'retry' END)::${this.schema}.job_state,
-         completed_on = CASE WHEN j.retry_count >= j.retry_limit THEN $2::timestamptz END,
-         output = coalesce(j.output, '{}'::jsonb) || jsonb_build_object('lastError', $3::text, 'updatedAt', $4::bigint)
-       FROM expired WHERE j.name = expired.name AND j.id = expired.id`,
-      [queues, at, LEASE_EXPIRED, now],
-    );
-    // pg-boss's fetch, over several queues, by due time, with a lease and the claiming worker.
+    const expired = `state = 'active' AND started_on + expire_in <= $2::timestamptz`;
+    // pg-boss's fetch, over several queues, by due time, with a lease and the claiming worker,
+    // in one statement. A job whose lease passed is claimable as if waiting, unless that was
+    // its last attempt: then the first CTE settles it as dead, whether or not it is read.
     const { rows } = await this.sql.executeSql(
-      `WITH next AS (
+      `WITH dead AS (
+         UPDATE ${this.schema}.job j SET state = 'failed', completed_on = $2::timestamptz,
+           output = coalesce(j.output, '{}'::jsonb) || jsonb_build_object('lastError', $6::text, 'updatedAt', $5::bigint)
+         FROM (
+           SELECT name, id FROM ${this.schema}.job
+           WHERE name = ANY($1::text[]) AND ${expired} AND retry_count >= retry_limit
+           LIMIT ${MAX_SETTLED_PER_CLAIM} FOR UPDATE SKIP LOCKED
+         ) d
+         WHERE j.name = d.name AND j.id = d.id
+       ), next AS (
          SELECT name, id FROM ${this.schema}.job
-         WHERE name = ANY($1::text[]) AND state < 'active' AND start_after <= $2::timestamptz
+         WHERE name = ANY($1::text[]) AND (
+           (state < 'active' AND start_after <= $2::timestamptz) OR (${expired} AND retry_count < retry_limit))
          ORDER BY start_after, id
          LIMIT 1 FOR UPDATE SKIP LOCKED
        )
@@ -201,11 +225,12 @@ export class PgBossJobQueue implements JobQueue {
          started_on = $2::timestamptz,
          retry_count = CASE WHEN j.started_on IS NOT NULL THEN j.retry_count + 1 ELSE j.retry_count END,
          expire_in = $3::bigint * interval '1 millisecond',
-         output = jsonb_build_object('workerId', $4::text, 'lastError', j.output->'lastError',
+         output = jsonb_build_object('workerId', $4::text,
+           'lastError', CASE WHEN j.state = 'active' THEN to_jsonb($6::text) ELSE j.output->'lastError' END,
            'progress', j.output->'progress', 'updatedAt', $5::bigint)
        FROM next WHERE j.name = next.name AND j.id = next.id
        RETURNING ${jobColumns('j')}`,
-      [queues, at, leaseMs, workerId, now],
+      [queues, at, leaseMs, workerId, now, LEASE_EXPIRED],
     );
     return rows[0] ? toJob(rows[0]) : null;
   }
