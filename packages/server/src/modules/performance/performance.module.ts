@@ -19,29 +19,35 @@ export const performanceModule = defineModule<
   migrations: performanceMigrations,
   permissions: { 'performance:read': READERS },
   needs: ['events', 'projects'],
-  create: ({ db, clock }, ports) => ({
-    performance: new PerformanceService(db, clock, ports.events, {
-      projectIds: async () => {
-        const ids: string[] = [];
-        const ctx = {
-          principal: {
-            keyId: 'system',
-            keyName: 'system',
-            role: 'admin' as const,
-            projectId: '',
-            projectName: '',
-          },
-          requestId: 'performance-fold',
-        };
-        let cursor: string | undefined;
-        do {
-          const page = await ports.projects.list(ctx, { limit: 500, ...(cursor ? { cursor } : {}) });
-          ids.push(...page.items.map((p) => p.id));
-          cursor = page.nextCursor ?? undefined;
-        } while (cursor);
-        return ids;
+  create: ({ db, clock, jobsRunElsewhere }, ports) => ({
+    performance: new PerformanceService(
+      db,
+      clock,
+      ports.events,
+      {
+        projectIds: async () => {
+          const ids: string[] = [];
+          const ctx = {
+            principal: {
+              keyId: 'system',
+              keyName: 'system',
+              role: 'admin' as const,
+              projectId: '',
+              projectName: '',
+            },
+            requestId: 'performance-fold',
+          };
+          let cursor: string | undefined;
+          do {
+            const page = await ports.projects.list(ctx, { limit: 500, ...(cursor ? { cursor } : {}) });
+            ids.push(...page.items.map((p) => p.id));
+            cursor = page.nextCursor ?? undefined;
+          } while (cursor);
+          return ids;
+        },
       },
-    }),
+      !jobsRunElsewhere,
+    ),
   }),
   routes: performanceRoutes,
   jobs: ({ performance }) => ({

@@ -17,6 +17,8 @@ export const MAX_WINDOWS = 8_784;
 /** Inputs and tags kept per outcome for segments. */
 const MAX_SEGMENT_FIELDS = 64;
 const MISSING_SEGMENT = '(none)';
+/** Events a read folds at most; the schedule folds the rest. */
+const FOLD_ON_READ_MAX = 20_000;
 
 export interface SeriesOptions {
   fromMs: number;
@@ -50,6 +52,12 @@ export class PerformanceService {
     private readonly clock: Clock,
     events: PerformanceEvents,
     private readonly projects: ProjectDirectory,
+    /**
+     * Whether a read first folds the events the schedule has not folded yet. Off where the
+     * event loop answering HTTP should not do that work (jobs run elsewhere): traffic figures
+     * are then up to a minute old, realised metrics are current either way.
+     */
+    private readonly foldOnRead = true,
   ) {
     this.repo = new PerformanceRepo(db);
     this.fold = new TrafficFold(db, this.repo, events);
@@ -122,7 +130,7 @@ export class PerformanceService {
         `at most ${MAX_WINDOWS} windows per answer; choose a longer window`,
       );
     }
-    await this.fold.catchUp(projectId);
+    if (this.foldOnRead) await this.fold.catchUp(projectId, FOLD_ON_READ_MAX);
     const filter = { projectId, endpoint, fromMs: start, toMs: o.toMs, modelVersion: o.version };
     const [outcomes, traffic] = await Promise.all([this.repo.outcomes(filter), this.repo.traffic(filter)]);
     const reference =
