@@ -192,7 +192,7 @@ describeEachBackend('annotation quality', (backend) => {
     expect(me.goldTrend.reduce((s, w) => s + w.labels, 0)).toBe(goldSeen);
     expect(me.goldTrend[0]!.labels).toBe(10);
     expect(status.items.total).toBe(48);
-  });
+  }, 120_000);
 
   it('runs a calibration session of gold items first, and shows and records its score', async () => {
     t = await createTestPlumb(backend);
