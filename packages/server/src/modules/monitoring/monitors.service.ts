@@ -5,69 +5,30 @@ import { PlumbError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
 import type { Db } from '../../storage/database.js';
-import type { DatasetSource } from '../datasets/dataset-source.js';
-import { BinIndex } from './feature-window.js';
-import { type DriftSummary, driftOf, type MonitorModel, referenceSide } from './monitor-drift.js';
+import type { BinIndex } from './feature-window.js';
+import { type DriftSummary, driftOf } from './monitor-drift.js';
 import {
-  DEFAULT_THRESHOLDS,
-  type DriftTest,
-  type FeatureReference,
-  type FeatureTest,
-  type MonitorSpec,
-} from './monitor-spec.js';
+  type CreateMonitorInput,
+  keyOf,
+  type Loaded,
+  load,
+  type Monitor,
+  type MonitoringPorts,
+  present,
+  signalOf,
+  type WindowSignal,
+} from './monitor-record.js';
+import { DEFAULT_THRESHOLDS, type FeatureTest, type MonitorSpec } from './monitor-spec.js';
 import { type MonitorRow, MonitorsRepo, type WindowResultRow } from './monitors.repo.js';
 import { ProfileStore } from './profile-store.js';
 import { BASE_WINDOW_MS, type ProfileWriter } from './profile-writer.js';
 import { ProfilesRepo, type WindowKey } from './profiles.repo.js';
+
+export type { CreateMonitorInput, Monitor, MonitoringPorts, WindowSignal };
+
 import { buildReference, type ReferenceColumn } from './reference-builder.js';
-import { decodeFeatures, encodeFeatures } from './result-codec.js';
+import { encodeFeatures } from './result-codec.js';
 import { defaultTest } from './test-choice.js';
-
-/** What monitoring takes from other modules. */
-export interface MonitoringPorts {
-  /** A dataset version by `name@vN` or id: its id, ref, schema and scannable files. */
-  dataset(
-    projectId: string,
-    ref: string,
-  ): Promise<{ id: string; ref: string; columns: { name: string; type: string }[]; source: DatasetSource }>;
-  /** The model version an endpoint serves most of its traffic with, and its training data. */
-  servedVersion(projectId: string, endpoint: string): Promise<{ ref: string; datasetVersionIds: string[] }>;
-}
-
-export interface CreateMonitorInput {
-  endpoint: string;
-  reference?: string | undefined;
-  windowMs: number;
-  features?: string[] | undefined;
-  overrides?: Record<string, { test?: DriftTest | undefined; threshold?: number | undefined }> | undefined;
-}
-
-export interface Monitor {
-  id: string;
-  endpoint: string;
-  reference: string;
-  referenceVersionId: string;
-  windowMs: number;
-  features: (FeatureTest & { kind: string; referenceCount: number; distinct: number })[];
-  datasetShare: number;
-  createdAt: string;
-  createdBy: string;
-}
-
-export interface WindowSignal {
-  windowStart: number;
-  windowEnd: number;
-  shareDrifted: number;
-  datasetDrifted: boolean;
-  features: Array<{
-    feature: string;
-    test: string;
-    statistic: number;
-    threshold: number;
-    drifted: boolean;
-    verdict: 'drift' | 'no_drift' | 'indeterminate';
-  }>;
-}
 
 /** Reference columns the outputs are compared with, when the reference has them. */
 const OUTPUT_COLUMNS: Record<string, string[]> = {
@@ -77,12 +38,6 @@ const OUTPUT_COLUMNS: Record<string, string[]> = {
 };
 /** Windows computed in one call at most; the evaluation job catches up on the rest. */
 const MAX_WINDOWS_PER_CALL = 2_000;
-
-interface Loaded {
-  row: MonitorRow;
-  model: MonitorModel;
-  specs: Map<string, BinIndex>;
-}
 
 /** Monitors: a reference frozen at creation, drift of any range from stored profiles. */
 export class MonitorsService {
@@ -404,60 +359,4 @@ export class MonitorsService {
       this.deps.writer.setBins(projectId, endpoint, features);
     }
   }
-}
-
-function load(row: MonitorRow): Loaded {
-  const spec = JSON.parse(row.spec) as MonitorSpec;
-  const refs = JSON.parse(row.reference_data) as FeatureReference[];
-  const specs = new Map<string, BinIndex>();
-  for (const r of refs) if (r.bins) specs.set(r.bins.id, new BinIndex(r.bins));
-  return {
-    row,
-    specs,
-    model: {
-      tests: spec.features,
-      refs: new Map(refs.map((r) => [r.feature, r])),
-      sides: new Map(refs.map((r) => [r.feature, referenceSide(r)])),
-      datasetShare: spec.datasetShare,
-    },
-  };
-}
-
-function present(row: MonitorRow, l: Loaded): Monitor {
-  return {
-    id: row.id,
-    endpoint: row.endpoint,
-    reference: row.reference,
-    referenceVersionId: row.reference_version_id,
-    windowMs: row.window_ms,
-    features: l.model.tests.map((t) => {
-      const ref = l.model.refs.get(t.feature)!;
-      return { ...t, kind: ref.kind, referenceCount: ref.count, distinct: ref.distinct };
-    }),
-    datasetShare: l.model.datasetShare,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-  };
-}
-
-function keyOf(row: MonitorRow): WindowKey {
-  return { projectId: row.project_id, endpoint: row.endpoint };
-}
-
-function signalOf(r: WindowResultRow): WindowSignal {
-  const features = decodeFeatures(r.features);
-  return {
-    windowStart: r.window_start,
-    windowEnd: r.window_end,
-    shareDrifted: r.share_drifted,
-    datasetDrifted: r.dataset_drifted === 1,
-    features: features.map((f) => ({
-      feature: f.feature,
-      test: f.test,
-      statistic: f.statistic,
-      threshold: f.threshold,
-      drifted: f.drifted,
-      verdict: f.verdict,
-    })),
-  };
 }
