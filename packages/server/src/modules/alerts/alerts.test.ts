@@ -255,6 +255,32 @@ describeEachBackend('alerts', (backend) => {
     expect((await evaluate()).opened).toEqual([]);
   });
 
+  it('records an attempt that got no answer, with why', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const rule = await post('/api/v1/alert-rules', {
+      name: 'cost-hook',
+      endpoint: 'spend',
+      metric: 'cost_usd',
+      threshold: 0.5,
+      webhookUrl: `http://127.0.0.1:${port}/gone`,
+      webhookSecret: SECRET,
+    });
+    expect(rule.statusCode, rule.body).toBe(201);
+    const [alert] = (await evaluate()).opened;
+    expect(await runDelivery()).toMatchObject({ code: 'unavailable' });
+    const shown = (await t.call('GET', `/api/v1/alerts/${alert!.id}`)).json() as AlertWithDeliveries;
+    expect(shown.deliveries).toHaveLength(1);
+    expect(shown.deliveries[0]).toMatchObject({
+      attempt: 1,
+      statusCode: null,
+      url: `http://127.0.0.1:${port}/gone`,
+    });
+    expect(shown.deliveries[0]!.error).toMatch(/ECONNREFUSED/);
+  });
+
   it('refuses a drift rule on an endpoint without a monitor, saying why', async () => {
     const res = await post('/api/v1/alert-rules', {
       name: 'drift',

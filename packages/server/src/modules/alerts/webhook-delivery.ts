@@ -68,7 +68,9 @@ export async function deliver(
     await res.arrayBuffer().catch(() => undefined);
     if (res.status < 200 || res.status >= 300) error = `answered ${res.status}`;
   } catch (e) {
-    error = (e instanceof Error ? e.message : String(e)).slice(0, MAX_ERROR_CHARS);
+    // fetch says only "fetch failed"; the cause names what did (refused, reset, timed out).
+    const cause = e instanceof Error && e.cause instanceof Error ? `: ${e.cause.message}` : '';
+    error = (e instanceof Error ? `${e.message}${cause}` : String(e)).slice(0, MAX_ERROR_CHARS);
   }
   await deps.repo.insertDelivery({
     id: newId('adl'),
