@@ -98,6 +98,21 @@ postgres('PgBossJobQueue on pg-boss [postgres]', () => {
     ]);
   });
 
+  it("reads and re-queues a dead job that pg-boss's maintenance moved to its archive", async () => {
+    const job = await queue.enqueue('etl', { n: 1 }, { maxAttempts: 1 });
+    await queue.claim(['etl'], 'w', LEASE);
+    await queue.fail(job.id, 'w', new Error('bad input'));
+    // What pg-boss's archive step does with a failed job once archiveFailedAfterSeconds passed.
+    await sql`with moved as (delete from ${sql.raw(setup.schema)}.job where id = ${uuidOf(job.id)} returning *)
+      insert into ${sql.raw(setup.schema)}.archive select *, now() from moved`.execute(setup.db.kysely);
+    expect(await queue.get(job.id)).toMatchObject({ status: 'dead', attempts: 1 });
+    expect((await queue.list({ status: 'dead' })).map((j) => j.id)).toEqual([job.id]);
+    expect(await queue.list({ status: 'queued' })).toEqual([]);
+    expect(await queue.retry(job.id)).toMatchObject({ status: 'queued', attempts: 0, payload: { n: 1 } });
+    expect(await queue.claim(['etl'], 'w2', LEASE)).toMatchObject({ id: job.id, attempts: 1 });
+    expect(await queue.list({ queue: 'etl' })).toHaveLength(1);
+  });
+
   it('doubles the retry delay from its base up to the cap', async () => {
     const job = await queue.enqueue('flaky', {}, { maxAttempts: 5 });
     const delays: number[] = [];
