@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Coverage, DriftReport, DriftSeries, Monitor, MonitorStatus } from '@plumb/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import { createUngatedModel } from '../evals/evals.test-kit.js';
 import { FEATURES, registryKit } from '../registry/registry.test-kit.js';
@@ -18,35 +19,36 @@ const rows = lines.map((l) => {
   return { precipitation: Number(c[1]), temp_max: Number(c[2]), temp_min: Number(c[3]), wind: Number(c[4]) };
 });
 
-let t: TestPlumb;
-let monitor: Monitor;
 const DAY = 86_400_000;
 
-beforeAll(async () => {
-  t = await createTestPlumb();
-  const world = await registryKit.weatherWorld(t);
-  await createUngatedModel(t, 'weather');
-  await t.plumb.services.registry.registration.register(t.adminCtx, 'weather', {
-    artifact: { kind: 'onnx', blobRef: world.blobRef },
-    description: '',
-    runId: world.runId,
-  });
-  const endpoint = await t.call('POST', '/api/v1/endpoints', {
-    body: { name: 'weather', routes: [{ target: 'weather@v1', weight: 100 }] },
-  });
-  expect(endpoint.statusCode, endpoint.body).toBe(201);
-  // The summer rows only: warmer than the whole years the model was trained on.
-  const summer = rows.filter((_, i) => i % 365 >= 160 && i % 365 < 250);
-  for (let i = 0; i < summer.length; i += 500) {
-    const res = await t.call('POST', '/api/v1/endpoints/weather/predict', {
-      body: { inputs: summer.slice(i, i + 500) },
-    });
-    expect(res.statusCode, res.body).toBe(200);
-  }
-});
-afterAll(() => t?.dispose());
+describeEachBackend('monitors over an endpoint', (backend) => {
+  let t: TestPlumb;
+  let monitor: Monitor;
 
-describe('monitors over an endpoint', () => {
+  beforeAll(async () => {
+    t = await createTestPlumb(backend);
+    const world = await registryKit.weatherWorld(t);
+    await createUngatedModel(t, 'weather');
+    await t.plumb.services.registry.registration.register(t.adminCtx, 'weather', {
+      artifact: { kind: 'onnx', blobRef: world.blobRef },
+      description: '',
+      runId: world.runId,
+    });
+    const endpoint = await t.call('POST', '/api/v1/endpoints', {
+      body: { name: 'weather', routes: [{ target: 'weather@v1', weight: 100 }] },
+    });
+    expect(endpoint.statusCode, endpoint.body).toBe(201);
+    // The summer rows only: warmer than the whole years the model was trained on.
+    const summer = rows.filter((_, i) => i % 365 >= 160 && i % 365 < 250);
+    for (let i = 0; i < summer.length; i += 500) {
+      const res = await t.call('POST', '/api/v1/endpoints/weather/predict', {
+        body: { inputs: summer.slice(i, i + 500) },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+  });
+  afterAll(() => t?.dispose());
+
   it('take the training data of the served version as the reference, with Evidently’s tests', async () => {
     const res = await t.call('POST', '/api/v1/monitors', {
       body: { endpoint: 'weather', features: FEATURES, window: '1d' },

@@ -66,6 +66,10 @@ export class ProfileStore {
     const start = Math.floor(from / BASE_WINDOW_MS) * BASE_WINDOW_MS;
     const end = Math.ceil(to / BASE_WINDOW_MS) * BASE_WINDOW_MS;
     const out: [number, number, number][] = [];
+    // One look-up per level for the whole range.
+    const rolledAt = new Map<number, Map<number, number>>();
+    for (const level of LEVELS.slice(0, -1))
+      rolledAt.set(level, await this.repo.rollups(key, level, start, end));
     const cover = async (a: number, b: number, li: number): Promise<void> => {
       if (a >= b) return;
       const level = LEVELS[li]!;
@@ -77,7 +81,7 @@ export class ProfileStore {
       const last = Math.floor(b / level) * level;
       if (first >= last) return cover(a, b, li + 1);
       await cover(a, first, li + 1);
-      const rolled = await this.repo.rollups(key, level, first, last);
+      const rolled = rolledAt.get(level)!;
       let run: number | null = null;
       for (let s = first; s < last; s += level) {
         if (rolled.has(s)) {
@@ -92,7 +96,14 @@ export class ProfileStore {
       await cover(last, b, li + 1);
     };
     await cover(start, end, 0);
-    return out;
+    // Adjacent reads of one level become one: years without roll-ups are one query, not one per day.
+    const merged: [number, number, number][] = [];
+    for (const [level, a, b] of out.sort((x, y) => x[1] - y[1])) {
+      const last = merged[merged.length - 1];
+      if (last && last[0] === level && last[2] === a) last[2] = b;
+      else merged.push([level, a, b]);
+    }
+    return merged;
   }
 
   /**
