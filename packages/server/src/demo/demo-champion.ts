@@ -41,13 +41,9 @@ export interface Champion {
  */
 export async function buildChampion(ctx: DemoContext, data: FlightsData, plan: DemoPlan): Promise<Champion> {
   const { say } = ctx;
-  const trainFlights = await data.sample('2001-01-01', '2001-03-01', 0, plan.trainPerMille);
-  const holdoutFlights = await data.sample(
-    '2001-01-01',
-    '2001-03-01',
-    plan.trainPerMille,
-    plan.trainPerMille + plan.holdoutPerMille,
-  );
+  const janFeb = await data.sample('2001-01-01', '2001-03-01', 0, plan.trainPerMille + plan.holdoutPerMille);
+  const trainFlights = janFeb.filter((f) => f.bucket < plan.trainPerMille);
+  const holdoutFlights = janFeb.filter((f) => f.bucket >= plan.trainPerMille);
   const encoding = loadOrFitEncoding(join(ctx.dir, 'airport-encoding.json'), trainFlights);
   const trainCsv = join(ctx.dir, 'flights-2001-01-02.csv');
   const holdoutCsv = join(ctx.dir, 'flights-2001-01-02-holdout.csv');

@@ -17,15 +17,15 @@ export interface DemoPlan {
 export const REPLAY_MONTHS = ['2001-03', '2001-04', '2001-05', '2001-06'];
 
 /**
- * The default reads about 58,000 flights of January–February and 4 % (about 80,000 flights) of
- * March–June as traffic: enough for monthly windows of about 20,000 predictions, within the time
- * a first look should take on two cores.
+ * The default reads about 58,000 flights of January–February and 2.5 % (about 50,000 flights) of
+ * March–June as traffic: monthly windows of about 12,500 predictions, within the time a first
+ * look should take on two cores.
  */
 export const DEFAULT_PLAN: DemoPlan = {
   trainPerMille: 40,
   holdoutPerMille: 20,
-  replayPerMille: 40,
-  trainRows: 20_000,
+  replayPerMille: 25,
+  trainRows: 10_000,
   months: REPLAY_MONTHS,
   labelDelayHours: 24,
 };

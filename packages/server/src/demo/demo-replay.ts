@@ -43,10 +43,13 @@ export async function replayTraffic(
   const model = await loadVersion(ctx, champion);
   const months: MonthReplay[] = [];
   try {
+    // One scan of the file for every month.
+    const from = monthRange(plan.months[0]!)[0];
+    const to = monthRange(plan.months[plan.months.length - 1]!)[1];
+    const flights = await data.sample(from, to, 0, plan.replayPerMille);
     for (const month of plan.months) {
-      const [from, to] = monthRange(month);
-      const flights = await data.sample(from, to, 0, plan.replayPerMille);
-      months.push(await replayMonth(ctx, model, champion, encoding, plan, month, flights));
+      const inMonth = flights.filter((f) => f.time.startsWith(month));
+      months.push(await replayMonth(ctx, model, champion, encoding, plan, month, inMonth));
     }
   } finally {
     await model.close();
@@ -65,11 +68,11 @@ async function replayMonth(
 ): Promise<MonthReplay> {
   const tally = { predictions: 0, alreadyLogged: 0, labelled: 0, delayed: 0, score: 0, correct: 0 };
   let pendingLabels: { id: string; flight: Flight }[] = [];
-  const days = groupByDay(flights);
+  const ticks = groupByTick(flights);
   let index = 0;
-  for (const [dayIndex, day] of days.entries()) {
-    for (let start = 0; start < day.length; start += BATCH) {
-      const batch = day.slice(start, start + BATCH);
+  for (const [tickIndex, tick] of ticks.entries()) {
+    for (let start = 0; start < tick.length; start += BATCH) {
+      const batch = tick.slice(start, start + BATCH);
       const inputs = batch.map((f) => encoding.encode(f));
       const started = performance.now();
       const answers = rowAnswers(
@@ -109,12 +112,12 @@ async function replayMonth(
         pendingLabels.push({ id: events[i]!.id!, flight: f });
       });
     }
-    // Compressed time: yesterday's flights get their ground truth once today's traffic is in.
-    const nextDay = days[dayIndex + 1]?.[0]?.time;
+    // Compressed time: flights get their ground truth once the traffic of their label's time is in.
+    const nextTick = ticks[tickIndex + 1]?.[0]?.time;
     const due =
-      nextDay === undefined
+      nextTick === undefined
         ? pendingLabels
-        : pendingLabels.filter((p) => labelTime(p.flight, plan) <= nextDay);
+        : pendingLabels.filter((p) => labelTime(p.flight, plan) <= nextTick);
     if (due.length > 0) {
       await sendLabels(ctx, plan, due);
       tally.labelled += due.length;
@@ -156,15 +159,37 @@ function labelTime(f: Flight, plan: DemoPlan): string {
   return new Date(Date.parse(f.time) + plan.labelDelayHours * 3_600_000).toISOString();
 }
 
-function groupByDay(flights: Flight[]): Flight[][] {
-  const days = new Map<string, Flight[]>();
-  for (const f of flights) {
+/**
+ * Ticks of compressed time: whole days, as many together as fit in one request (a day larger
+ * than that is one tick, sent in several), so a short replay is not a request per day.
+ */
+function groupByTick(flights: Flight[]): Flight[][] {
+  const ticks: Flight[][] = [];
+  let tick: Flight[] = [];
+  let day = '';
+  let dayStart = 0;
+  flights.forEach((f, i) => {
     const key = f.time.slice(0, 10);
-    const day = days.get(key) ?? [];
-    day.push(f);
-    days.set(key, day);
-  }
-  return [...days.values()];
+    if (key !== day) {
+      day = key;
+      dayStart = tick.length;
+    }
+    tick.push(f);
+    const next = flights[i + 1];
+    const dayEnds = !next || next.time.slice(0, 10) !== key;
+    if (dayEnds && tick.length >= BATCH) {
+      // Close before this day when it would overflow a tick that already holds other days.
+      if (dayStart > 0 && tick.length > BATCH) {
+        ticks.push(tick.slice(0, dayStart));
+        tick = tick.slice(dayStart);
+      }
+      ticks.push(tick);
+      tick = [];
+      dayStart = 0;
+    }
+  });
+  if (tick.length > 0) ticks.push(tick);
+  return ticks;
 }
 
 /** `[first day, first day of the next month)` of `YYYY-MM`. */

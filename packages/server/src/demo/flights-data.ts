@@ -16,6 +16,8 @@ export interface Flight {
   weekday: number;
   /** 1 when the flight left more than 15 minutes late, else 0. */
   delayed: 0 | 1;
+  /** The sample bucket, 0–999, from a hash of the row. */
+  bucket: number;
 }
 
 export const DEFAULT_FLIGHTS_FILE = 'node_modules/vega-datasets/data/flights-3m.parquet';
@@ -58,7 +60,7 @@ export class FlightsData {
        )
        SELECT strftime(date, '%Y-%m-%dT%H:%M:%SZ') AS time, origin, destination,
               distance::DOUBLE AS distance, hour(date) AS hour, isodow(date) AS weekday,
-              CASE WHEN delay > 15 THEN 1 ELSE 0 END AS delayed
+              CASE WHEN delay > 15 THEN 1 ELSE 0 END AS delayed, bucket
        FROM f WHERE bucket >= ? AND bucket < ?
        ORDER BY date, origin, destination, distance, delay`,
       [from, to, lowBucket, highBucket],
@@ -71,6 +73,7 @@ export class FlightsData {
       hour: Number(r.hour),
       weekday: Number(r.weekday),
       delayed: Number(r.delayed) === 1 ? 1 : 0,
+      bucket: Number(r.bucket),
     }));
   }
 

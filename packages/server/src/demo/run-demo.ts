@@ -107,9 +107,7 @@ export function closingLines(result: DemoResult, url: string): string[] {
     lines.push(
       '',
       `The pipeline run ${retraining.run.id} waits at its approval step. To promote ${retraining.candidate} to ${MODEL}@champion, approve it as yourself (the admin key in .plumb/credentials; the demo ran the pipeline as plumb-demo):`,
-      `  curl -s -X POST ${url}/api/v1/pipeline-runs/${retraining.run.id}/steps/${APPROVAL_STEP}/approve \\`,
-      `    -H "Authorization: Bearer $(node -p "JSON.parse(require('fs').readFileSync('.plumb/credentials','utf8')).apiKey")" \\`,
-      `    -H 'content-type: application/json' -d '{"comment":"reviewed the gate and the slices"}'`,
+      `  npx plumb pipeline approve ${retraining.run.id} ${APPROVAL_STEP} --comment "reviewed the gate and the slices"`,
     );
   } else {
     lines.push(
