@@ -7,6 +7,8 @@ import { EndpointPage } from './pages/endpoint-page.js';
 import { EndpointsPage } from './pages/endpoints-page.js';
 import { InventoryPage } from './pages/inventory-page.js';
 import { ModelPage } from './pages/model-page.js';
+import { PipelinePage } from './pages/pipeline-page.js';
+import { PipelinesPage } from './pages/pipelines-page.js';
 
 export interface PageRoute {
   /** `/models/:name`: segments starting with `:` are parameters. */
@@ -29,6 +31,12 @@ export const ROUTES: PageRoute[] = [
     path: '/endpoints/:name',
     permission: 'endpoints:read',
     render: (p) => <EndpointPage name={p.name!} />,
+  },
+  { path: '/pipelines', nav: 'Pipelines', permission: 'pipelines:read', render: () => <PipelinesPage /> },
+  {
+    path: '/pipelines/:name',
+    permission: 'pipelines:read',
+    render: (p) => <PipelinePage name={p.name!} />,
   },
   { path: '/audit', nav: 'Audit', permission: 'audit:read', render: () => <AuditPage /> },
   ...ANNOTATION_ROUTES,

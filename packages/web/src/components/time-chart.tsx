@@ -37,13 +37,18 @@ export function TimeChart({
   useEffect(() => {
     const element = box.current;
     if (!element) return;
-    const lines: uPlot.Series[] = series.map((s) => ({
-      label: s.label,
-      stroke: s.color,
-      width: 1.5,
-      spanGaps: false,
-      ...(s.dash ? { dash: [4, 4] } : {}),
-    }));
+    const lines: uPlot.Series[] = series.map((s) => {
+      // Isolated values between gaps draw no line; sparse series show their points instead.
+      const sparse = s.values.filter((v) => v !== null).length < 60;
+      return {
+        label: s.label,
+        stroke: s.color,
+        width: 1.5,
+        spanGaps: false,
+        points: { show: sparse, size: 5, fill: s.color },
+        ...(s.dash ? { dash: [4, 4] } : {}),
+      };
+    });
     const data: uPlot.AlignedData = [times, ...series.map((s) => s.values)];
     if (threshold !== undefined && threshold !== null) {
       lines.push({ label: 'threshold', stroke: '#dc2626', width: 1, dash: [6, 4], points: { show: false } });

@@ -50,6 +50,8 @@ export interface Filled {
   dataset: string;
   /** The promotion of v2 to champion, waiting for an approver. */
   pendingRequest: string;
+  /** A pipeline run waiting at its approval step, whose next step promotes the big model's v3. */
+  pipeline: string;
   bigModel: string;
 }
 
@@ -190,12 +192,28 @@ export async function fill(admin: PlumbClient, approver: PlumbClient, scale: Sca
   await Promise.all(Array.from({ length: 8 }, worker));
   await admin.models.setAlias(bigModel, 'champion', { version: versions, reason: 'latest retrain' });
 
+  await admin.pipelines.apply(`name: release
+description: A person approves, then the ranker's champion moves to v3
+steps:
+  - name: review
+    kind: approval
+    with: { approvers: ["approver key"], quorum: 1 }
+  - name: promote
+    kind: promote
+    needs: [review]
+    inputs: { model: { model: ${bigModel}@v3 } }
+    with: { alias: champion, reason: approved in the release pipeline }
+`);
+  const release = await admin.pipelines.run('release');
+  await admin.pipelines.waitForRun(release.id, { untilWaiting: true, intervalMs: 100 });
+
   return {
     model: 'weather',
     endpoint: 'weather-api',
     dataset: 'weather',
     pendingRequest: second.request.id,
     bigModel,
+    pipeline: 'release',
   };
 }
 
@@ -241,8 +259,8 @@ async function fillHours(admin: PlumbClient, model: LogisticRegression, hours: n
       time: new Date(Math.min(time + 24 * HOUR, Date.now())).toISOString(),
     });
   }
-  for (let i = 0; i < events.length; i += 5000)
-    await admin.events.record({ events: events.slice(i, i + 5000) });
+  for (let i = 0; i < events.length; i += 1000)
+    await admin.events.record({ events: events.slice(i, i + 1000) });
   for (let i = 0; i < feedback.length; i += 5000)
     await admin.events.feedback({ feedback: feedback.slice(i, i + 5000) });
   await admin.alerts.createRule({ name: 'weather-drift', endpoint: 'weather-api', metric: 'share_drifted' });

@@ -22,7 +22,8 @@ export async function startUiServer(scale: Scale): Promise<UiServer> {
   const url = `http://127.0.0.1:${(t.plumb.app.server.address() as AddressInfo).port}`;
   t.plumb.worker.start();
   const keys = { approver: await t.keyFor('approver'), viewer: await t.keyFor('viewer') };
-  const admin = new PlumbClient({ url, apiKey: t.adminSecret });
+  // Filling a year of traffic on a busy machine takes longer than the default 30 s a request.
+  const admin = new PlumbClient({ url, apiKey: t.adminSecret, timeoutMs: 300_000 });
   const started = performance.now();
   const filled = await fill(admin, new PlumbClient({ url, apiKey: keys.approver }), scale);
   const fillMs = performance.now() - started;

@@ -11,7 +11,7 @@ const VERSIONS = SCALE.versions;
 
 // The web UI in Debian's chromium against a real listening server filled through the SDK. Every
 // page must load without a console error, a failed request or an error answer.
-describe('web UI in a browser', () => {
+describe('web UI in a browser', { timeout: 120_000 }, () => {
   let server: UiServer;
   let t: TestPlumb;
   let url: string;
@@ -36,7 +36,12 @@ describe('web UI in a browser', () => {
 
   async function visit(name: string, path: string, ready: string) {
     await browser.settle();
-    timings[name] = Math.round(await openPage(page, `${url}${path}`, ready));
+    try {
+      timings[name] = Math.round(await openPage(page, `${url}${path}`, ready));
+    } catch (error) {
+      await screenshot(page, `${name}-failed`);
+      throw error;
+    }
     await browser.settle();
     await screenshot(page, name);
   }
@@ -50,6 +55,7 @@ describe('web UI in a browser', () => {
     await page.getByLabel('API key').fill(key);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('nav').getByText('Sign out').waitFor();
+    await browser.settle();
   }
 
   it('signs in with a key kept in session storage, never in a cookie', async () => {
@@ -143,6 +149,22 @@ describe('web UI in a browser', () => {
     await expect.poll(() => page.getByTestId('alerts').innerText()).toContain('weather-drift');
     await page.getByTestId('chart-Requests').locator('canvas').waitFor();
     await screenshot(page, 'endpoint-drift');
+    await expectClean();
+  });
+
+  it('approves a pipeline step and sees the alias it promotes move', async () => {
+    await visit('pipelines', '/pipelines', '[data-testid=pipelines] tbody tr');
+    await visit('pipeline', `/pipelines/${filled.pipeline}`, '[data-testid=pipeline-approval]');
+    await page.getByTestId('pipeline-dag').locator('.react-flow__node').first().waitFor();
+    await page.getByLabel('approval comment').fill('release it');
+    await page.getByRole('button', { name: 'Approve step' }).click();
+    await expect
+      .poll(() => page.getByTestId('pipeline-steps').innerText(), { timeout: 20_000 })
+      .toMatch(/promote\s+promote\s+succeeded/);
+    await screenshot(page, 'pipeline-approved');
+    await browser.settle();
+    await page.goto(`${url}/models/${filled.bigModel}`);
+    await expect.poll(() => page.getByTestId('aliases').innerText()).toContain(`${filled.bigModel}@v3`);
     await expectClean();
   });
 

@@ -23,11 +23,7 @@ export function DriftSection({ endpoint, period }: { endpoint: Endpoint; period:
             </Empty>
           </Section>
         ) : (
-          <>
-            {list.items.map((m) => (
-              <MonitorView key={m.id} monitor={m} period={period} />
-            ))}
-          </>
+          list.items.map((m) => <MonitorView key={m.id} monitor={m} period={period} />)
         )
       }
     </Async>

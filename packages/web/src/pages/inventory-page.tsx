@@ -4,68 +4,99 @@ import { all, useLoad } from '../api.js';
 import { type Column, DataTable } from '../components/data-table.js';
 import { Async, Badge, Empty, Link, PageHeader, StatusBadge } from '../components/ui.js';
 import { href, setQuery, useLocation } from '../router.js';
+import { type ModelHealth, useHealth } from './inventory-health.js';
 
 const RISK_ORDER: Record<RiskClass, number> = { minimal: 0, limited: 1, high: 2, unacceptable: 3 };
 
-const COLUMNS: Column<InventoryItem>[] = [
-  {
-    key: 'name',
-    label: 'Model',
-    render: (m) => (
-      <div>
-        <Link to={href('/models', m.name)} className="strong">
-          {m.name}
-        </Link>
-        {m.description ? <div className="muted small">{m.description}</div> : null}
-      </div>
-    ),
-    sort: (m) => m.name,
-  },
-  { key: 'owner', label: 'Owner', render: (m) => m.owner, sort: (m) => m.owner },
-  {
-    key: 'risk',
-    label: 'Risk',
-    render: (m) => <StatusBadge status={m.riskClass} />,
-    sort: (m) => RISK_ORDER[m.riskClass],
-  },
-  {
-    key: 'champion',
-    label: 'Champion',
-    render: (m) => m.aliases.champion ?? <span className="muted">none</span>,
-    sort: (m) => m.aliases.champion ?? null,
-  },
-  {
-    key: 'versions',
-    label: 'Versions',
-    align: 'right',
-    render: (m) => m.versionCount.toLocaleString(),
-    sort: (m) => m.versionCount,
-  },
-  {
-    key: 'gate',
-    label: 'Last gate',
-    render: (m) =>
-      m.latestGate ? (
-        <span className="row-gap">
-          <StatusBadge status={m.latestGate.passed ? 'passed' : 'failed'} />
-          <span className="small">{m.latestGate.ref}</span>
-        </span>
-      ) : (
-        <span className="muted">not evaluated</span>
+function columns(health: Map<string, ModelHealth> | undefined): Column<InventoryItem>[] {
+  return [
+    {
+      key: 'name',
+      label: 'Model',
+      render: (m) => (
+        <div>
+          <Link to={href('/models', m.name)} className="strong">
+            {m.name}
+          </Link>
+          {m.description ? <div className="muted small">{m.description}</div> : null}
+        </div>
       ),
-    sort: (m) => (m.latestGate ? (m.latestGate.passed ? 1 : 0) : null),
-  },
-  {
-    key: 'requests',
-    label: 'Pending approvals',
-    align: 'right',
-    render: (m) => (m.pendingRequests > 0 ? <Badge tone="warn">{m.pendingRequests}</Badge> : '0'),
-    sort: (m) => m.pendingRequests,
-  },
-];
+      sort: (m) => m.name,
+    },
+    { key: 'owner', label: 'Owner', render: (m) => m.owner, sort: (m) => m.owner },
+    {
+      key: 'risk',
+      label: 'Risk',
+      render: (m) => <StatusBadge status={m.riskClass} />,
+      sort: (m) => RISK_ORDER[m.riskClass],
+    },
+    {
+      key: 'champion',
+      label: 'Champion',
+      render: (m) => m.aliases.champion ?? <span className="muted">none</span>,
+      sort: (m) => m.aliases.champion ?? null,
+    },
+    {
+      key: 'versions',
+      label: 'Versions',
+      align: 'right',
+      render: (m) => m.versionCount.toLocaleString(),
+      sort: (m) => m.versionCount,
+    },
+    {
+      key: 'gate',
+      label: 'Last gate',
+      render: (m) =>
+        m.latestGate ? (
+          <span className="row-gap">
+            <StatusBadge status={m.latestGate.passed ? 'passed' : 'failed'} />
+            <span className="small">{m.latestGate.ref}</span>
+          </span>
+        ) : (
+          <span className="muted">not evaluated</span>
+        ),
+      sort: (m) => (m.latestGate ? (m.latestGate.passed ? 1 : 0) : null),
+    },
+    {
+      key: 'requests',
+      label: 'Pending approvals',
+      align: 'right',
+      render: (m) => (m.pendingRequests > 0 ? <Badge tone="warn">{m.pendingRequests}</Badge> : '0'),
+      sort: (m) => m.pendingRequests,
+    },
+    {
+      key: 'health',
+      label: 'Health',
+      render: (m) => <Health health={health} model={m.name} />,
+      sort: (m) => {
+        const h = health?.get(m.name);
+        return h ? (h.drifted ? 2 : 0) + h.openAlerts : null;
+      },
+    },
+  ];
+}
+
+function Health({ health, model }: { health: Map<string, ModelHealth> | undefined; model: string }) {
+  if (!health) return <span className="muted small">…</span>;
+  const h = health.get(model);
+  if (!h) return <span className="muted small">not served</span>;
+  return (
+    <span className="row-gap" data-testid={`health-${model}`}>
+      {h.drifted === null ? (
+        <span className="muted small">no monitor</span>
+      ) : (
+        <Badge tone={h.drifted ? 'bad' : 'good'}>{h.drifted ? 'drift' : 'no drift'}</Badge>
+      )}
+      {h.openAlerts > 0 ? <Badge tone="bad">{h.openAlerts} open alerts</Badge> : null}
+      {h.accuracy ? <span className="small">accuracy {h.accuracy.value.toFixed(3)}</span> : null}
+    </span>
+  );
+}
 
 export function InventoryPage() {
   const state = useLoad((client) => all(client, client.models.inventory), []);
+  const health = useHealth();
+  const cols = useMemo(() => columns(health.data), [health.data]);
   const { query } = useLocation();
   const text = query.get('q') ?? '';
   const risk = query.get('risk') ?? '';
@@ -115,7 +146,7 @@ export function InventoryPage() {
                   {rows.length} of {items.length} models
                 </span>
               </div>
-              <DataTable columns={COLUMNS} rows={rows} rowKey={(m) => m.name} testId="inventory" />
+              <DataTable columns={cols} rows={rows} rowKey={(m) => m.name} testId="inventory" />
             </section>
           )
         }

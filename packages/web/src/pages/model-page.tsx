@@ -91,7 +91,7 @@ export function ModelPage({ name }: { name: string }) {
             </div>
             <AliasHistory name={m.name} aliases={m.aliases} />
             <PromotionRequests model={m.name} onDecided={reloadAll} />
-            <VersionList name={m.name} selected={selected} />
+            <VersionList name={m.name} selected={selected} revision={JSON.stringify(m.aliases)} />
             {selected ? (
               <ModelVersionPanel key={selected} reference={`${m.name}@v${selected}`} onChanged={reloadAll} />
             ) : null}
@@ -184,14 +184,17 @@ const VERSION_COLUMNS = (selected: string): Column<ModelVersion>[] => [
   { key: 'created', label: 'Registered', render: (v) => <Time at={v.createdAt} />, sort: (v) => v.createdAt },
 ];
 
-/** The newest versions first, a page at a time: a model may have thousands. */
-function VersionList({ name, selected }: { name: string; selected: string }) {
+/**
+ * The newest versions first, a page at a time: a model may have thousands. `revision` changes
+ * when an alias moves, which changes versions' aliases and status.
+ */
+function VersionList({ name, selected, revision }: { name: string; selected: string; revision: string }) {
   const { client } = useSession();
   const [pages, setPages] = useState<{ items: ModelVersion[]; cursor: string | null }>({
     items: [],
     cursor: null,
   });
-  const first = useLoad((c) => c.models.versions(name, { limit: PAGE }), [name]);
+  const first = useLoad((c) => c.models.versions(name, { limit: PAGE }), [name, revision]);
   useEffect(() => {
     if (first.data) setPages({ items: first.data.items, cursor: first.data.nextCursor });
   }, [first.data]);

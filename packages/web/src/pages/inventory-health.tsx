@@ -1,0 +1,61 @@
+import type { PlumbClient } from '@plumb/sdk';
+import { all, useLoad, useSession } from '../api.js';
+import type { Session } from '../session.js';
+
+export interface ModelHealth {
+  /** Endpoints serving any version or alias of the model. */
+  endpoints: string[];
+  /** Null when no monitor watches any of them. */
+  drifted: boolean | null;
+  openAlerts: number;
+  /** The latest window's realised accuracy on any of its endpoints, with that window's start. */
+  accuracy: { value: number; at: string; endpoint: string } | null;
+}
+
+/**
+ * Each model's health from what the API answers per endpoint: the monitors' current verdicts,
+ * the open alerts and the latest realised accuracy. Loaded after the table, so it never holds
+ * the first render; what the role may not read is left out.
+ */
+async function loadHealth(client: PlumbClient, session: Session): Promise<Map<string, ModelHealth>> {
+  const health = new Map<string, ModelHealth>();
+  if (!session.can('endpoints:read')) return health;
+  const endpoints = await all(client, client.endpoints.list);
+  const alerts = session.can('alerts:read')
+    ? await all(client, (q) => client.alerts.list({ ...q, status: 'open' }))
+    : [];
+  await Promise.all(
+    endpoints.map(async (e) => {
+      const models = new Set(
+        [...e.routes.map((r) => r.target), ...e.fallback.versions].map((t) => t.split('@')[0]!),
+      );
+      const [status, perf] = await Promise.all([
+        session.can('monitors:read') ? client.monitors.status(e.name) : null,
+        session.can('performance:read') ? client.performance.endpoint(e.name) : null,
+      ]);
+      const latest = perf?.series.filter((w) => w.realised.accuracy !== null).at(-1) ?? null;
+      for (const model of models) {
+        const h = health.get(model) ?? { endpoints: [], drifted: null, openAlerts: 0, accuracy: null };
+        h.endpoints.push(e.name);
+        if (status && status.monitors.length > 0) {
+          h.drifted = (h.drifted ?? false) || status.monitors.some((m) => m.datasetDrifted);
+        }
+        h.openAlerts += alerts.filter((a) => a.endpoint === e.name).length;
+        if (
+          latest &&
+          latest.realised.accuracy !== null &&
+          (!h.accuracy || latest.windowStart > h.accuracy.at)
+        ) {
+          h.accuracy = { value: latest.realised.accuracy, at: latest.windowStart, endpoint: e.name };
+        }
+        health.set(model, h);
+      }
+    }),
+  );
+  return health;
+}
+
+export function useHealth() {
+  const session = useSession();
+  return useLoad((c) => loadHealth(c, session), []);
+}
