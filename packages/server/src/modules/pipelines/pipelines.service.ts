@@ -378,7 +378,8 @@ export class PipelinesService {
       if (!matches) continue;
       await this.start(v.pipeline_id, null, 'system', {
         trigger: 'alert',
-        dedupKey: `alert:${alert.dedupKey}:${alert.openedAt}`,
+        // An alert opens once per id (a reopened condition is a new alert), so its id is the event.
+        dedupKey: `alert:${alert.id}`,
         detail: { alertId: alert.id, rule: alert.ruleName, endpoint: alert.endpoint },
       });
     }
