@@ -94,7 +94,9 @@ async function client({ url, key, path, bodies, rate, seconds, connections }) {
   // p99 of each second's answers, by the second each request was answered in, to place stalls.
   const bySecond = [];
   latencies.forEach((l, k) => {
-    (bySecond[Math.floor(sentAt[k] / 1000)] ??= []).push(l);
+    const second = Math.floor(sentAt[k] / 1000);
+    bySecond[second] ??= [];
+    bySecond[second].push(l);
   });
   const timeline = bySecond.map(
     (ls) =>
