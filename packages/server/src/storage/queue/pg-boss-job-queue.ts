@@ -15,7 +15,6 @@ import {
 import {
   type JobData,
   jobColumns,
-  jobIdOf,
   type SqlRunner,
   STATES_OF_STATUS,
   sqlRunner,
@@ -23,6 +22,7 @@ import {
   uuidOf,
 } from './pg-boss-rows.js';
 import { PgBossSchedules } from './pg-boss-schedules.js';
+import { claimStatement, indexStatements, LEASE_EXPIRED, sentJob } from './pg-boss-statements.js';
 import { type BackoffOptions, RetryBackoff } from './retry-backoff.js';
 
 export interface PgBossJobQueueOptions {
@@ -37,12 +37,9 @@ export interface PgBossJobQueueOptions {
   maintenance?: boolean;
 }
 
-// Bounds the work of one claim when many dead workers' jobs are settled at once.
-const MAX_SETTLED_PER_CLAIM = 16;
 const ARCHIVED_COLUMNS = `id, name, priority, data, state, retry_limit, retry_count, retry_delay,
   retry_backoff, start_after, started_on, singleton_key, singleton_on, expire_in, created_on, completed_on,
   keep_until, output, dead_letter, policy`;
-const LEASE_EXPIRED = 'lease expired: the worker stopped renewing it before the job finished';
 // pg-boss moves a job still waiting this long after its start time to its archive, unrun.
 const RETENTION_DAYS = 3650;
 
@@ -103,7 +100,7 @@ export class PgBossJobQueue implements JobQueue {
     });
     await boss.start();
     const queue = new PgBossJobQueue(db, boss, schema, options.clock ?? systemClock, backoff);
-    await queue.installIndexes();
+    await sqlRunner(db.kysely).executeSql(indexStatements(schema));
     return queue;
   }
 
@@ -149,7 +146,7 @@ export class PgBossJobQueue implements JobQueue {
         ...(options.dedupeKey === null ? {} : { singletonKey: options.dedupeKey }),
         db: db as PgBoss.Db,
       });
-      if (uuid) return this.sentJob<P>(uuid, queue, text, options);
+      if (uuid) return sentJob<P>(uuid, queue, text, options);
       // Null only when the dedupe index refused the row (pg-boss inserts with DO NOTHING, which
       // leaves the caller's transaction usable).
       const { rows } = await db.executeSql(
@@ -164,74 +161,20 @@ export class PgBossJobQueue implements JobQueue {
     });
   }
 
-  /** The job just sent, as it reads back, without reading it back. */
-  private sentJob<P>(
-    uuid: string,
-    queue: string,
-    text: string,
-    options: { runAt: number; maxAttempts: number; dedupeKey: string | null },
-  ): Job<P> {
-    const data = JSON.parse(text) as JobData;
-    return {
-      id: jobIdOf(uuid),
-      queue,
-      payload: (data.payload ?? null) as P,
-      status: 'queued',
-      attempts: 0,
-      maxAttempts: options.maxAttempts,
-      runAt: new Date(options.runAt),
-      leaseUntil: null,
-      workerId: null,
-      lastError: null,
-      result: null,
-      progress: null,
-      dedupeKey: options.dedupeKey,
-      scheduleName: data.scheduleName ?? null,
-      scheduledFor: data.scheduledFor === undefined ? null : new Date(data.scheduledFor),
-      createdAt: new Date(data.enqueuedAt),
-      updatedAt: new Date(data.enqueuedAt),
-    };
-  }
-
   async claim(queues: readonly string[], workerId: string, leaseMs: number): Promise<Job | null> {
     if (queues.length === 0) return null;
     checkName('workerId', workerId);
     checkDuration('leaseMs', leaseMs);
     const now = this.now();
     const at = new Date(now).toISOString();
-    const expired = `state = 'active' AND started_on + expire_in <= $2::timestamptz`;
-    // pg-boss's fetch, over several queues, by due time, with a lease and the claiming worker,
-    // in one statement. A job whose lease passed is claimable as if waiting, unless that was
-    // its last attempt: then the first CTE settles it as dead, whether or not it is read.
-    const { rows } = await this.sql.executeSql(
-      `WITH dead AS (
-         UPDATE ${this.schema}.job j SET state = 'failed', completed_on = $2::timestamptz,
-           output = coalesce(j.output, '{}'::jsonb) || jsonb_build_object('lastError', $6::text, 'updatedAt', $5::bigint)
-         FROM (
-           SELECT name, id FROM ${this.schema}.job
-           WHERE name = ANY($1::text[]) AND ${expired} AND retry_count >= retry_limit
-           LIMIT ${MAX_SETTLED_PER_CLAIM} FOR UPDATE SKIP LOCKED
-         ) d
-         WHERE j.name = d.name AND j.id = d.id
-       ), next AS (
-         SELECT name, id FROM ${this.schema}.job
-         WHERE name = ANY($1::text[]) AND (
-           (state < 'active' AND start_after <= $2::timestamptz) OR (${expired} AND retry_count < retry_limit))
-         ORDER BY start_after, id
-         LIMIT 1 FOR UPDATE SKIP LOCKED
-       )
-       UPDATE ${this.schema}.job j SET
-         state = 'active',
-         started_on = $2::timestamptz,
-         retry_count = CASE WHEN j.started_on IS NOT NULL THEN j.retry_count + 1 ELSE j.retry_count END,
-         expire_in = $3::bigint * interval '1 millisecond',
-         output = jsonb_build_object('workerId', $4::text,
-           'lastError', CASE WHEN j.state = 'active' THEN to_jsonb($6::text) ELSE j.output->'lastError' END,
-           'progress', j.output->'progress', 'updatedAt', $5::bigint)
-       FROM next WHERE j.name = next.name AND j.id = next.id
-       RETURNING ${jobColumns('j')}`,
-      [queues, at, leaseMs, workerId, now, LEASE_EXPIRED],
-    );
+    const { rows } = await this.sql.executeSql(claimStatement(this.schema), [
+      queues,
+      at,
+      leaseMs,
+      workerId,
+      now,
+      LEASE_EXPIRED,
+    ]);
     return rows[0] ? toJob(rows[0]) : null;
   }
 
@@ -446,26 +389,6 @@ export class PgBossJobQueue implements JobQueue {
       creating.catch(() => this.queues.delete(name));
     }
     return creating;
-  }
-
-  /**
-   * What the adapter's statements need beside pg-boss's own indexes: lookups by id alone, the
-   * dedupe key held once among waiting and running jobs, and running jobs for lease checks.
-   * Created on the parent tables, so every queue's partition gets them, now and later.
-   */
-  private async installIndexes(): Promise<void> {
-    const s = this.schema;
-    await this.sql.executeSql(`
-      BEGIN;
-      SELECT pg_advisory_xact_lock(hashtext('plumb.pgboss.${s}'));
-      CREATE INDEX IF NOT EXISTS plumb_job_id ON ${s}.job (id);
-      CREATE INDEX IF NOT EXISTS plumb_archive_id ON ${s}.archive (id);
-      CREATE UNIQUE INDEX IF NOT EXISTS plumb_job_dedupe ON ${s}.job (name, singleton_key)
-        WHERE state < 'completed' AND singleton_key IS NOT NULL;
-      CREATE INDEX IF NOT EXISTS plumb_job_active ON ${s}.job (name, started_on) WHERE state = 'active';
-      ${PgBossSchedules.createTable(s)};
-      COMMIT;
-    `);
   }
 
   private async mustGet(jobId: string): Promise<Job> {
