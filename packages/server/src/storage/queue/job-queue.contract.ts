@@ -16,7 +16,7 @@ export type { JobQueueFactory, JobQueueHarness } from './job-queue-suite.contrac
 
 /**
  * The behaviour every JobQueue backend keeps (see the JobQueue contract), run over one adapter:
- * the jobs table on SQLite and PostgreSQL now, pg-boss later. Backoff timing, jitter and locking
+ * the jobs table on SQLite and PostgreSQL, and pg-boss on PostgreSQL. Backoff timing, jitter and locking
  * strategy are the adapter's own and tested beside it.
  */
 export function describeJobQueue(name: string, factory: JobQueueFactory): void {

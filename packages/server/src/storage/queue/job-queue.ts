@@ -3,7 +3,7 @@ import type { Executor } from '../database.js';
 /**
  * A durable queue of jobs (pipeline steps, scheduled and background work).
  *
- * Contract every backend keeps (the jobs table now, pg-boss later):
+ * Contract every backend keeps (the jobs table, DbJobQueue; pg-boss, PgBossJobQueue):
  * - Jobs survive restarts. Payloads and results are JSON; anything else is `invalid_argument`.
  * - Delivery is at least once: a job is held by one worker at a time under a lease, and a job
  *   whose worker stops renewing the lease (crash, hang, lost connection) is claimed again once
