@@ -49,7 +49,7 @@ interface Entry {
   scheduledFor?: string;
 }
 
-(url ? describe : describe.skip)('plumb worker processes on pg-boss', () => {
+(url ? describe : describe.skip)('plumb worker processes on pg-boss [postgres]', () => {
   const dir = mkdtempSync(join(tmpdir(), 'plumb-boss-workers-'));
   const executions = join(dir, 'executions.log');
   const schema = `plumb_workers_${process.pid}_${Date.now().toString(36)}`;
