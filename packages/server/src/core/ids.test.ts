@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from './canonical-json.js';
-import { encodeTime, newId } from './ids.js';
+import { encodeTime, newId, ulid } from './ids.js';
 
 describe('ids', () => {
   it('are prefixed, 26 Crockford characters, and strictly increasing within a millisecond', () => {
@@ -8,6 +8,16 @@ describe('ids', () => {
     for (const id of ids) expect(id).toMatch(/^prj_[0-9A-HJKMNP-TV-Z]{26}$/);
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('keep increasing when the clock stands still or steps back', () => {
+    const t = Date.now() + 10_000;
+    const [a, b, c] = [ulid(t), ulid(t), ulid(t - 5)];
+    expect(a.slice(0, 10)).toBe(encodeTime(t));
+    expect(b.slice(0, 10)).toBe(a.slice(0, 10));
+    expect(a < b && b < c).toBe(true);
+    // Equal leading random characters: only the low bits moved.
+    expect(b.slice(0, 20)).toBe(a.slice(0, 20));
   });
 
   it('encode the time first so they sort by creation time', () => {

@@ -1,38 +1,53 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 // Crockford base32: sortable as text, no ambiguous letters.
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-let lastTime = -1;
-let lastRandom: Uint8Array = new Uint8Array(10);
+// Random bytes are drawn from the system in blocks: one call per id cost more than the rest of
+// making the id, and ids are made on every request and every logged event.
+const POOL = Buffer.allocUnsafe(4096);
+let poolOffset = POOL.length;
 
-function encode(bytes: Uint8Array, length: number): string {
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += ALPHABET[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-    value &= (1 << bits) - 1;
+let lastTime = -1;
+let lastTimeText = '';
+const lastRandom = new Uint8Array(10);
+
+function refillRandom(): void {
+  if (poolOffset + 10 > POOL.length) {
+    randomFillSync(POOL);
+    poolOffset = 0;
   }
-  if (bits > 0) out += ALPHABET[(value << (5 - bits)) & 31];
-  return out.slice(0, length);
+  lastRandom.set(POOL.subarray(poolOffset, poolOffset + 10));
+  poolOffset += 10;
 }
 
-function incrementRandom(bytes: Uint8Array): Uint8Array {
-  const next = Uint8Array.from(bytes);
-  for (let i = next.length - 1; i >= 0; i--) {
-    if (next[i] === 255) next[i] = 0;
+function incrementRandom(): void {
+  for (let i = lastRandom.length - 1; i >= 0; i--) {
+    if (lastRandom[i] === 255) lastRandom[i] = 0;
     else {
-      next[i]! += 1;
+      lastRandom[i]! += 1;
       break;
     }
   }
-  return next;
+}
+
+/** Five bytes, most significant first, as eight base32 characters. */
+function encode40(b: Uint8Array, at: number): string {
+  const b0 = b[at]!;
+  const b1 = b[at + 1]!;
+  const b2 = b[at + 2]!;
+  const b3 = b[at + 3]!;
+  const b4 = b[at + 4]!;
+  return (
+    ALPHABET[b0 >> 3]! +
+    ALPHABET[((b0 & 7) << 2) | (b1 >> 6)]! +
+    ALPHABET[(b1 >> 1) & 31]! +
+    ALPHABET[((b1 & 1) << 4) | (b2 >> 4)]! +
+    ALPHABET[((b2 & 15) << 1) | (b3 >> 7)]! +
+    ALPHABET[(b3 >> 2) & 31]! +
+    ALPHABET[((b3 & 3) << 3) | (b4 >> 5)]! +
+    ALPHABET[b4 & 31]!
+  );
 }
 
 /** The 10-character time part of a ULID: 48 bits of milliseconds, most significant first. */
@@ -52,12 +67,13 @@ export function encodeTime(ms: number): string {
  */
 export function ulid(now = Date.now()): string {
   if (now <= lastTime) {
-    lastRandom = incrementRandom(lastRandom);
+    incrementRandom();
   } else {
     lastTime = now;
-    lastRandom = randomBytes(10);
+    lastTimeText = encodeTime(now);
+    refillRandom();
   }
-  return encodeTime(lastTime) + encode(lastRandom, 16);
+  return lastTimeText + encode40(lastRandom, 0) + encode40(lastRandom, 5);
 }
 
 /** Prefixed, sortable id such as `prj_01JD…`. */
