@@ -87,7 +87,11 @@ function Health({ health, model }: { health: Map<string, ModelHealth> | undefine
       ) : (
         <Badge tone={h.drifted ? 'bad' : 'good'}>{h.drifted ? 'drift' : 'no drift'}</Badge>
       )}
-      {h.openAlerts > 0 ? <Badge tone="bad">{h.openAlerts} open alerts</Badge> : null}
+      {h.openAlerts > 0 ? (
+        <Badge tone="bad">
+          {h.openAlerts} open alert{h.openAlerts === 1 ? '' : 's'}
+        </Badge>
+      ) : null}
       {h.accuracy ? <span className="small">accuracy {h.accuracy.value.toFixed(3)}</span> : null}
     </span>
   );
