@@ -28,6 +28,15 @@ const STATUS_TONES: Record<string, Tone> = {
   staging: 'info',
   limited: 'info',
   minimal: 'neutral',
+  drift: 'bad',
+  no_drift: 'good',
+  indeterminate: 'warn',
+  open: 'bad',
+  acknowledged: 'warn',
+  resolved: 'good',
+  waiting: 'warn',
+  cached: 'good',
+  retrying: 'warn',
 };
 
 /** A status word in the colour people expect for it. */

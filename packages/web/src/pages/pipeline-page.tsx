@@ -119,6 +119,12 @@ function RunButton({ pipeline, onStarted }: { pipeline: Pipeline; onStarted(id: 
 function RunView({ id, onChanged }: { id: string; onChanged(): void }) {
   const run = useLoad((c) => c.pipelines.getRun(id), [id]);
   const active = run.data ? ACTIVE.has(run.data.status) : false;
+  const status = run.data?.status;
+  // The runs list shows each run's status: refresh it whenever this one's changes.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only a change of status should refresh the list
+  useEffect(() => {
+    if (status) onChanged();
+  }, [status]);
   useEffect(() => {
     if (!active) return;
     const timer = setInterval(run.reload, 1000);
