@@ -32,10 +32,10 @@ export const DEFAULT_PLAN: DemoPlan = {
 
 /** A short replay (tests, `--quick`): a few hundred flights a month. */
 export const QUICK_PLAN: DemoPlan = {
-  trainPerMille: 8,
-  holdoutPerMille: 4,
+  trainPerMille: 5,
+  holdoutPerMille: 3,
   replayPerMille: 2,
-  trainRows: 4_000,
+  trainRows: 2_500,
   months: REPLAY_MONTHS,
   labelDelayHours: 24,
 };

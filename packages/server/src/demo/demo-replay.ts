@@ -67,6 +67,7 @@ async function replayMonth(
   flights: Flight[],
 ): Promise<MonthReplay> {
   const tally = { predictions: 0, alreadyLogged: 0, labelled: 0, delayed: 0, score: 0, correct: 0 };
+  const done = await replayedBefore(ctx, month, flights[flights.length - 1]?.time);
   let pendingLabels: { id: string; flight: Flight }[] = [];
   const ticks = groupByTick(flights);
   let index = 0;
@@ -82,7 +83,7 @@ async function replayMonth(
       );
       const latencyMs = (performance.now() - started) / batch.length;
       const events: InferenceEventInput[] = batch.map((f, i) => ({
-        id: `prd_demo-${month}-${String(index + i).padStart(6, '0')}`,
+        id: eventId(month, index + i),
         time: f.time,
         endpoint: ENDPOINT,
         modelVersion: champion.ref,
@@ -98,6 +99,7 @@ async function replayMonth(
       }));
       index += batch.length;
       try {
+        if (done) throw new PlumbError('already_exists', `${month} was replayed before`);
         await ctx.client.events.record({ events });
       } catch (error) {
         // The batch is all or nothing: already_exists means an earlier run stored all of it.
@@ -119,7 +121,7 @@ async function replayMonth(
         ? pendingLabels
         : pendingLabels.filter((p) => labelTime(p.flight, plan) <= nextTick);
     if (due.length > 0) {
-      await sendLabels(ctx, plan, due);
+      if (!done) await sendLabels(ctx, plan, due);
       tally.labelled += due.length;
       const sent = new Set(due.map((p) => p.id));
       pendingLabels = pendingLabels.filter((p) => !sent.has(p.id));
@@ -139,6 +141,37 @@ async function replayMonth(
     `  ${month}: ${line.predictions} predictions${line.alreadyLogged ? ` (${line.alreadyLogged} logged by an earlier run)` : ''}, ${line.labelled} labels; delayed ${(100 * line.delayedShare).toFixed(1)} %, mean score ${line.meanScore.toFixed(3)}, champion accuracy ${line.accuracy.toFixed(3)}`,
   );
   return line;
+}
+
+/**
+ * Whether an earlier run logged this month to its end, labels included: the month's newest
+ * event is one of its flights at the last departure time, with feedback (the last labels are
+ * sent after every event). Such a month is not sent again.
+ */
+async function replayedBefore(
+  ctx: DemoContext,
+  month: string,
+  lastTime: string | undefined,
+): Promise<boolean> {
+  if (lastTime === undefined) return false;
+  const [from, to] = monthRange(month);
+  const newest = await ctx.client.events.list({
+    endpoint: ENDPOINT,
+    from: `${from}T00:00:00Z`,
+    to: `${to}T00:00:00Z`,
+    limit: 1,
+  });
+  const last = newest.items[0];
+  if (!last) return false;
+  return (
+    last.id.startsWith(`prd_demo-${month}-`) &&
+    Date.parse(last.time) === Date.parse(lastTime) &&
+    last.feedback !== null
+  );
+}
+
+function eventId(month: string, index: number): string {
+  return `prd_demo-${month}-${String(index).padStart(6, '0')}`;
 }
 
 async function sendLabels(ctx: DemoContext, plan: DemoPlan, due: { id: string; flight: Flight }[]) {
