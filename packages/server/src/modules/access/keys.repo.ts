@@ -1,10 +1,31 @@
+import type { CompiledQuery } from 'kysely';
 import type { Db, Executor } from '../../storage/database.js';
 import type { ApiKeysTable } from './access.tables.js';
 
 export type KeyRow = ApiKeysTable & { project_name: string };
 
 export class KeysRepo {
-  constructor(private readonly db: Db) {}
+  private readonly stampQuery: CompiledQuery<{ seq: number }>;
+  private readonly byHashQuery: CompiledQuery<KeyRow>;
+
+  constructor(private readonly db: Db) {
+    // Compiled once: both run on every authenticated request. The key lookup is compiled with a
+    // placeholder hash, its only parameter, which each call replaces.
+    this.stampQuery = db.kysely.selectFrom('audit_head').select('seq').where('id', '=', 1).compile();
+    this.byHashQuery = this.withProject().where('api_keys.secret_hash', '=', '').compile();
+    if (this.byHashQuery.parameters.length !== 1)
+      throw new TypeError('the key lookup must take one parameter');
+  }
+
+  /**
+   * The audit head's sequence. Creating, revoking and bootstrapping a key each append an audit
+   * record in their transaction (and project names never change), so a key read under an
+   * unchanged stamp is still current, whichever process made the change.
+   */
+  async changeStamp(): Promise<number> {
+    const { rows } = await this.db.kysely.executeQuery(this.stampQuery);
+    return Number(rows[0]!.seq);
+  }
 
   async insert(trx: Executor, row: ApiKeysTable): Promise<void> {
     await trx.insertInto('api_keys').values(row).execute();
@@ -18,8 +39,10 @@ export class KeysRepo {
       .select('projects.name as project_name');
   }
 
-  findByHash(secretHash: string): Promise<KeyRow | undefined> {
-    return this.withProject().where('api_keys.secret_hash', '=', secretHash).executeTakeFirst();
+  async findByHash(secretHash: string): Promise<KeyRow | undefined> {
+    const query: CompiledQuery<KeyRow> = { ...this.byHashQuery, parameters: [secretHash] };
+    const { rows } = await this.db.kysely.executeQuery(query);
+    return rows[0];
   }
 
   findById(id: string, trx?: Executor): Promise<KeyRow | undefined> {

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { ApiKey, CreatedApiKey, Page, Role } from '@plumb/sdk';
 import type { AuditService } from '../../core/audit/audit.service.js';
 import {
@@ -15,12 +16,14 @@ import type { Db } from '../../storage/database.js';
 import type { ApiKeysTable } from './access.tables.js';
 import { type KeyRow, KeysRepo } from './keys.repo.js';
 import { DEFAULT_PROJECT, type ProjectsService } from './projects.service.js';
+import { type CachedKey, VerifiedKeyCache } from './verified-key-cache.js';
 
 /** last_used_at is written at most this often per key, so reads do not each cost a write. */
 const TOUCH_INTERVAL_MS = 60_000;
 
 export class KeysService {
   private readonly repo: KeysRepo;
+  private readonly verified = new VerifiedKeyCache();
 
   constructor(
     private readonly db: Db,
@@ -106,11 +109,16 @@ export class KeysService {
   /** The principal behind a secret, or null for an unknown or revoked key. */
   async authenticate(secret: string): Promise<Principal | null> {
     if (!looksLikeSecret(secret)) return null;
-    const row = await this.repo.findByHash(hashSecret(secret));
-    if (!row || row.revoked_at !== null) return null;
-    const now = this.clock.now();
-    if (row.last_used_at === null || now.getTime() - Date.parse(row.last_used_at) > TOUCH_INTERVAL_MS) {
-      await this.repo.touch(row.id, now.toISOString());
+    const hash = hashSecret(secret);
+    const stamp = await this.repo.changeStamp();
+    const cached = await this.verified.get(stamp, hash, () => this.load(hash));
+    if (!cached || !sameHash(cached.row.secret_hash, hash)) return null;
+    const { row } = cached;
+    const now = this.clock.now().getTime();
+    if (cached.lastUsedMs === null || now - cached.lastUsedMs > TOUCH_INTERVAL_MS) {
+      // Set before the write so concurrent requests of one key do not each write.
+      cached.lastUsedMs = now;
+      await this.repo.touch(row.id, new Date(now).toISOString());
     }
     return {
       keyId: row.id,
@@ -119,6 +127,12 @@ export class KeysService {
       projectId: row.project_id,
       projectName: row.project_name,
     };
+  }
+
+  private async load(hash: string): Promise<CachedKey | null> {
+    const row = await this.repo.findByHash(hash);
+    if (!row || row.revoked_at !== null) return null;
+    return { row, lastUsedMs: row.last_used_at === null ? null : Date.parse(row.last_used_at) };
   }
 
   /**
@@ -160,6 +174,13 @@ export class KeysService {
       return { secret, key: toApiKey({ ...row, project_name: project.name }) };
     });
   }
+}
+
+/** Compares two hex digests in time independent of where they differ. */
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function toApiKey(row: KeyRow): ApiKey {
