@@ -9,6 +9,7 @@ import { toPlumbError } from './error-mapping.js';
 import { STATUS_OF } from './error-status.js';
 import type { Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
+import { requestLogger } from './request-logger.js';
 import type { RouteSpec } from './route.js';
 import { parseInput } from './validation.js';
 import { registerWebStatic, type WebAssets } from './web-static.js';
@@ -57,6 +58,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     bodyLimit: options.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     genReqId: () => newId('req'),
+    childLoggerFactory: requestLogger,
     // Closes idle keep-alive sockets on shutdown so SIGTERM does not wait for clients.
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
@@ -105,8 +107,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.addHook('onRequest', async (request, reply) => {
     inFlight.set(request.raw.socket, { req: request.raw, res: reply.raw });
     reply.header('x-request-id', request.id);
-    const path = request.url.split('?')[0] ?? '';
-    if (PUBLIC_PATHS.has(path)) return;
+    const query = request.url.indexOf('?');
+    if (PUBLIC_PATHS.has(query === -1 ? request.url : request.url.slice(0, query))) return;
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match) throw new PlumbError('unauthenticated', 'send an API key as "Authorization: Bearer <key>"');
