@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import type { RequestContext } from '../../core/context.js';
 import { PlumbError } from '../../core/errors.js';
 import { runCommand } from './command-runner.js';
+import { recordProcess } from './orphan-process.js';
 import type { PipelinesDeps } from './pipelines.ports.js';
 import type { RunRow } from './pipelines.repo.js';
 import { snapshotTraffic } from './snapshot-step.js';
@@ -114,6 +115,7 @@ async function command(c: StepRunContext): Promise<Executed> {
       onLine: c.log,
       signal: c.signal,
       timeoutMs: c.timeoutMs,
+      onSpawn: (pid) => recordProcess(c.workDir, pid),
     });
     if (c.signal.aborted) throw c.signal.reason ?? new PlumbError('failed_precondition', 'cancelled');
     if (result.timedOut) throw new StepTimeout(c.timeoutMs!);

@@ -10,6 +10,8 @@ export interface CommandSpec {
   onLine(stream: 'stdout' | 'stderr', text: string): void;
   signal: AbortSignal;
   timeoutMs?: number | undefined;
+  /** Told the program's process id once it runs. */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface CommandResult {
@@ -41,6 +43,7 @@ export function runCommand(spec: CommandSpec): Promise<CommandResult> {
       // Its own process group, so ending it ends what it started too.
       detached: true,
     });
+    if (child.pid !== undefined) spec.onSpawn?.(child.pid);
     let timedOut = false;
     let killTimer: NodeJS.Timeout | undefined;
     const kill = () => {

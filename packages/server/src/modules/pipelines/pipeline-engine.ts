@@ -9,6 +9,7 @@ import type { Executor } from '../../storage/database.js';
 import { ApprovalDesk, type ApprovalState } from './approval-desk.js';
 import { type Executed, runBuiltin, type StepRunContext } from './builtin-steps.js';
 import { LogWriter } from './log-writer.js';
+import { stopOrphan } from './orphan-process.js';
 import { cachesStep, durationMs } from './pipeline-spec.js';
 import type { PipelinesDeps } from './pipelines.ports.js';
 import type { PipelinesRepo, RunRow } from './pipelines.repo.js';
@@ -88,6 +89,8 @@ export class PipelineEngine {
     if (!started) return { status: 'skipped' };
     const { run, step, spec, attempt, pipeline, baseDir } = started;
     const log = new LogWriter(this.repo, this.deps.clock, run.id, step.name, attempt);
+    if (started.orphaned)
+      log.line('system', 'stopped the program of the interrupted attempt, which was still running');
     log.line('system', `attempt ${attempt} started`);
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal.reason);
@@ -136,14 +139,17 @@ export class PipelineEngine {
 
   /** Marks the step running as a new attempt; null when there is nothing to do (ended, or run over). */
   private async begin(payload: StepPayload) {
-    return this.deps.db.kysely.transaction().execute(async (trx) => {
+    let orphaned = false;
+    const begun = await this.deps.db.kysely.transaction().execute(async (trx) => {
       const run = await this.repo.lockRun(trx, payload.runId);
       if (!run || TERMINAL_RUN.has(run.status)) return null;
       const step = await this.repo.step(run.id, payload.step, trx);
       if (!step || !['queued', 'retrying', 'running'].includes(step.status)) return null;
       const now = isoNow(this.deps.clock);
       if (step.status === 'running') {
-        // The worker of the previous attempt stopped (crash, restart) before recording an end.
+        // The worker of the previous attempt stopped (crash, restart) before recording an end;
+        // its program may still run if it ran here.
+        if (stopOrphan(join(this.deps.workRoot, run.id, step.name, String(step.attempts)))) orphaned = true;
         await this.repo.endAttempt(trx, run.id, step.name, step.attempts, {
           status: 'interrupted',
           finished_at: now,
@@ -176,6 +182,7 @@ export class PipelineEngine {
         throw new PlumbError('internal', `step ${step.name} is not in ${version.name}@v${version.version}`);
       return { run, step, spec, attempt, pipeline, baseDir: version.base_dir };
     });
+    return begun ? { ...begun, orphaned } : null;
   }
 
   private async execute(

@@ -6,8 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { exitOf, type ServeProcess, startServe } from '../../testing/cli-harness.js';
 
 // A run survives `plumb serve` being killed mid-step: after a restart the step that was running
-// runs again from its start (once its lease lapses) and the run completes; steps that had ended
-// are not run again.
+// runs again from its start (once its lease lapses), the program the killed server left running
+// is stopped, and the run completes; steps that had ended are not run again.
 describe('a pipeline run across a crash', () => {
   const home = mkdtempSync(join(tmpdir(), 'plumb-pipeline-crash-'));
   const dir = mkdtempSync(join(tmpdir(), 'plumb-pipeline-crash-files-'));
@@ -34,14 +34,13 @@ describe('a pipeline run across a crash', () => {
       join(dir, 'mark.mjs'),
       "import { appendFileSync } from 'node:fs';\nappendFileSync(process.argv[2], 'x\\n');\n",
     );
-    // Ends itself when its server dies, as a program that must not outlive its run would.
+    // The first attempt would take 20 s: killed with its server, it must not finish later.
     writeFileSync(
       join(dir, 'slow.mjs'),
-      "import { appendFileSync } from 'node:fs';\n" +
+      "import { appendFileSync, readFileSync } from 'node:fs';\n" +
         "appendFileSync('slow-started', 'x\\n');\n" +
-        'const parent = process.ppid;\n' +
-        'setInterval(() => { if (process.ppid !== parent) process.exit(3); }, 50);\n' +
-        "setTimeout(() => { appendFileSync('slow-done', 'x\\n'); process.exit(0); }, 2500);\n",
+        "const first = readFileSync('slow-started', 'utf8').trim().split('\\n').length === 1;\n" +
+        "setTimeout(() => appendFileSync('slow-done', 'x\\n'), first ? 20000 : 500);\n",
     );
     const yaml = `name: durable
 steps:
@@ -57,6 +56,7 @@ steps:
     const deadline = Date.now() + 30_000;
     while (lines('slow-started') === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     expect(lines('slow-started')).toBe(1);
+    const firstStarted = Date.now();
 
     server.child.kill('SIGKILL');
     await exitOf(server.child);
@@ -72,6 +72,12 @@ steps:
     const slow = done.steps.find((s) => s.name === 'slow')!;
     expect(slow.attempts.map((a) => a.status)).toEqual(['interrupted', 'succeeded']);
     expect(done.steps.find((s) => s.name === 'first')!.attempts).toHaveLength(1);
+    // Past the time the first attempt's program would have finished had it outlived the crash.
+    await new Promise((r) => setTimeout(r, Math.max(0, firstStarted + 21_000 - Date.now())));
+    const logs = await client.pipelines.logs(run.id, { step: 'slow' });
+    expect(logs.lines.map((l) => l.text)).toContain(
+      'stopped the program of the interrupted attempt, which was still running',
+    );
     expect([lines('first-done'), lines('slow-started'), lines('slow-done'), lines('last-done')]).toEqual([
       1, 2, 1, 1,
     ]);
