@@ -99,7 +99,7 @@ function Health({ health, model }: { health: Map<string, ModelHealth> | undefine
 
 export function InventoryPage() {
   const state = useLoad((client) => all(client, client.models.inventory), []);
-  const health = useHealth();
+  const health = useHealth(state.data !== undefined);
   const cols = useMemo(() => columns(health.data), [health.data]);
   const { query } = useLocation();
   const text = query.get('q') ?? '';
