@@ -6,7 +6,7 @@ import { tableSql } from '../datasets/dataset-source.js';
 import { type DriftSummary, driftOf, type FeatureDrift } from './monitor-drift.js';
 import type { MonitoringPorts, MonitorsService } from './monitors.service.js';
 import { BASE_WINDOW_MS } from './profile-writer.js';
-import { DRIFT_CODE, type EncodedFeature, INDETERMINATE_CODE } from './result-codec.js';
+import { DRIFT_CODE, decodeSeries, type EncodedFeature, INDETERMINATE_CODE } from './result-codec.js';
 
 const DAY_MS = 86_400_000;
 
@@ -51,9 +51,14 @@ export class MonitorViews {
     const w = monitor.row.window_ms;
     const windows = Math.max(1, Math.ceil((to - from) / w));
     const bucketMs = Math.ceil(windows / q.buckets) * w;
-    const results = await this.monitors.windowResults(projectId, id, from, to);
+    const results = await this.monitors.seriesResults(projectId, id, from, to);
+    const names = monitor.model.tests.map((t) => t.feature);
     const start = Math.floor(from / w) * w;
     const buckets = new Map<number, DriftSeries['buckets'][number]>();
+    const entry = (bucket: DriftSeries['buckets'][number], feature: string) => {
+      bucket.features[feature] ??= { min: null, max: null, last: null, drifted: 0, indeterminate: 0 };
+      return bucket.features[feature]!;
+    };
     for (const r of results) {
       const b = start + Math.floor((r.window_start - start) / bucketMs) * bucketMs;
       let bucket = buckets.get(b);
@@ -70,13 +75,22 @@ export class MonitorViews {
       bucket.windows++;
       fold(bucket.shareDrifted, r.share_drifted);
       if (r.dataset_drifted === 1) bucket.datasetDrifted++;
-      // Folded straight from the stored arrays: a year of hourly windows is 876,000 entries.
-      for (const e of JSON.parse(r.features) as EncodedFeature[]) {
-        bucket.features[e[0]] ??= { min: null, max: null, last: null, drifted: 0, indeterminate: 0 };
-        const entry = bucket.features[e[0]]!;
-        fold(entry, e[2] ?? Number.POSITIVE_INFINITY);
-        if (e[4] === DRIFT_CODE) entry.drifted++;
-        else if (e[4] === INDETERMINATE_CODE) entry.indeterminate++;
+      if (r.series) {
+        const t = decodeSeries(r.series);
+        for (let i = 0; i < t.length; i += 3) {
+          const e = entry(bucket, names[t[i]!]!);
+          fold(e, t[i + 1]!);
+          if (t[i + 2] === DRIFT_CODE) e.drifted++;
+          else if (t[i + 2] === INDETERMINATE_CODE) e.indeterminate++;
+        }
+        continue;
+      }
+      // Windows stored before their series existed.
+      for (const f of JSON.parse(r.features ?? '[]') as EncodedFeature[]) {
+        const e = entry(bucket, f[0]);
+        fold(e, f[2] ?? Number.POSITIVE_INFINITY);
+        if (f[4] === DRIFT_CODE) e.drifted++;
+        else if (f[4] === INDETERMINATE_CODE) e.indeterminate++;
       }
     }
     return { monitorId: id, windowMs: w, bucketMs, buckets: [...buckets.values()] };

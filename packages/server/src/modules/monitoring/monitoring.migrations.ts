@@ -72,4 +72,14 @@ export const monitoringMigrations = {
         .execute();
     },
   },
+  'monitoring/0002_window_series': {
+    async up(db: Kysely<unknown>) {
+      const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+      // Each window's statistics and verdicts as numbers, which charts read without JSON.
+      await db.schema
+        .alterTable('monitoring_window_results')
+        .addColumn('series', postgres ? 'bytea' : 'blob')
+        .execute();
+    },
+  },
 };

@@ -8,7 +8,14 @@ import { MonitorViews } from './monitor-views.service.js';
 import { registerMonitoringCommands } from './monitoring.cli.js';
 import { monitoringMigrations } from './monitoring.migrations.js';
 import { monitoringRoutes } from './monitoring.routes.js';
-import { type MonitoringPorts, MonitorsService } from './monitors.service.js';
+import {
+  type MonitoringPorts,
+  MonitorsService,
+  REFERENCE_QUEUE,
+  type ReferenceJob,
+  WINDOWS_QUEUE,
+  type WindowsJob,
+} from './monitors.service.js';
 import { ProfileWriter } from './profile-writer.js';
 import { ProfilesRepo } from './profiles.repo.js';
 
@@ -35,7 +42,7 @@ export const monitoringModule = defineModule<MonitoringServices, MonitoringNeeds
   migrations: monitoringMigrations,
   permissions: { 'monitors:read': READERS, 'monitors:write': ['maintainer'] },
   needs: ['events', 'registry', 'datasets', 'endpoints'],
-  create: ({ db, audit, clock, engine, config }, needs) => {
+  create: ({ db, audit, clock, engine, config, jobs, jobsRunElsewhere }, needs) => {
     const ports: MonitoringPorts = {
       dataset: async (projectId, ref) => {
         const row = await needs.datasets.resolve(projectId, ref);
@@ -63,7 +70,17 @@ export const monitoringModule = defineModule<MonitoringServices, MonitoringNeeds
         // Kept in memory and written at the next tick.
       },
     });
-    const monitors = new MonitorsService({ db, audit, clock, engine, writer, ports, graceMs: 2 * flushMs });
+    const monitors = new MonitorsService({
+      db,
+      audit,
+      clock,
+      engine,
+      writer,
+      ports,
+      jobs,
+      inJobs: jobsRunElsewhere,
+      graceMs: 2 * flushMs,
+    });
     needs.events.onCommitted(writer.ingest);
     writer.start();
     monitors.refresh().catch(() => {
@@ -80,6 +97,9 @@ export const monitoringModule = defineModule<MonitoringServices, MonitoringNeeds
     // Both idempotent: a block already rolled up and a window already computed are skipped.
     [ROLLUP_QUEUE]: () => monitors.rollUp(),
     [EVALUATE_QUEUE]: () => monitors.evaluate(),
+    // What a request waits for instead of scanning or computing on the HTTP loop; both rerun safely.
+    [WINDOWS_QUEUE]: (job) => monitors.computeWindows(job.payload as WindowsJob),
+    [REFERENCE_QUEUE]: (job) => monitors.buildReference(job.payload as ReferenceJob),
   }),
   schedules: {
     [ROLLUP_QUEUE]: { cron: '17 * * * *', queue: ROLLUP_QUEUE, maxAttempts: 3 },

@@ -43,6 +43,8 @@ export interface MonitoringWindowResultsTable {
   dataset_drifted: number;
   /** JSON: per feature {feature, test, statistic, threshold, drifted, verdict, ...}. */
   features: string;
+  /** encodeSeries of the features, for charts; null in windows computed before it existed. */
+  series: Buffer | null;
   computed_at: number;
 }
 

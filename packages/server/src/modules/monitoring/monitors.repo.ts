@@ -1,9 +1,15 @@
-import type { Selectable } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Db, Executor } from '../../storage/database.js';
 import type { MonitoringMonitorsTable, MonitoringWindowResultsTable } from './monitoring.tables.js';
 
 export type MonitorRow = Selectable<MonitoringMonitorsTable>;
 export type WindowResultRow = Selectable<MonitoringWindowResultsTable>;
+export type SeriesRow = Pick<
+  WindowResultRow,
+  'window_start' | 'share_drifted' | 'dataset_drifted' | 'series'
+> & {
+  features: string | null;
+};
 
 /** The SQL of monitors and their per-window results. */
 export class MonitorsRepo {
@@ -54,6 +60,42 @@ export class MonitorsRepo {
     }));
   }
 
+  /** Window starts with a stored result in [from, to). */
+  async resultStarts(monitorId: string, from: number, to: number): Promise<Set<number>> {
+    const rows = await this.db.kysely
+      .selectFrom('monitoring_window_results')
+      .select('window_start')
+      .where('monitor_id', '=', monitorId)
+      .where('window_start', '>=', from)
+      .where('window_start', '<', to)
+      .execute();
+    return new Set(rows.map((r) => Number(r.window_start)));
+  }
+
+  /** What charts read: the numbers of each window, and its JSON only when it has no series. */
+  async seriesRows(monitorId: string, from: number, to: number): Promise<SeriesRow[]> {
+    const rows = await this.db.kysely
+      .selectFrom('monitoring_window_results')
+      .select([
+        'window_start',
+        'share_drifted',
+        'dataset_drifted',
+        'series',
+        sql<string | null>`case when series is null then features end`.as('features'),
+      ])
+      .where('monitor_id', '=', monitorId)
+      .where('window_start', '>=', from)
+      .where('window_start', '<', to)
+      .orderBy('window_start')
+      .execute();
+    for (const r of rows) {
+      r.window_start = Number(r.window_start);
+      r.share_drifted = Number(r.share_drifted);
+      r.dataset_drifted = Number(r.dataset_drifted);
+    }
+    return rows;
+  }
+
   async saveResults(rows: WindowResultRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.db.kysely.transaction().execute(async (trx) => {
@@ -67,6 +109,7 @@ export class MonitorsRepo {
               share_drifted: eb.ref('excluded.share_drifted'),
               dataset_drifted: eb.ref('excluded.dataset_drifted'),
               features: eb.ref('excluded.features'),
+              series: eb.ref('excluded.series'),
               computed_at: eb.ref('excluded.computed_at'),
             })),
           )

@@ -5,6 +5,7 @@ import { PlumbError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { AnalyticsEngine } from '../../storage/analytics/duckdb-engine.js';
 import type { Db } from '../../storage/database.js';
+import type { JobQueue } from '../../storage/queue/job-queue.js';
 import type { BinIndex } from './feature-window.js';
 import { type DriftSummary, driftOf } from './monitor-drift.js';
 import {
@@ -26,8 +27,9 @@ import { ProfilesRepo, type WindowKey } from './profiles.repo.js';
 
 export type { CreateMonitorInput, Monitor, MonitoringPorts, WindowSignal };
 
+import { enqueueAndWait } from './job-wait.js';
 import { buildReference, type ReferenceColumn } from './reference-builder.js';
-import { encodeFeatures } from './result-codec.js';
+import { encodeFeatures, encodeSeries } from './result-codec.js';
 import { defaultTest } from './test-choice.js';
 
 /** Reference columns the outputs are compared with, when the reference has them. */
@@ -38,6 +40,25 @@ const OUTPUT_COLUMNS: Record<string, string[]> = {
 };
 /** Windows computed in one call at most; the evaluation job catches up on the rest. */
 const MAX_WINDOWS_PER_CALL = 2_000;
+/** Queues of the work a request hands to the job worker and waits for. */
+export const WINDOWS_QUEUE = 'monitoring.windows';
+export const REFERENCE_QUEUE = 'monitoring.reference';
+/** How long a read waits for its missing windows before answering with the stored ones. */
+const READ_WAIT_MS = 10_000;
+/** How long creation waits for the reference scan before answering `unavailable`. */
+const CREATE_WAIT_MS = 120_000;
+
+export interface WindowsJob {
+  projectId: string;
+  monitorId: string;
+  start: number;
+  end: number;
+}
+export interface ReferenceJob {
+  projectId: string;
+  reference: string;
+  columns: ReferenceColumn[];
+}
 
 /** Monitors: a reference frozen at creation, drift of any range from stored profiles. */
 export class MonitorsService {
@@ -54,6 +75,12 @@ export class MonitorsService {
       engine: AnalyticsEngine;
       writer: ProfileWriter;
       ports: MonitoringPorts;
+      jobs: JobQueue;
+      /**
+       * Jobs run off this event loop (`plumb serve`): reference scans and missing windows are
+       * handed to them and awaited; otherwise (tests, in-memory) they run here.
+       */
+      inJobs: boolean;
       /** A window is closed (its result final) this long after its end: two profile flushes. */
       graceMs: number;
     },
@@ -111,7 +138,7 @@ export class MonitorsService {
       if (!wanted.includes(name))
         throw new PlumbError('invalid_argument', `override for ${name}, which is not monitored`);
     }
-    const refs = await buildReference(this.deps.engine, dataset.source, columns);
+    const refs = await this.reference(projectId, dataset.ref, columns);
     const id = newId('mon');
     const tests: FeatureTest[] = refs.map((ref) => {
       if (ref.bins) ref.bins.id = `${id}:${ref.feature}`;
@@ -238,24 +265,85 @@ export class MonitorsService {
     return (await this.windowResults(projectId, monitorId, from, to)).map(signalOf);
   }
 
-  /** The stored rows behind windowSignals, for readers that fold them without objects (series). */
+  /** The stored rows behind windowSignals. */
   async windowResults(
     projectId: string,
     monitorId: string,
     from: number,
     to: number,
   ): Promise<WindowResultRow[]> {
+    const r = await this.ensureResults(projectId, monitorId, from, to);
+    return r ? this.repo.results(monitorId, r.start, r.end) : [];
+  }
+
+  /** What series fold: each window's numbers, not its JSON. */
+  async seriesResults(projectId: string, monitorId: string, from: number, to: number) {
+    const r = await this.ensureResults(projectId, monitorId, from, to);
+    return r ? this.repo.seriesRows(monitorId, r.start, r.end) : [];
+  }
+
+  /**
+   * Computes the closed windows of the range that have no stored result: in a job the request
+   * waits for when jobs run elsewhere (answering with what is stored after READ_WAIT_MS), here
+   * otherwise. Null when the range has no closed window.
+   */
+  private async ensureResults(projectId: string, monitorId: string, from: number, to: number) {
     const l = await this.require(projectId, monitorId);
     const w = l.row.window_ms;
     const start = Math.floor(from / w) * w;
     const closedBefore = Math.floor((this.deps.clock.now().getTime() - this.deps.graceMs) / w) * w;
     const end = Math.min(Math.ceil(to / w) * w, closedBefore);
-    if (end <= start) return [];
-    const stored = await this.repo.results(monitorId, start, end);
-    const have = new Set(stored.map((r) => r.window_start));
-    const missing = await this.computeMissing(l, start, end, have);
-    if (missing.length === 0) return stored;
-    return [...stored, ...missing].sort((a, b) => a.window_start - b.window_start);
+    if (end <= start) return null;
+    const have = await this.repo.resultStarts(monitorId, start, end);
+    if (have.size >= (end - start) / w) return { start, end };
+    if (this.deps.inJobs) {
+      const payload: WindowsJob = { projectId, monitorId, start, end };
+      const key = `windows:${monitorId}:${start}:${end}`;
+      await enqueueAndWait(this.deps.jobs, WINDOWS_QUEUE, payload, key, READ_WAIT_MS);
+    } else await this.computeMissing(l, start, end, have);
+    return { start, end };
+  }
+
+  /** Computes every missing window of [start, end) (the windows job a read waits for). */
+  async computeWindows(job: WindowsJob): Promise<number> {
+    const l = await this.require(job.projectId, job.monitorId);
+    let computed = 0;
+    for (;;) {
+      const stored = await this.repo.results(job.monitorId, job.start, job.end);
+      const rows = await this.computeMissing(
+        l,
+        job.start,
+        job.end,
+        new Set(stored.map((r) => r.window_start)),
+      );
+      computed += rows.length;
+      if (rows.length < MAX_WINDOWS_PER_CALL) return computed;
+    }
+  }
+
+  /** A reference's columns as frozen for a monitor: a DuckDB scan, in a job when jobs run elsewhere. */
+  private async reference(projectId: string, reference: string, columns: ReferenceColumn[]) {
+    if (!this.deps.inJobs) return this.buildReference({ projectId, reference, columns });
+    const payload: ReferenceJob = { projectId, reference, columns };
+    const key = `reference:${projectId}:${reference}:${columns.map((c) => c.feature).join(',')}`;
+    const job = await enqueueAndWait(this.deps.jobs, REFERENCE_QUEUE, payload, key, CREATE_WAIT_MS);
+    if (job.status === 'succeeded') return job.result as Awaited<ReturnType<typeof buildReference>>;
+    if (job.status === 'queued' || job.status === 'running') {
+      throw new PlumbError(
+        'unavailable',
+        `the scan of ${reference} (job ${job.id}) is still ${job.status}; try again when it has finished`,
+      );
+    }
+    throw new PlumbError(
+      'failed_precondition',
+      `the scan of ${reference} failed: ${job.lastError ?? job.status}`,
+    );
+  }
+
+  /** The reference scan itself (the reference job). */
+  async buildReference(job: ReferenceJob) {
+    const dataset = await this.deps.ports.dataset(job.projectId, job.reference);
+    return buildReference(this.deps.engine, dataset.source, job.columns);
   }
 
   /** Catches every monitor up on its closed windows (the evaluation job). */
@@ -310,6 +398,10 @@ export class MonitorsService {
         share_drifted: d.shareDrifted,
         dataset_drifted: d.datasetDrifted ? 1 : 0,
         features: encodeFeatures(d.features),
+        series: encodeSeries(
+          d.features,
+          l.model.tests.map((t) => t.feature),
+        ),
         computed_at: now,
       });
     }

@@ -66,3 +66,25 @@ export function decodeFeatures(text: string): FeatureDrift[] {
 /** Verdict codes of EncodedFeature[4]. */
 export const DRIFT_CODE = 0;
 export const INDETERMINATE_CODE = 2;
+
+/**
+ * What a chart reads of a window, as float64 triples (index of the feature in the monitor's
+ * tests, statistic, verdict code): a year of hourly windows of 100 features reads in tens of
+ * milliseconds, where parsing their JSON takes seconds. Infinite statistics stay infinite.
+ */
+export function encodeSeries(features: FeatureDrift[], order: readonly string[]): Buffer {
+  const out = new Float64Array(features.length * 3);
+  features.forEach((f, i) => {
+    out[3 * i] = order.indexOf(f.feature);
+    out[3 * i + 1] = f.statistic;
+    out[3 * i + 2] = VERDICTS.indexOf(f.verdict);
+  });
+  return Buffer.from(out.buffer);
+}
+
+/** The triples of encodeSeries, over the stored bytes (copied when they are not 8-byte aligned). */
+export function decodeSeries(bytes: Uint8Array): Float64Array {
+  if (bytes.byteOffset % 8 === 0)
+    return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+  return new Float64Array(Uint8Array.from(bytes).buffer);
+}
