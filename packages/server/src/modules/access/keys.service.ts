@@ -112,7 +112,7 @@ export class KeysService {
     const hash = hashSecret(secret);
     const stamp = await this.repo.changeStamp();
     const cached = await this.verified.get(stamp, hash, () => this.load(hash));
-    if (!cached || !sameHash(cached.row.secret_hash, hash)) return null;
+    if (!cached || !sameHash(cached.hashBytes, hash)) return null;
     const { row } = cached;
     const now = this.clock.now().getTime();
     if (cached.lastUsedMs === null || now - cached.lastUsedMs > TOUCH_INTERVAL_MS) {
@@ -132,7 +132,11 @@ export class KeysService {
   private async load(hash: string): Promise<CachedKey | null> {
     const row = await this.repo.findByHash(hash);
     if (!row || row.revoked_at !== null) return null;
-    return { row, lastUsedMs: row.last_used_at === null ? null : Date.parse(row.last_used_at) };
+    return {
+      row,
+      hashBytes: Buffer.from(row.secret_hash, 'hex'),
+      lastUsedMs: row.last_used_at === null ? null : Date.parse(row.last_used_at),
+    };
   }
 
   /**
@@ -176,11 +180,10 @@ export class KeysService {
   }
 }
 
-/** Compares two hex digests in time independent of where they differ. */
-function sameHash(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex');
-  const y = Buffer.from(b, 'hex');
-  return x.length === y.length && timingSafeEqual(x, y);
+/** Compares a stored digest with a hex one in time independent of where they differ. */
+function sameHash(stored: Buffer, hex: string): boolean {
+  const given = Buffer.from(hex, 'hex');
+  return stored.length === given.length && timingSafeEqual(stored, given);
 }
 
 function toApiKey(row: KeyRow): ApiKey {

@@ -3,6 +3,8 @@ import type { KeyRow } from './keys.repo.js';
 /** A key as read from the database, and when this process last recorded its use. */
 export interface CachedKey {
   row: KeyRow;
+  /** The stored hash's bytes, for the constant-time comparison. */
+  hashBytes: Buffer;
   lastUsedMs: number | null;
 }
 
