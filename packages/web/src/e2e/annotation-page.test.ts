@@ -63,6 +63,8 @@ describe('annotation pages in a browser', () => {
     await page.getByLabel('API key').fill(key);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('nav').getByText('Sign out').waitFor();
+    // The signed-in page's own requests finish before the test navigates away, so none is aborted.
+    await browser.settle();
   }
 
   const itemId = () => page.getByTestId('annotation-item').getAttribute('data-item');
