@@ -64,16 +64,14 @@ export async function reportMonitoring(
   say(
     `  monitor ${monitor.id} on ${ENDPOINT}: reference ${monitor.reference}, ${monitor.features.map((f) => `${f.feature} (${f.test} ≥ ${f.threshold})`).join(', ')}; the data drifts when ≥ ${monitor.datasetShare} of them do`,
   );
+  const performanceOf = (from: string, to: string) =>
+    ctx.client.performance.endpoint(ENDPOINT, { from, to, window: '1d', positiveClass: '1' });
+  await waitForTrafficFold(ctx, plan, performanceOf);
   const months: MonthReport[] = [];
   for (const month of plan.months) {
     const [from, to] = monthRange(month).map((d) => `${d}T00:00:00.000Z`) as [string, string];
     const drift = await ctx.client.monitors.drift(monitor.id, { from, to });
-    const performance = await ctx.client.performance.endpoint(ENDPOINT, {
-      from,
-      to,
-      window: '1d',
-      positiveClass: '1',
-    });
+    const performance = await performanceOf(from, to);
     const report = monthReport(month, drift, performance);
     months.push(report);
     say(
@@ -139,6 +137,39 @@ function monthReport(month: string, drift: DriftReport, performance: EndpointPer
     realisedAccuracy: labelled > 0 ? correct / labelled : null,
     estimatedAccuracy: predictions > 0 ? estimated / predictions : null,
   };
+}
+
+/** How long the demo waits for the job that folds logged traffic into windows (it runs every minute). */
+const FOLD_WAIT_MS = 90_000;
+
+/**
+ * The estimate comes from traffic windows that a scheduled job folds from the inference log
+ * every minute, in the job thread; the replay has just logged the last month, so wait (bounded)
+ * until that month's traffic is folded rather than print estimates of nothing.
+ */
+async function waitForTrafficFold(
+  ctx: DemoContext,
+  plan: DemoPlan,
+  performanceOf: (from: string, to: string) => ReturnType<DemoContext['client']['performance']['endpoint']>,
+): Promise<void> {
+  const last = plan.months.at(-1);
+  if (!last) return;
+  const [from, to] = monthRange(last).map((d) => `${d}T00:00:00.000Z`) as [string, string];
+  const deadline = Date.now() + FOLD_WAIT_MS;
+  let told = false;
+  for (;;) {
+    const performance = await performanceOf(from, to);
+    if (performance.series.some((w) => (w.traffic?.predictions ?? 0) > 0 && w.estimated?.accuracy != null))
+      return;
+    if (Date.now() > deadline) {
+      ctx.say('  the traffic of the replayed months is not folded yet, so estimates are not shown');
+      return;
+    }
+    if (!told)
+      ctx.say('  waiting for the minute job that folds logged traffic into windows (for the estimates)…');
+    told = true;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
 }
 
 function fmt(v: number | null): string {
