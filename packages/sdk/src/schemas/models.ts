@@ -109,15 +109,51 @@ export const ModelArtifact = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('onnx'), blobRef: BlobRef, size: z.number().int().nonnegative() }),
   /** An Open Inference Protocol v2 model URL, e.g. `http://host/v2/models/fraud`. */
   z.object({ kind: z.literal('oip'), url: z.string() }),
-  /** An OpenAI-compatible base URL and the model name to ask it for. */
-  z.object({ kind: z.literal('openai'), baseUrl: z.string(), model: z.string() }),
+  /**
+   * An OpenAI-compatible base URL and the model name to ask it for; `apiKeyEnv` or `apiKeyFile`
+   * name where the server reads the key it sends (never the key itself).
+   */
+  z.object({
+    kind: z.literal('openai'),
+    baseUrl: z.string(),
+    model: z.string(),
+    apiKeyEnv: z.string().optional(),
+    apiKeyFile: z.string().optional(),
+  }),
 ]);
 export type ModelArtifact = z.infer<typeof ModelArtifact>;
 
 export const ArtifactInput = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('onnx'), blobRef: BlobRef }).strict(),
   z.object({ kind: z.literal('oip'), url: UpstreamUrl }).strict(),
-  z.object({ kind: z.literal('openai'), baseUrl: UpstreamUrl, model: z.string().min(1).max(200) }).strict(),
+  z
+    .object({
+      kind: z.literal('openai'),
+      baseUrl: UpstreamUrl,
+      model: z.string().min(1).max(200),
+      /** An environment variable of the Plumb server holding the key, e.g. `OPENAI_API_KEY`. */
+      apiKeyEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an environment variable name')
+        .refine(
+          (n) => !n.toUpperCase().startsWith('PLUMB_'),
+          "must not be one of Plumb's own PLUMB_ variables",
+        )
+        .optional(),
+      /** A file in the server's secrets folder (`<PLUMB_HOME>/secrets`) holding the key. */
+      apiKeyFile: z
+        .string()
+        .regex(
+          /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/,
+          'must be a file name in the secrets folder, without a path',
+        )
+        .optional(),
+    })
+    .strict()
+    .refine((a) => a.apiKeyEnv === undefined || a.apiKeyFile === undefined, {
+      message: 'give apiKeyEnv or apiKeyFile, not both',
+      path: ['apiKeyFile'],
+    }),
 ]);
 
 export const RegisterModelVersion = z
@@ -166,6 +202,12 @@ export const ModelVersion = z.object({
   createdAt: Timestamp,
   createdBy: z.string(),
   statusChangedAt: Timestamp,
+  /**
+   * For one version read alone, an upstream's key as the server finds it now: `problem` says
+   * why calls cannot authenticate (the variable is not set, the file is missing), null when
+   * the key is there.
+   */
+  upstreamKey: z.object({ reference: z.string(), problem: z.string().nullable() }).optional(),
 });
 export type ModelVersion = z.infer<typeof ModelVersion>;
 
