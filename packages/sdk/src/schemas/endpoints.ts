@@ -115,9 +115,24 @@ export const PredictRequest = z
     routeKey: z.string().min(1).max(500).optional(),
     tags: z.record(z.string().min(1).max(100), z.string().max(500)).optional(),
     traceId: z.string().min(1).max(200).optional(),
+    /**
+     * When the rows happened, for replays and backfills: one ISO-8601 time for every row, or an
+     * array of one per row. The inference log (and so monitoring's windows) records it instead
+     * of the server's clock. Only for keys that may also post events (`events:write`), since
+     * they could log the same events with those times anyway; at most
+     * `MAX_PREDICT_TIME_SKEW_MS` ahead of the server's clock.
+     */
+    time: z.union([Timestamp, z.array(Timestamp)]).optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => !Array.isArray(r.time) || r.time.length === r.inputs.length, {
+    message: 'send one time per row of inputs, or a single time',
+    path: ['time'],
+  });
 export type PredictRequest = z.input<typeof PredictRequest>;
+
+/** How far ahead of the server's clock a predict request's `time` may be (clock skew). */
+export const MAX_PREDICT_TIME_SKEW_MS = 5 * 60_000;
 
 export const Prediction = z.object({
   /** `prd_…`: send feedback for this id. */

@@ -13,6 +13,7 @@ import {
 } from '@plumb/sdk';
 import { defineRoute, type RouteSpec } from '../../http/route.js';
 import type { EndpointsService } from './endpoints.service.js';
+import type { EventTimes } from './event-times.js';
 import type { PredictService } from './predict.service.js';
 import type { ReviewQueueService } from './review-queue.service.js';
 import type { ShadowRunner } from './shadow-runner.js';
@@ -24,6 +25,7 @@ export interface EndpointRouteServices {
   predictions: PredictService;
   shadows: ShadowRunner;
   reviews: ReviewQueueService;
+  eventTimes: EventTimes;
 }
 
 export function endpointRoutes({
@@ -31,6 +33,7 @@ export function endpointRoutes({
   predictions,
   shadows,
   reviews,
+  eventTimes,
 }: EndpointRouteServices): RouteSpec[] {
   return [
     defineRoute({
@@ -90,7 +93,7 @@ export function endpointRoutes({
       method: 'POST',
       url: '/api/v1/endpoints/:name/predict',
       permission: 'endpoints:predict',
-      summary: `Predict rows of named features; a route key (${ROUTE_KEY_HEADER} or routeKey) keeps a caller on one route`,
+      summary: `Predict rows of named features; a route key (${ROUTE_KEY_HEADER} or routeKey) keeps a caller on one route; time (with events:write) logs them at the caller's times`,
       tag: 'endpoints',
       params: EndpointParams,
       body: PredictRequest,
@@ -99,11 +102,13 @@ export function endpointRoutes({
         const header = request.headers[ROUTE_KEY_HEADER];
         const routeKey =
           body.routeKey ?? (typeof header === 'string' && header.length > 0 ? header : undefined);
+        const times = eventTimes.check(ctx, body.time, body.inputs.length);
         const result = await predictions.predict(ctx, params.name, {
           input: { kind: 'named', rows: body.inputs },
           routeKey,
           tags: body.tags,
           traceId: body.traceId,
+          ...(times ? { times } : {}),
         });
         return {
           endpoint: result.endpoint,

@@ -25,6 +25,8 @@ export interface PredictInput {
   traceId?: string | undefined;
   /** OIP `/versions/{v}`: this version answers instead of the traffic split. */
   pinned?: string | undefined;
+  /** When each row happened (replays, backfills; checked by the caller): the events' time instead of the clock. */
+  times?: string[] | undefined;
 }
 
 export interface ServedPrediction extends Prediction {
@@ -122,6 +124,7 @@ export class PredictService {
         ...(request.tags ? { tags: request.tags } : {}),
         traceId: request.traceId ?? null,
         error,
+        ...(request.times ? { time: request.times[r] } : {}),
       })),
     );
     await this.queueForReview(endpoint, predictions, logged);
@@ -134,6 +137,7 @@ export class PredictService {
         primary: answered.map((a) => ({ answer: a.answer, latencyMs: a.latencyMs })),
         tags: request.tags,
         traceId: request.traceId,
+        times: request.times,
       });
     }
     return { endpoint: name, predictions };

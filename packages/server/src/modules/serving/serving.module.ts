@@ -6,6 +6,7 @@ import type { Registry } from '../registry/registry.js';
 import { EndpointsRepo } from './endpoints.repo.js';
 import { endpointRoutes } from './endpoints.routes.js';
 import { EndpointsService } from './endpoints.service.js';
+import { EventTimes } from './event-times.js';
 import { oipRoutes } from './oip.routes.js';
 import { OipService } from './oip.service.js';
 import { openAiRoutes } from './openai.routes.js';
@@ -35,6 +36,7 @@ export type ServingServices = {
   oip: OipService;
   prices: PricesService;
   chat: OpenAiChatService;
+  eventTimes: EventTimes;
 };
 
 /** Endpoints: traffic over model versions, shadows, fallback, cache, review; REST and OIP v2. */
@@ -47,7 +49,7 @@ export const servingModule = defineModule<ServingServices, { registry: Registry;
     'endpoints:predict': ['service', 'maintainer'],
   },
   needs: ['registry', 'events'],
-  create: ({ db, audit, clock, config, models, metrics }, ports) => {
+  create: ({ db, audit, clock, config, models, metrics, permissions, secrets }, ports) => {
     const registry: ServingRegistry = {
       resolve: (projectId, ref) => ports.registry.models.resolve(projectId, ref),
       riskClass: async (projectId, model) =>
@@ -91,6 +93,7 @@ export const servingModule = defineModule<ServingServices, { registry: Registry;
       events: () => ports.events,
       prices,
       upstream: new OpenAiUpstream(),
+      secrets,
       meter: metrics.serving,
     });
     return {
@@ -101,6 +104,7 @@ export const servingModule = defineModule<ServingServices, { registry: Registry;
       oip: new OipService(endpoints, predictions),
       prices,
       chat,
+      eventTimes: new EventTimes({ permissions, clock }),
     };
   },
   routes: (services) => [

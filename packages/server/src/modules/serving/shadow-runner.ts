@@ -15,6 +15,8 @@ export interface ShadowJob {
   primary: { answer: RowAnswer; latencyMs: number }[];
   tags?: Record<string, string> | undefined;
   traceId?: string | undefined;
+  /** The primary's event times, when the request gave them: a copy is logged at the same time. */
+  times?: string[] | undefined;
 }
 
 export interface ShadowRunnerDeps {
@@ -106,6 +108,7 @@ export class ShadowRunner {
               latencyMs: run.latencyMs,
               ...(job.tags ? { tags: job.tags } : {}),
               traceId: job.traceId ?? null,
+              ...(job.times ? { time: job.times[r] } : {}),
             })),
           );
           this.compare(endpoint.id, shadow, job.primary, run.answers, run.latencyMs);
@@ -114,7 +117,7 @@ export class ShadowRunner {
           await this.deps
             .events()
             .record(
-              job.logged.map((inputs) => ({
+              job.logged.map((inputs, r) => ({
                 projectId: endpoint.projectId,
                 endpoint: endpoint.name,
                 modelVersion: info?.ref ?? null,
@@ -125,6 +128,7 @@ export class ShadowRunner {
                 latencyMs: null,
                 traceId: job.traceId ?? null,
                 error: `${info?.ref ?? shadow}: ${error instanceof Error ? error.message : String(error)}`,
+                ...(job.times ? { time: job.times[r] } : {}),
               })),
             )
             .catch((e: unknown) => this.deps.onError?.(e));
