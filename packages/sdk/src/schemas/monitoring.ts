@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { Alert } from './alerts.js';
 import { Id, Timestamp } from './common.js';
+import { PerformanceWindow } from './performance.js';
 
 export const DriftTest = z.enum(['ks', 'chisquare', 'z', 'wasserstein', 'jensenshannon', 'psi']);
 export type DriftTest = z.infer<typeof DriftTest>;
@@ -143,6 +145,15 @@ export const MonitorStatus = z.object({
   from: Timestamp,
   to: Timestamp,
   monitors: z.array(DriftReport.extend({ skew: z.array(z.lazy(() => VersionSkew)) })),
+  /** The endpoint's realised and estimated performance per window of the range, oldest first. */
+  performance: z.object({
+    /** The trend's window: the monitors' own, longer when the range would hold more than 48. */
+    window: z.string(),
+    positiveClass: z.string().nullable(),
+    series: z.array(PerformanceWindow),
+  }),
+  /** The endpoint's alerts not resolved yet (open or acknowledged), newest first. */
+  alerts: z.array(Alert),
 });
 export type MonitorStatus = z.infer<typeof MonitorStatus>;
 
@@ -164,13 +175,20 @@ export const Coverage = z.object({
   field: z.string(),
   /** The dataset versions the served version was trained on. */
   training: z.array(z.string()),
+  /** The dataset versions its succeeded evaluation runs read (red-team sets left out). */
+  evaluation: z.array(z.string()),
   productionCount: z.number().int(),
   rows: z.array(
     z.object({
       value: z.union([z.string(), z.number(), z.boolean()]),
       productionShare: z.number(),
       trainingShare: z.number(),
+      /** Null when no evaluation data holds the field. */
+      evaluationShare: z.number().nullable(),
+      /** Production share minus training share; rows are sorted by its size. */
       gap: z.number(),
+      /** Production share minus evaluation share; null without evaluation data. */
+      evaluationGap: z.number().nullable(),
       /** Production sees it; training never did. */
       unseenInTraining: z.boolean(),
     }),

@@ -1,3 +1,4 @@
+import type { Alert, PerformanceWindow } from '@plumb/sdk';
 import type { DatasetSource } from '../datasets/dataset-source.js';
 import { BinIndex } from './feature-window.js';
 import { type MonitorModel, referenceSide } from './monitor-drift.js';
@@ -14,7 +15,20 @@ export interface MonitoringPorts {
     ref: string,
   ): Promise<{ id: string; ref: string; columns: { name: string; type: string }[]; source: DatasetSource }>;
   /** The model version an endpoint serves most of its traffic with, and its training data. */
-  servedVersion(projectId: string, endpoint: string): Promise<{ ref: string; datasetVersionIds: string[] }>;
+  servedVersion(
+    projectId: string,
+    endpoint: string,
+  ): Promise<{ id: string; ref: string; datasetVersionIds: string[] }>;
+  /** Ids of the dataset versions a model version's succeeded evaluation runs read, red-team sets aside. */
+  evaluationData(projectId: string, versionId: string): Promise<string[]>;
+  /** An endpoint's realised and estimated performance per window of [fromMs, toMs). */
+  performance(
+    projectId: string,
+    endpoint: string,
+    range: { fromMs: number; toMs: number; windowMs: number },
+  ): Promise<{ positiveClass: string | null; series: PerformanceWindow[] }>;
+  /** An endpoint's alerts not resolved yet, newest first. */
+  openAlerts(projectId: string, endpoint: string): Promise<Alert[]>;
 }
 
 export interface CreateMonitorInput {

@@ -104,6 +104,7 @@ export class MonitorViews {
   ) {
     const to = q.to === undefined ? this.now() : Date.parse(q.to);
     const from = q.from === undefined ? to - DAY_MS : Date.parse(q.from);
+    if (!(to > from)) throw new PlumbError('invalid_argument', 'to must be after from');
     const monitors = await this.monitors.listMonitors(projectId, endpoint);
     const out: MonitorStatus['monitors'] = [];
     for (const m of monitors) {
@@ -113,7 +114,22 @@ export class MonitorViews {
         skew: await this.skew(projectId, m.id),
       });
     }
-    return { endpoint, from: new Date(from).toISOString(), to: new Date(to).toISOString(), monitors: out };
+    const windowMs = trendWindow(
+      monitors.length === 0 ? HOUR_MS : Math.min(...monitors.map((m) => m.windowMs)),
+      to - from,
+    );
+    const [performance, alerts] = await Promise.all([
+      this.ports.performance(projectId, endpoint, { fromMs: from, toMs: to, windowMs }),
+      this.ports.openAlerts(projectId, endpoint),
+    ]);
+    return {
+      endpoint,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      monitors: out,
+      performance: { window: windowText(windowMs), ...performance },
+      alerts,
+    };
   }
 
   /**
@@ -146,8 +162,8 @@ export class MonitorViews {
 
   /**
    * Each value of a field: its share of production traffic (from the merged profiles' frequent
-   * items, exact while the field has few values) next to its share of the training data of the
-   * version in service (counted by DuckDB), largest gap first.
+   * items, exact while the field has few values) next to its share of the training data and of
+   * the evaluation data of the version in service (counted by DuckDB), largest training gap first.
    */
   async coverage(
     projectId: string,
@@ -157,22 +173,14 @@ export class MonitorViews {
     const to = q.to === undefined ? this.now() : Date.parse(q.to);
     const from = q.from === undefined ? 0 : Date.parse(q.from);
     const served = await this.ports.servedVersion(projectId, endpoint);
-    const training = new Map<string, number>();
-    const refs: string[] = [];
-    let trainingTotal = 0;
-    for (const versionId of served.datasetVersionIds) {
-      const ds = await this.ports.dataset(projectId, versionId);
-      refs.push(ds.ref);
-      if (!ds.columns.some((c) => c.name === q.field)) continue;
-      const c = quoteIdent(q.field);
-      const rows = await this.engine.query(
-        `SELECT CAST(${c} AS VARCHAR) AS v, count(*) AS n FROM ${tableSql(ds.source)} WHERE ${c} IS NOT NULL GROUP BY 1`,
-      );
-      for (const r of rows) {
-        training.set(String(r.v), (training.get(String(r.v)) ?? 0) + Number(r.n));
-        trainingTotal += Number(r.n);
-      }
-    }
+    if (served.datasetVersionIds.length === 0)
+      throw new PlumbError('failed_precondition', `${served.ref} records no training data`);
+    const training = await this.valueCounts(projectId, served.datasetVersionIds, q.field);
+    const evaluation = await this.valueCounts(
+      projectId,
+      await this.ports.evaluationData(projectId, served.id),
+      q.field,
+    );
     const { features } = await this.monitors.store.merged(
       { projectId, endpoint },
       { from, to, features: [q.field] },
@@ -195,24 +203,78 @@ export class MonitorViews {
         }
       }
     }
-    const keys = new Set([...production.keys(), ...training.keys()]);
+    const keys = new Set([...production.keys(), ...training.counts.keys(), ...evaluation.counts.keys()]);
+    const share = (c: ValueCounts, k: string) => (c.total === 0 ? 0 : (c.counts.get(k) ?? 0) / c.total);
     const rows = [...keys].map((k) => {
       const p = production.get(k);
       const productionShare = productionTotal === 0 ? 0 : (p?.n ?? 0) / productionTotal;
-      const trainingShare = trainingTotal === 0 ? 0 : (training.get(k) ?? 0) / trainingTotal;
+      const trainingShare = share(training, k);
+      const evaluationShare = evaluation.total === 0 ? null : share(evaluation, k);
       return {
         value: p?.value ?? k,
         productionShare,
         trainingShare,
+        evaluationShare,
         gap: productionShare - trainingShare,
-        unseenInTraining: (p?.n ?? 0) > 0 && !training.has(k),
+        evaluationGap: evaluationShare === null ? null : productionShare - evaluationShare,
+        unseenInTraining: (p?.n ?? 0) > 0 && !training.counts.has(k),
       };
     });
     rows.sort((a, b) => Math.abs(b.gap) - Math.abs(a.gap));
-    if (refs.length === 0)
-      throw new PlumbError('failed_precondition', `${served.ref} records no training data`);
-    return { endpoint, field: q.field, training: refs, productionCount: productionTotal, rows };
+    return {
+      endpoint,
+      field: q.field,
+      training: training.refs,
+      evaluation: evaluation.refs,
+      productionCount: productionTotal,
+      rows,
+    };
   }
+
+  /** Rows per value of a field over dataset versions (those without the field count none). */
+  private async valueCounts(projectId: string, versionIds: string[], field: string): Promise<ValueCounts> {
+    const out: ValueCounts = { refs: [], counts: new Map(), total: 0 };
+    for (const versionId of versionIds) {
+      const ds = await this.ports.dataset(projectId, versionId);
+      out.refs.push(ds.ref);
+      if (!ds.columns.some((c) => c.name === field)) continue;
+      const c = quoteIdent(field);
+      const rows = await this.engine.query(
+        `SELECT CAST(${c} AS VARCHAR) AS v, count(*) AS n FROM ${tableSql(ds.source)} WHERE ${c} IS NOT NULL GROUP BY 1`,
+      );
+      for (const r of rows) {
+        out.counts.set(String(r.v), (out.counts.get(String(r.v)) ?? 0) + Number(r.n));
+        out.total += Number(r.n);
+      }
+    }
+    return out;
+  }
+}
+
+interface ValueCounts {
+  refs: string[];
+  counts: Map<string, number>;
+  total: number;
+}
+
+/** Windows a status's performance trend holds at most, so it reads at a glance. */
+const TREND_WINDOWS = 48;
+const HOUR_MS = 3_600_000;
+const TREND_STEPS = [1, 2, 3, 6, 12, 24, 48, 168, 336, 720].map((h) => h * HOUR_MS);
+
+/**
+ * The trend's window: the monitors' own (an hour without a monitor), else the first longer
+ * step that keeps a range within TREND_WINDOWS windows, else whole days.
+ */
+export function trendWindow(monitorWindowMs: number, rangeMs: number): number {
+  const fits = (w: number) => Math.ceil(rangeMs / w) + 1 <= TREND_WINDOWS;
+  if (fits(monitorWindowMs)) return monitorWindowMs;
+  const step = TREND_STEPS.find((w) => w > monitorWindowMs && w % HOUR_MS === 0 && fits(w));
+  return step ?? Math.ceil(rangeMs / (TREND_WINDOWS - 1) / DAY_MS) * DAY_MS;
+}
+
+function windowText(ms: number): string {
+  return ms % DAY_MS === 0 ? `${ms / DAY_MS}d` : `${ms / HOUR_MS}h`;
 }
 
 function range(fromText: string, toText: string): { from: number; to: number } {

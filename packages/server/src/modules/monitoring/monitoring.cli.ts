@@ -39,9 +39,53 @@ function formatReport(r: DriftReport): string {
   return `${head}${formatTable(rows, FEATURE_COLUMNS)}${share}`;
 }
 
+const fixed = (v: number | null | undefined, digits = 3) =>
+  v === null || v === undefined ? '-' : v.toFixed(digits);
+
+function formatPerformance(p: MonitorStatus['performance']): string {
+  const head = `performance per ${p.window} window${p.positiveClass === null ? '' : ` (positive class ${p.positiveClass})`}:\n`;
+  if (p.series.length === 0) return `${head}  (no predictions in the range)\n`;
+  const rows = p.series.map((w) => ({
+    window: w.windowStart,
+    version: w.modelVersion,
+    predictions: w.traffic?.predictions ?? null,
+    labelled: w.labelled,
+    accuracy: fixed(w.realised.accuracy),
+    'est.accuracy': fixed(w.estimated?.accuracy),
+    f1: fixed(w.realised.f1),
+    'est.f1': fixed(w.estimated?.f1),
+    auc: fixed(w.realised.rocAuc),
+    mae: fixed(w.realised.mae),
+    rmse: fixed(w.realised.rmse),
+  }));
+  return (
+    head +
+    formatTable(rows, [
+      'window',
+      'version',
+      'predictions',
+      'labelled',
+      'accuracy',
+      'est.accuracy',
+      'f1',
+      'est.f1',
+      'auc',
+      'mae',
+      'rmse',
+    ])
+  );
+}
+
+function formatAlerts(alerts: MonitorStatus['alerts']): string {
+  if (alerts.length === 0) return 'open alerts: none\n';
+  const rows = alerts.map((a) => ({ ...a, rule: a.ruleName, value: round(a.value) }));
+  return `open alerts (${alerts.length}):\n${formatTable(rows, ['id', 'rule', 'subject', 'status', 'value', 'threshold', 'openedAt'])}`;
+}
+
 function formatStatus(s: MonitorStatus): string {
-  if (s.monitors.length === 0) return `endpoint ${s.endpoint} has no monitors\n`;
-  return s.monitors
+  const tail = `${formatPerformance(s.performance)}${formatAlerts(s.alerts)}`;
+  if (s.monitors.length === 0) return `endpoint ${s.endpoint} has no monitors\n${tail}`;
+  const monitors = s.monitors
     .map((m) => {
       const skew = m.skew
         .map(
@@ -52,6 +96,7 @@ function formatStatus(s: MonitorStatus): string {
       return `${formatReport(m)}training–serving skew:\n${skew || '  (no version has served yet)'}\n`;
     })
     .join('\n');
+  return `${monitors}\n${tail}`;
 }
 
 export function registerMonitoringCommands(program: Command): void {
@@ -159,7 +204,9 @@ export function registerMonitoringCommands(program: Command): void {
     );
   monitor
     .command('status <endpoint>')
-    .description("each monitor's test, statistic, threshold and verdict per feature, and skew")
+    .description(
+      "each monitor's test, statistic, threshold and verdict per feature, skew, the performance trend and open alerts",
+    )
     .option('--from <time>', 'ISO-8601 start (default: a day before --to)')
     .option('--to <time>', 'ISO-8601 end (default: now)')
     .action(
@@ -173,7 +220,9 @@ export function registerMonitoringCommands(program: Command): void {
     );
   monitor
     .command('coverage <endpoint>')
-    .description("each value's share of production next to its share of the training data, largest gap first")
+    .description(
+      "each value's share of production next to its shares of the training and evaluation data, largest gap first",
+    )
     .requiredOption('--slice-field <field>', 'the input field to slice by')
     .option('--from <time>', 'ISO-8601 start')
     .option('--to <time>', 'ISO-8601 end')
@@ -190,16 +239,20 @@ export function registerMonitoringCommands(program: Command): void {
             ...(opts.to ? { to: opts.to } : {}),
           });
           const rows = c.rows.map((r) => ({
-            ...r,
-            productionShare: round(r.productionShare),
-            trainingShare: round(r.trainingShare),
+            value: r.value,
+            production: round(r.productionShare),
+            training: round(r.trainingShare),
+            evaluation: round(r.evaluationShare),
             gap: round(r.gap),
-            unseenInTraining: r.unseenInTraining ? 'NEVER IN TRAINING' : '',
+            'eval.gap': round(r.evaluationGap),
+            flag: r.unseenInTraining ? 'NEVER IN TRAINING' : '',
           }));
-          output(command, c, {
-            rows,
-            columns: ['value', 'productionShare', 'trainingShare', 'gap', 'unseenInTraining'],
-          });
+          print(
+            command,
+            c,
+            (v) =>
+              `${v.field} on ${v.endpoint}: ${v.productionCount} production values; training ${v.training.join(', ')}; evaluation ${v.evaluation.length ? v.evaluation.join(', ') : '(no succeeded evaluation run)'}\n${formatTable(rows, ['value', 'production', 'training', 'evaluation', 'gap', 'eval.gap', 'flag'])}`,
+          );
         },
       ),
     );

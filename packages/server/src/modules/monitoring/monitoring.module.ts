@@ -1,7 +1,12 @@
+import type { Alert } from '@plumb/sdk';
 import { READERS } from '../../core/auth/permissions.js';
+import type { RequestContext } from '../../core/context.js';
 import { defineModule } from '../../module.js';
+import type { AlertsService } from '../alerts/alerts.service.js';
 import type { DatasetsService } from '../datasets/datasets.service.js';
+import type { EvalsService } from '../evals/evals.service.js';
 import type { EventsService } from '../events/events.service.js';
+import type { PerformanceService } from '../performance/performance.service.js';
 import type { Registry } from '../registry/registry.js';
 import type { EndpointsService } from '../serving/endpoints.service.js';
 import { MonitorViews } from './monitor-views.service.js';
@@ -27,6 +32,21 @@ export interface MonitoringNeeds {
   registry: Registry;
   datasets: DatasetsService;
   endpoints: EndpointsService;
+  evals: EvalsService;
+  /** Created after this module: read only when a status is asked for. */
+  performance: PerformanceService;
+  alerts: AlertsService;
+}
+
+/** Most alerts and evaluation runs read per page. */
+const PAGE = 500;
+
+/** The context other modules' list methods take; they read only its project. */
+function readerIn(projectId: string): RequestContext {
+  return {
+    principal: { keyId: 'system', keyName: 'system', role: 'viewer', projectId, projectName: '' },
+    requestId: 'monitoring',
+  };
 }
 
 // A type literal: the composition root reads every module's services as a record.
@@ -41,7 +61,7 @@ export const monitoringModule = defineModule<MonitoringServices, MonitoringNeeds
   name: 'monitoring',
   migrations: monitoringMigrations,
   permissions: { 'monitors:read': READERS, 'monitors:write': ['maintainer'] },
-  needs: ['events', 'registry', 'datasets', 'endpoints'],
+  needs: ['events', 'registry', 'datasets', 'endpoints', 'evals', 'performance', 'alerts'],
   create: ({ db, audit, clock, engine, config, jobs, jobsRunElsewhere }, needs) => {
     const ports: MonitoringPorts = {
       dataset: async (projectId, ref) => {
@@ -59,7 +79,43 @@ export const monitoringModule = defineModule<MonitoringServices, MonitoringNeeds
         const record = await needs.endpoints.record(projectId, endpoint);
         const main = [...record.routes].sort((a, b) => b.weight - a.weight)[0]!;
         const info = await needs.registry.models.resolve(projectId, main.target);
-        return { ref: info.ref, datasetVersionIds: info.datasetVersionIds };
+        return { id: info.id, ref: info.ref, datasetVersionIds: info.datasetVersionIds };
+      },
+      evaluationData: async (projectId, versionId) => {
+        const ids = new Set<string>();
+        let cursor: string | undefined;
+        do {
+          const page = await needs.evals.listRuns(readerIn(projectId), {
+            limit: PAGE,
+            candidate: versionId,
+            status: 'succeeded',
+            ...(cursor ? { cursor } : {}),
+          });
+          for (const run of page.items)
+            for (const d of run.datasets) if (d.role === 'data') ids.add(d.versionId);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        return [...ids];
+      },
+      performance: async (projectId, endpoint, range) => {
+        const p = await needs.performance.series(projectId, endpoint, range);
+        return { positiveClass: p.positiveClass, series: p.series };
+      },
+      openAlerts: async (projectId, endpoint) => {
+        const out: Alert[] = [];
+        for (const status of ['open', 'acknowledged'] as const) {
+          let cursor: string | undefined;
+          do {
+            const page = await needs.alerts.list(readerIn(projectId), {
+              limit: PAGE,
+              status,
+              ...(cursor ? { cursor } : {}),
+            });
+            out.push(...page.items.filter((a) => a.endpoint === endpoint));
+            cursor = page.nextCursor ?? undefined;
+          } while (cursor);
+        }
+        return out.sort((a, b) => b.openedAt.localeCompare(a.openedAt) || b.id.localeCompare(a.id));
       },
     };
     const flushMs = config.monitoringFlushMs;
