@@ -1,9 +1,11 @@
+import { join } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { sql } from 'kysely';
 import { AuditService } from './core/audit/audit.service.js';
 import { PermissionTable } from './core/auth/permissions.js';
 import { type Clock, systemClock } from './core/clock.js';
 import type { Config } from './core/config.js';
+import { ProcessSecrets } from './core/secrets.js';
 import { buildApp } from './http/app.js';
 import { Metrics } from './http/metrics.js';
 import type { RouteSpec } from './http/route.js';
@@ -104,6 +106,8 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
     jobsRunElsewhere: options.jobsRunElsewhere === true,
     models: new ModelRuntime(blobs),
     metrics,
+    // Read at each call, so a key set or rotated in the environment or the folder applies at once.
+    secrets: new ProcessSecrets(process.env, join(config.home, 'secrets')),
   };
 
   const created = new Map<PlumbModule, object>();

@@ -5,6 +5,7 @@ import type { AuditService } from './core/audit/audit.service.js';
 import type { PermissionTable } from './core/auth/permissions.js';
 import type { Clock } from './core/clock.js';
 import type { Config } from './core/config.js';
+import type { SecretSource } from './core/secrets.js';
 import type { Metrics } from './http/metrics.js';
 import type { RouteSpec } from './http/route.js';
 import type { ModelRuntime } from './runtime/model-runtime.js';
@@ -30,6 +31,8 @@ export interface Infra {
   jobsRunElsewhere: boolean;
   /** This instance's Prometheus metrics (/metrics). */
   metrics: Metrics;
+  /** Upstreams' API keys, read by reference when a call is made. */
+  secrets: SecretSource;
 }
 
 /**

@@ -87,6 +87,13 @@ function textOf(field: string, value: unknown): string | null {
   throw new PlumbError('invalid_argument', `model card field ${field} must be text or a list of lines`);
 }
 
+/** Where the key is read, by name: the card never holds a key. */
+function keyNote(a: { apiKeyEnv?: string | undefined; apiKeyFile?: string | undefined }): string {
+  if (a.apiKeyEnv !== undefined) return `, API key from the server's environment variable ${a.apiKeyEnv}`;
+  if (a.apiKeyFile !== undefined) return `, API key from the server's secret file ${a.apiKeyFile}`;
+  return '';
+}
+
 /** Renders the completed card as Markdown: the same facts as the JSON, for people and exports. */
 export function renderCard(card: Omit<ModelCard, 'markdown'>): string {
   const out: string[] = [`# Model card: ${card.ref}`, ''];
@@ -96,7 +103,7 @@ export function renderCard(card: Omit<ModelCard, 'markdown'>): string {
       ? `ONNX file, ${a.size} bytes, \`${a.blobRef}\``
       : a.kind === 'oip'
         ? `Open Inference Protocol upstream ${a.url}`
-        : `OpenAI-compatible upstream ${a.baseUrl}, model ${a.model}`;
+        : `OpenAI-compatible upstream ${a.baseUrl}, model ${a.model}${keyNote(a)}`;
   out.push(
     table(
       ['Field', 'Value'],

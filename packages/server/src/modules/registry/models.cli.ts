@@ -127,6 +127,14 @@ export function registerModelCommands(program: Command, model: Command): void {
     .option('--upstream-oip <url>', 'an Open Inference Protocol v2 model URL')
     .option('--upstream-openai <url>', 'an OpenAI-compatible base URL (with --upstream-model)')
     .option('--upstream-model <name>', 'the model name the OpenAI-compatible upstream serves')
+    .option(
+      '--api-key-env <name>',
+      "the server's environment variable holding the OpenAI-compatible upstream's API key",
+    )
+    .option(
+      '--api-key-file <name>',
+      "a file in the server's secrets folder (PLUMB_HOME/secrets) holding the upstream's API key",
+    )
     .option('--run <run>', 'the training run (run_…): its inputs and latest metrics are recorded')
     .option('--card <file>', 'the model card: Markdown with YAML front matter')
     .option('--signature <file>', 'a JSON file declaring an upstream’s inputs and outputs')
@@ -150,6 +158,12 @@ export function registerModelCommands(program: Command, model: Command): void {
         if (opts.upstreamOpenai && !opts.upstreamModel) {
           throw new PlumbError('invalid_argument', '--upstream-openai needs --upstream-model');
         }
+        if ((opts.apiKeyEnv || opts.apiKeyFile) && !opts.upstreamOpenai) {
+          throw new PlumbError(
+            'invalid_argument',
+            '--api-key-env and --api-key-file go with --upstream-openai',
+          );
+        }
         let artifact: Parameters<typeof client.models.register>[1]['artifact'];
         if (opts.artifact) {
           const absolute = resolve(opts.artifact);
@@ -168,7 +182,15 @@ export function registerModelCommands(program: Command, model: Command): void {
           bar.finish();
           artifact = { kind: 'onnx', blobRef: ref };
         } else if (opts.upstreamOip) artifact = { kind: 'oip', url: opts.upstreamOip };
-        else artifact = { kind: 'openai', baseUrl: opts.upstreamOpenai!, model: opts.upstreamModel! };
+        else {
+          artifact = {
+            kind: 'openai',
+            baseUrl: opts.upstreamOpenai!,
+            model: opts.upstreamModel!,
+            ...(opts.apiKeyEnv ? { apiKeyEnv: opts.apiKeyEnv } : {}),
+            ...(opts.apiKeyFile ? { apiKeyFile: opts.apiKeyFile } : {}),
+          };
+        }
         const signature = opts.signature
           ? JSON.parse(await readText(opts.signature, 'signature'))
           : undefined;

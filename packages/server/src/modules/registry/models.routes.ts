@@ -77,7 +77,8 @@ export function modelRoutes(registry: Registry): RouteSpec[] {
       body: RegisterModelVersion,
       response: ModelVersion,
       status: 201,
-      handler: ({ ctx, params, body }) => registration.register(ctx, params.name, body),
+      handler: async ({ ctx, params, body }) =>
+        registration.withKeyStatus(await registration.register(ctx, params.name, body)),
     }),
     defineRoute({
       method: 'GET',
@@ -98,7 +99,7 @@ export function modelRoutes(registry: Registry): RouteSpec[] {
       tag: 'models',
       params: ModelVersionParams,
       response: ModelVersion,
-      handler: ({ ctx, params }) => models.version(ctx, ref(params)),
+      handler: async ({ ctx, params }) => registration.withKeyStatus(await models.version(ctx, ref(params))),
     }),
     defineRoute({
       method: 'POST',

@@ -4,6 +4,13 @@ import { isoNow } from '../../core/clock.js';
 import { actorOf, type RequestContext } from '../../core/context.js';
 import { PlumbError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import {
+  credentialOf,
+  describeCredential,
+  ENV_NAME,
+  isReservedEnvName,
+  SECRET_FILE_NAME,
+} from '../../core/secrets.js';
 import { ModelRuntime } from '../../runtime/model-runtime.js';
 import { inspectOnnx } from './model-artifact.js';
 import { checkCardRisk, invalidRisk, type ParsedCard, parseCard, RISK_CLASSES } from './model-card.js';
@@ -15,7 +22,14 @@ import type { ModelsTable, ModelVersionsTable } from './registry.tables.js';
 export type ArtifactInput =
   | { kind: 'onnx'; blobRef: string }
   | { kind: 'oip'; url: string }
-  | { kind: 'openai'; baseUrl: string; model: string };
+  | {
+      kind: 'openai';
+      baseUrl: string;
+      model: string;
+      /** Where the server reads the key it sends the upstream: a variable's or a secret file's name. */
+      apiKeyEnv?: string | undefined;
+      apiKeyFile?: string | undefined;
+    };
 
 export interface RegisterInput {
   artifact: ArtifactInput;
@@ -24,6 +38,28 @@ export interface RegisterInput {
   description: string;
   signature?: Record<string, unknown> | undefined;
   model?: { owner?: string | undefined; description?: string | undefined; riskClass?: RiskClass | undefined };
+}
+
+/** Refuses what the edge's schema refuses too, for callers of the service itself. */
+function checkedCredential(a: { apiKeyEnv?: string | undefined; apiKeyFile?: string | undefined }) {
+  if (a.apiKeyEnv !== undefined && a.apiKeyFile !== undefined)
+    throw new PlumbError('invalid_argument', 'give apiKeyEnv or apiKeyFile, not both');
+  if (a.apiKeyEnv !== undefined && (!ENV_NAME.test(a.apiKeyEnv) || isReservedEnvName(a.apiKeyEnv))) {
+    throw new PlumbError(
+      'invalid_argument',
+      `apiKeyEnv ${JSON.stringify(a.apiKeyEnv)} must be an environment variable name other than Plumb's own PLUMB_ ones`,
+    );
+  }
+  if (a.apiKeyFile !== undefined && !SECRET_FILE_NAME.test(a.apiKeyFile)) {
+    throw new PlumbError(
+      'invalid_argument',
+      `apiKeyFile ${JSON.stringify(a.apiKeyFile)} must be a file name in the secrets folder, without a path`,
+    );
+  }
+  return credentialOf({
+    ...(a.apiKeyEnv !== undefined ? { apiKeyEnv: a.apiKeyEnv } : {}),
+    ...(a.apiKeyFile !== undefined ? { apiKeyFile: a.apiKeyFile } : {}),
+  });
 }
 
 /** Registers model versions: checks the artifact, the run and the card, records lineage. */
@@ -82,7 +118,13 @@ export class RegistrationService {
       run: Run | null;
       artifact: Pick<
         ModelVersionsTable,
-        'artifact_kind' | 'blob_ref' | 'artifact_size' | 'upstream_url' | 'upstream_model' | 'signature'
+        | 'artifact_kind'
+        | 'blob_ref'
+        | 'artifact_size'
+        | 'upstream_url'
+        | 'upstream_model'
+        | 'upstream_credential'
+        | 'signature'
       >;
       newModel: ModelsTable | null;
     },
@@ -139,6 +181,8 @@ export class RegistrationService {
             blobRef: artifact.blob_ref,
             url: artifact.upstream_url,
             model: artifact.upstream_model,
+            // The reference only: the key itself is never in the registry.
+            apiKey: artifact.upstream_credential === null ? null : JSON.parse(artifact.upstream_credential),
           },
           runId: row.run_id,
           datasets: inputs.map((i) => i.ref),
@@ -152,6 +196,7 @@ export class RegistrationService {
 
   private async artifactColumns(input: RegisterInput) {
     const a = input.artifact;
+    const credential = a.kind === 'openai' ? checkedCredential(a) : null;
     if (a.kind === 'onnx') {
       const { size, signature } = await inspectOnnx(this.runtime, a.blobRef);
       return {
@@ -160,6 +205,7 @@ export class RegistrationService {
         artifact_size: size,
         upstream_url: null,
         upstream_model: null,
+        upstream_credential: null,
         signature: JSON.stringify(signature),
       };
     }
@@ -169,8 +215,24 @@ export class RegistrationService {
       artifact_size: null,
       upstream_url: a.kind === 'oip' ? a.url : a.baseUrl,
       upstream_model: a.kind === 'openai' ? a.model : null,
+      upstream_credential: credential === null ? null : JSON.stringify(credential),
       signature: input.signature === undefined ? null : JSON.stringify(input.signature),
     };
+  }
+
+  /**
+   * The version with its upstream's key as the server finds it now (a variable unset, a file
+   * missing), so `plumb model show-version` tells why calls would fail before one is made.
+   */
+  async withKeyStatus(version: ModelVersion): Promise<ModelVersion> {
+    const a = version.artifact;
+    const ref = a.kind === 'openai' ? credentialOf(a) : null;
+    if (ref === null || !this.deps.secrets) return version;
+    const problem = await this.deps.secrets.read(ref).then(
+      () => null,
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+    return { ...version, upstreamKey: { reference: describeCredential(ref), problem } };
   }
 
   private modelToCreate(

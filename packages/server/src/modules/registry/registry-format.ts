@@ -18,9 +18,17 @@ export function describeVersion(v: ModelVersion): string {
     `${v.ref}  (${v.id})`,
     `  status ${v.status} since ${formatTime(v.statusChangedAt)}; aliases ${v.aliases.join(', ') || 'none'}`,
     `  artifact ${artifact}`,
+  ];
+  if (v.upstreamKey) {
+    const k = v.upstreamKey;
+    lines.push(
+      `  api key from the ${k.reference}: ${k.problem === null ? 'present' : `MISSING, ${k.problem}`}`,
+    );
+  } else if (a.kind === 'openai') lines.push('  api key none (the upstream is called without one)');
+  lines.push(
     `  run ${v.runId ?? '-'}; trained on ${v.datasets.map((d) => d.ref).join(', ') || '-'}`,
     `  registered ${formatTime(v.createdAt)} by ${v.createdBy}; card ${v.hasCard ? 'yes' : 'no'}`,
-  ];
+  );
   if (v.description) lines.push(`  ${v.description}`);
   if (v.metrics.length)
     lines.push('', 'metrics:', formatTable(v.metrics, ['key', 'value', 'step']).trimEnd());

@@ -9,7 +9,7 @@ import type { Executor } from '../../storage/database.js';
 export type ModelArtifact =
   | { kind: 'onnx'; blobRef: string; size: number }
   | { kind: 'oip'; url: string }
-  | { kind: 'openai'; baseUrl: string; model: string };
+  | { kind: 'openai'; baseUrl: string; model: string; apiKeyEnv?: string; apiKeyFile?: string };
 
 /** A resolved model version, as evaluations and serving see it. */
 export interface ModelVersionInfo {

@@ -4,6 +4,7 @@ import type { AuditService } from '../../core/audit/audit.service.js';
 import type { PermissionTable } from '../../core/auth/permissions.js';
 import type { Clock } from '../../core/clock.js';
 import type { RequestContext } from '../../core/context.js';
+import type { SecretSource } from '../../core/secrets.js';
 import type { ModelRuntime } from '../../runtime/model-runtime.js';
 import type { Db, Executor } from '../../storage/database.js';
 import type { GateLookup } from './registry.contracts.js';
@@ -47,4 +48,6 @@ export interface RegistryDeps {
   runtime?: ModelRuntime;
   /** Loosening a policy needs `models:approve`, whoever holds it. */
   permissions: PermissionTable;
+  /** Where upstreams' keys are read, to say in a version's view whether its key is there. */
+  secrets?: SecretSource;
 }

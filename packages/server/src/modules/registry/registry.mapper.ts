@@ -8,6 +8,7 @@ import type {
   PromotionRequest,
   RiskClass,
 } from '@plumb/sdk';
+import type { CredentialRef } from '../../core/secrets.js';
 import type { AliasRow, MoveRow } from './aliases.repo.js';
 import { versionRef } from './model-ref.js';
 import type { VersionRow } from './models.repo.js';
@@ -55,7 +56,18 @@ export function artifactOf(row: VersionRow): ModelArtifact {
   if (row.artifact_kind === 'onnx')
     return { kind: 'onnx', blobRef: row.blob_ref!, size: row.artifact_size ?? 0 };
   if (row.artifact_kind === 'oip') return { kind: 'oip', url: row.upstream_url! };
-  return { kind: 'openai', baseUrl: row.upstream_url!, model: row.upstream_model! };
+  const credential =
+    row.upstream_credential === null ? null : (JSON.parse(row.upstream_credential) as CredentialRef);
+  return {
+    kind: 'openai',
+    baseUrl: row.upstream_url!,
+    model: row.upstream_model!,
+    ...(credential === null
+      ? {}
+      : 'env' in credential
+        ? { apiKeyEnv: credential.env }
+        : { apiKeyFile: credential.file }),
+  };
 }
 
 export function toVersion(

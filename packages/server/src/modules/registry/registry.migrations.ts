@@ -136,4 +136,10 @@ export const registryMigrations = {
       }
     },
   },
+  // Where an OpenAI-compatible upstream's API key is read: JSON `{"env": NAME}` or `{"file": NAME}`.
+  'registry/0002_upstream_credential': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('model_versions').addColumn('upstream_credential', 'text').execute();
+    },
+  },
 };

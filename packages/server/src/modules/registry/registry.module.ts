@@ -25,12 +25,13 @@ export const registryModule = defineModule<{ registry: Registry }, RegistryPorts
   migrations: registryMigrations,
   permissions: { 'models:read': READERS, 'models:write': ['maintainer'], 'models:approve': ['approver'] },
   needs: ['runs', 'datasets', 'datasetAnalysis', 'blobService', 'gates'],
-  create: ({ db, audit, clock, blobs, permissions, models }, ports) => ({
+  create: ({ db, audit, clock, blobs, permissions, models, secrets }, ports) => ({
     registry: createRegistry({
       db,
       audit,
       clock,
       permissions,
+      secrets,
       runtime: models,
       runs: ports.runs,
       datasets: {

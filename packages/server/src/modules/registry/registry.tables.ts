@@ -26,6 +26,8 @@ export interface ModelVersionsTable {
   /** OIP v2 URL, or the OpenAI-compatible base URL. */
   upstream_url: string | null;
   upstream_model: string | null;
+  /** JSON `{"env": NAME}` or `{"file": NAME}`: where the upstream's API key is read; never the key. */
+  upstream_credential: string | null;
   /** JSON: read from the ONNX file, or declared for upstreams; null when unknown. */
   signature: string | null;
   run_id: string | null;

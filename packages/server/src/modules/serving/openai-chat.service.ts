@@ -2,6 +2,7 @@ import type { Clock } from '../../core/clock.js';
 import type { RequestContext } from '../../core/context.js';
 import { PlumbError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { credentialOf, type SecretSource } from '../../core/secrets.js';
 import type { ServingMeter } from '../../http/metrics.js';
 import type { Arm, EventSink } from '../events/events.contract.js';
 import type { ModelVersionInfo } from '../registry/registry.contracts.js';
@@ -34,6 +35,8 @@ export interface ChatDeps {
   events(): EventSink;
   prices: PricesService;
   upstream: OpenAiUpstream;
+  /** Where each upstream's API key is read, at each call. */
+  secrets: SecretSource;
   meter: ServingMeter;
   /** A number in [0, 1) for requests without a route key. */
   random?: () => number;
@@ -257,7 +260,8 @@ export class OpenAiChatService {
         const price = this.deps.prices.priceAt(call.projectId, artifact.model, call.time);
         // Settled by record; a failed attempt leaves it unread.
         price.catch(() => {});
-        const value = await open({ ref: info.ref, baseUrl: artifact.baseUrl, model: artifact.model });
+        const apiKey = await this.keyOf(info);
+        const value = await open({ ref: info.ref, baseUrl: artifact.baseUrl, model: artifact.model, apiKey });
         return { info, arm: attempt.arm, value, price };
       } catch (error) {
         if (error instanceof PlumbError && error.code === 'invalid_argument') throw error;
@@ -290,6 +294,21 @@ export class OpenAiChatService {
       `endpoint ${call.endpoint.name} could not answer: ${call.failures.join('; ')}`,
       { details: { failures: call.failures } },
     );
+  }
+
+  /**
+   * The version's API key, read now; a key that is not there fails this version like an upstream
+   * that does not answer, so the fallback chain applies.
+   */
+  private async keyOf(info: ModelVersionInfo): Promise<string | undefined> {
+    const ref = info.artifact.kind === 'openai' ? credentialOf(info.artifact) : null;
+    if (ref === null) return undefined;
+    try {
+      return await this.deps.secrets.read(ref);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new PlumbError('unavailable', `${info.ref}: no API key for the upstream: ${message}`);
+    }
   }
 
   /** Logs the endpoint's default response, given after every version failed. */

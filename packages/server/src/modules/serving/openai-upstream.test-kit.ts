@@ -14,7 +14,9 @@ export type UpstreamMode =
   /** Sends the first two chunks, then drops the connection. */
   | 'break'
   /** Sends the first two chunks, then waits for `release()` before the rest. */
-  | 'hold';
+  | 'hold'
+  /** Sends nothing, streamed or not, until `release()`. */
+  | 'stall';
 
 export interface ChatRequestSeen {
   model: string;
@@ -36,9 +38,17 @@ export function usageFor(messages: { content: string }[]) {
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
-export async function startChatUpstream(initial: UpstreamMode = 'ok') {
+export async function startChatUpstream(
+  initial: UpstreamMode = 'ok',
+  options: {
+    /** Answers 401 to a request without `Authorization: Bearer <apiKey>`, quoting the key it got. */
+    apiKey?: string;
+  } = {},
+) {
   let mode = initial;
   const requests: ChatRequestSeen[] = [];
+  /** The Authorization header of each chat request, as sent. */
+  const authorizations: (string | undefined)[] = [];
   const held: (() => void)[] = [];
   let streamsFinished = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -54,6 +64,25 @@ export async function startChatUpstream(initial: UpstreamMode = 'ok') {
       }
       const body = JSON.parse(text) as ChatRequestSeen;
       requests.push(body);
+      authorizations.push(req.headers.authorization);
+      if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+        // As OpenAI does, the refusal quotes the key it was given.
+        const given = req.headers.authorization?.replace(/^Bearer /, '') ?? '';
+        res.writeHead(401, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            error: { message: `Incorrect API key provided: ${given}.`, type: 'invalid_request_error' },
+          }),
+        );
+        return;
+      }
+      if (mode === 'stall') {
+        held.push(() => {
+          res
+            .writeHead(503, { 'content-type': 'application/json' })
+            .end('{"error":{"message":"released without an answer"}}');
+        });
+        return;
+      }
       if (mode === 'fail') {
         res
           .writeHead(503, { 'content-type': 'application/json' })
@@ -112,6 +141,7 @@ export async function startChatUpstream(initial: UpstreamMode = 'ok') {
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
+    authorizations,
     setMode(next: UpstreamMode) {
       mode = next;
     },

@@ -11,6 +11,8 @@ export interface UpstreamTarget {
   baseUrl: string;
   /** The model name the upstream is asked for. */
   model: string;
+  /** Sent as `Authorization: Bearer …`; kept out of every message this module makes. */
+  apiKey?: string | undefined;
 }
 
 /** A streamed completion whose first event has arrived; `next` gives the rest, null at the end. */
@@ -123,6 +125,7 @@ async function post(target: UpstreamTarget, body: unknown, timer: Deadline): Pro
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(payload),
           accept: 'application/json, text/event-stream',
+          ...(target.apiKey === undefined ? {} : { authorization: `Bearer ${target.apiKey}` }),
         },
       },
       resolve,
@@ -132,7 +135,9 @@ async function post(target: UpstreamTarget, body: unknown, timer: Deadline): Pro
   });
   const status = response.statusCode ?? 0;
   if (status >= 200 && status < 300) return response;
-  const message = upstreamMessage(await textOf(response).catch(() => ''));
+  // An upstream may quote the key it refused ("Incorrect API key provided: …"); the message is
+  // logged with the call, so the key is cut out of it.
+  const message = upstreamMessage(withoutKey(await textOf(response).catch(() => ''), target.apiKey));
   const details = { upstreamStatus: status };
   if (status === 400 || status === 422) {
     throw new PlumbError('invalid_argument', `${target.ref}: the upstream refused the request: ${message}`, {
@@ -249,6 +254,10 @@ class Deadline {
     const message = error instanceof Error ? error.message : String(error);
     return new PlumbError('unavailable', `${target.ref}: ${what}: ${message}`, { cause: error });
   }
+}
+
+function withoutKey(message: string, key: string | undefined): string {
+  return key === undefined ? message : message.split(key).join('[api key]');
 }
 
 function upstreamMessage(text: string): string {
