@@ -5,6 +5,7 @@ import {
   AlertRule,
   AlertWithDeliveries,
   type CreateAlertRule,
+  type EvaluateAlerts,
   type ListAlerts,
 } from './schemas/alerts.js';
 import { Page } from './schemas/common.js';
@@ -31,7 +32,8 @@ export function alertsMethods(client: { request: Request }) {
     get: (id: string) => client.request('GET', alert(id), { schema: AlertWithDeliveries }),
     acknowledge: (id: string) => client.request('POST', `${alert(id)}/ack`, { schema: Alert }),
     resolve: (id: string) => client.request('POST', `${alert(id)}/resolve`, { schema: Alert }),
-    /** Evaluates the project's rules now, as the schedule does. */
-    evaluate: () => client.request('POST', '/api/v1/alerts/evaluate', { schema: AlertEvaluation }),
+    /** Evaluates the project's rules now, as the schedule does, or as of `at`. */
+    evaluate: (query: EvaluateAlerts = {}) =>
+      client.request('POST', '/api/v1/alerts/evaluate', { query: { ...query }, schema: AlertEvaluation }),
   };
 }

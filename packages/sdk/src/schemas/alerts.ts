@@ -111,6 +111,11 @@ export const Alert = z.object({
   value: z.number().nullable(),
   threshold: z.number().nullable(),
   runStart: Timestamp,
+  /** The window whose value opened the alert; null for alerts opened before windows were kept. */
+  windowStart: Timestamp.nullable(),
+  windowEnd: Timestamp.nullable(),
+  /** The present the opening evaluation read the windows as of (now, or the `at` it was given). */
+  evaluatedAt: Timestamp.nullable(),
   openedAt: Timestamp,
   acknowledgedAt: Timestamp.nullable(),
   acknowledgedBy: z.string().nullable(),
@@ -143,6 +148,13 @@ export type AlertDelivery = z.infer<typeof AlertDelivery>;
 
 export const AlertWithDeliveries = Alert.extend({ deliveries: z.array(AlertDelivery) });
 export type AlertWithDeliveries = z.infer<typeof AlertWithDeliveries>;
+
+/**
+ * `at`: evaluate as if the present were this time (replays, backfills, checking a rule against
+ * history): only windows closed by then are read. Omitted, the present is now.
+ */
+export const EvaluateAlerts = z.object({ at: Timestamp.optional() }).strict();
+export type EvaluateAlerts = z.input<typeof EvaluateAlerts>;
 
 export const AlertEvaluation = z.object({
   rules: z.number().int(),

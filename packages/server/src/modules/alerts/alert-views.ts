@@ -31,6 +31,9 @@ export function presentAlert(a: AlertsTable, rule: Pick<AlertRulesTable, 'name' 
     value: a.value,
     threshold: a.threshold,
     runStart: new Date(a.run_start).toISOString(),
+    windowStart: iso(a.window_start),
+    windowEnd: iso(a.window_end),
+    evaluatedAt: iso(a.evaluated_at),
     openedAt: a.opened_at,
     acknowledgedAt: a.acknowledged_at,
     acknowledgedBy: a.acknowledged_by,
@@ -38,6 +41,10 @@ export function presentAlert(a: AlertsTable, rule: Pick<AlertRulesTable, 'name' 
     resolvedBy: a.resolved_by,
     resolution: a.resolution as Alert['resolution'],
   };
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(Number(ms)).toISOString();
 }
 
 export function presentDelivery(d: AlertDeliveriesTable): AlertDelivery {

@@ -65,7 +65,15 @@ describe('plumb alert and plumb monitor performance', () => {
     );
     expect(created.out).toMatch(/created alert rule slow .* latency_p99_ms > 250 for 1 window of 1h/);
     expect((await plumb('alert', 'rule', 'list')).out).toMatch(/slow\s+churn\s+latency_p99_ms > 250/);
-    expect((await plumb('alert', 'evaluate')).out).toBe('1 rules: 1 opened, 0 resolved\n');
+    // As of the middle of the slow hour, its window is not closed yet.
+    const midHour = new Date(hourAgo + 1_800_000).toISOString();
+    expect((await plumb('alert', 'evaluate', '--at', midHour)).out).toBe(
+      `1 rules as of ${midHour}: 0 opened, 0 resolved\n`,
+    );
+    const window = `${new Date(hourAgo).toISOString()} – ${new Date(hourAgo + 3_600_000).toISOString()}`;
+    expect((await plumb('alert', 'evaluate')).out).toMatch(
+      new RegExp(`^1 rules: 1 opened, 0 resolved\\nopened alr_\\w+: slow, value 480 in ${window}\\n$`),
+    );
 
     const listed = JSON.parse((await plumb('--json', 'alert', 'list', '--status', 'open')).out) as {
       id: string;
@@ -76,7 +84,9 @@ describe('plumb alert and plumb monitor performance', () => {
     const id = listed[0]!.id;
     expect((await plumb('alert', 'ack', id)).out).toBe(`acknowledged ${id} (slow)\n`);
     expect((await plumb('alert', 'resolve', id)).out).toBe(`resolved ${id} (slow)\n`);
-    expect((await plumb('alert', 'show', id)).out).toMatch(new RegExp(`^${id} resolved: slow on churn`));
+    expect((await plumb('alert', 'show', id)).out).toMatch(
+      new RegExp(`^${id} resolved: slow on churn .*, opened on the window ${window} as of `),
+    );
     const again = await plumb('alert', 'ack', id);
     expect(again.code).toBe(1);
     expect(again.out).toMatch(/is resolved; cannot acknowledge/);

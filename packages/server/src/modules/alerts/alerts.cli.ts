@@ -168,7 +168,8 @@ export function registerAlertCommands(program: Command): void {
           command,
           a,
           (v) =>
-            `${v.id} ${v.status}: ${v.ruleName} on ${v.endpoint}${v.subject ? ` (${v.subject})` : ''}, value ${v.value} since ${v.runStart}\n` +
+            `${v.id} ${v.status}: ${v.ruleName} on ${v.endpoint}${v.subject ? ` (${v.subject})` : ''}, value ${v.value} since ${v.runStart}` +
+            `${v.windowStart ? `, opened on the window ${v.windowStart} – ${v.windowEnd} as of ${v.evaluatedAt}` : ''}\n` +
             formatTable(v.deliveries, ['event', 'attempt', 'statusCode', 'error', 'durationMs', 'at']),
         );
       }),
@@ -198,16 +199,24 @@ export function registerAlertCommands(program: Command): void {
   alert
     .command('evaluate')
     .description("evaluate the project's rules now, as the schedule does every five minutes")
+    .option('--at <time>', 'evaluate as if the present were this ISO-8601 time (replayed or past traffic)')
     .action(
-      action(async (_opts: object, command: Command) => {
+      action(async (opts: { at?: string }, command: Command) => {
         const r = await clientFromEnv().request('POST', '/api/v1/alerts/evaluate', {
+          query: opts.at === undefined ? {} : { at: opts.at },
           schema: AlertEvaluation,
         });
         print(
           command,
           r,
           (v) =>
-            `${v.rules} rules: ${v.opened.length} opened, ${v.resolved.length} resolved` +
+            `${v.rules} rules${opts.at === undefined ? '' : ` as of ${opts.at}`}: ${v.opened.length} opened, ${v.resolved.length} resolved` +
+            v.opened
+              .map(
+                (a) =>
+                  `\nopened ${a.id}: ${a.ruleName}, value ${a.value} in ${a.windowStart} – ${a.windowEnd}`,
+              )
+              .join('') +
             `${v.skipped.map((s) => `\nskipped ${s.ruleName}: ${s.reason}`).join('')}\n`,
         );
       }),

@@ -61,4 +61,12 @@ export const alertsMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Which window opened an alert, and the present its evaluation read windows as of.
+  'alerts/0002_evaluated_window': {
+    async up(db: Kysely<unknown>) {
+      for (const column of ['window_start', 'window_end', 'evaluated_at']) {
+        await db.schema.alterTable('alerts').addColumn(column, 'bigint').execute();
+      }
+    },
+  },
 };

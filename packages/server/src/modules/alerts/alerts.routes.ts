@@ -4,6 +4,7 @@ import {
   AlertRule,
   AlertWithDeliveries,
   CreateAlertRule,
+  EvaluateAlerts,
   ListAlerts,
   Page,
 } from '@plumb/sdk';
@@ -61,10 +62,11 @@ export function alertsRoutes(services: { alerts: AlertsService }): RouteSpec[] {
       method: 'POST',
       url: '/api/v1/alerts/evaluate',
       permission: 'alerts:write',
-      summary: "Evaluate the project's rules now, as the schedule does",
+      summary: "Evaluate the project's rules now, as the schedule does, or as if the present were `at`",
       tag: 'alerts',
+      query: EvaluateAlerts,
       response: AlertEvaluation,
-      handler: ({ ctx }) => alerts.evaluateProject(ctx),
+      handler: ({ ctx, query }) => alerts.evaluateProject(ctx, query.at),
     }),
     defineRoute({
       method: 'GET',

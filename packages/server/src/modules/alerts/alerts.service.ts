@@ -32,8 +32,18 @@ import { DELIVER_QUEUE, DELIVERY_ATTEMPTS, type DeliveryPayload, deliver } from 
 const LOOKBACK_WINDOWS = 48;
 const MAX_WINDOWS = 2_000;
 
+/** How far ahead of the clock an evaluation's `at` may be: clock skew between machines, no more. */
+const MAX_AT_SKEW_MS = 5 * 60_000;
+
 type Action =
-  | { kind: 'open'; subject: string; runStart: number; value: number | null; fromLookbackStart: boolean }
+  | {
+      kind: 'open';
+      subject: string;
+      runStart: number;
+      value: number | null;
+      fromLookbackStart: boolean;
+      window: { start: number; end: number };
+    }
   | { kind: 'clear'; subject: string };
 
 export interface AlertsDeps {
@@ -159,18 +169,32 @@ export class AlertsService {
     }));
   }
 
-  /** Evaluates the caller's project's rules now. */
-  evaluateProject(ctx: RequestContext): Promise<AlertEvaluation> {
-    return this.evaluate(ctx.principal.projectId);
+  /**
+   * Evaluates the caller's project's rules now, or as if the present were `at` (a replay of past
+   * traffic, a rule checked against history): only windows closed by `at` are read, and an alert
+   * it opens keeps the window that opened it and `at`. Deduplication is the same either way, so
+   * evaluating the same history twice opens nothing new.
+   */
+  evaluateProject(ctx: RequestContext, at?: string): Promise<AlertEvaluation> {
+    if (at !== undefined && Date.parse(at) > this.deps.clock.now().getTime() + MAX_AT_SKEW_MS) {
+      throw new PlumbError(
+        'invalid_argument',
+        `at ${at} is in the future: windows after now are not closed`,
+        {
+          details: { field: 'at' },
+        },
+      );
+    }
+    return this.evaluate(ctx.principal.projectId, at === undefined ? undefined : Date.parse(at));
   }
 
-  /** Evaluates every rule of one project, or of all (the scheduled job). */
-  async evaluate(projectId?: string): Promise<AlertEvaluation> {
+  /** Evaluates every rule of one project, or of all (the scheduled job), now or as of `atMs`. */
+  async evaluate(projectId?: string, atMs?: number): Promise<AlertEvaluation> {
     const result: AlertEvaluation = { rules: 0, opened: [], resolved: [], skipped: [], listenerErrors: [] };
     for (const rule of await this.repo.rules(projectId)) {
       result.rules += 1;
       try {
-        const { opened, resolved } = await this.evaluateRule(rule);
+        const { opened, resolved } = await this.evaluateRule(rule, atMs ?? this.deps.clock.now().getTime());
         result.opened.push(...opened.map((a) => presentAlert(a, rule)));
         result.resolved.push(...resolved.map((a) => presentAlert(a, rule)));
       } catch (error) {
@@ -219,8 +243,8 @@ export class AlertsService {
    */
   private async evaluateRule(
     rule: AlertRulesTable,
+    now: number,
   ): Promise<{ opened: AlertsTable[]; resolved: AlertsTable[] }> {
-    const now = this.deps.clock.now().getTime();
     const { windowMs, monitorId } = await this.deps.signals.windowOf(rule);
     const current = Math.floor(now / windowMs) * windowMs;
     const fromMs = current - Math.min(MAX_WINDOWS, rule.consecutive + LOOKBACK_WINDOWS) * windowMs;
@@ -246,6 +270,7 @@ export class AlertsService {
         runStart: valued[first]!.windowStart,
         value: last.value,
         fromLookbackStart: first === 0,
+        window: { start: last.windowStart, end: last.windowEnd },
       });
     }
 
@@ -273,6 +298,9 @@ export class AlertsService {
             value: a.value,
             threshold: rule.threshold,
             run_start: runStart,
+            window_start: a.window.start,
+            window_end: a.window.end,
+            evaluated_at: now,
             opened_at: isoNow(this.deps.clock),
             acknowledged_at: null,
             acknowledged_by: null,

@@ -28,6 +28,11 @@ export interface AlertsTable {
   value: number | null;
   threshold: number | null;
   run_start: number;
+  /** The window whose value opened the alert (epoch ms); null on alerts older than these columns. */
+  window_start: number | null;
+  window_end: number | null;
+  /** The present the opening evaluation read windows as of (epoch ms). */
+  evaluated_at: number | null;
   opened_at: string;
   acknowledged_at: string | null;
   acknowledged_by: string | null;

@@ -42,13 +42,13 @@ describeEachBackend('alerts', (backend) => {
   let t: TestPlumb;
   let now = Date.parse(hour(12, 30));
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  const opened: unknown[] = [];
+  const told: unknown[] = [];
 
   beforeAll(async () => {
     t = await createTestPlumb(backend, {}, { clock: { now: () => new Date(now) } });
     receiver = await startReceiver();
     t.plumb.services.alerts.onOpened((a) => {
-      opened.push(a);
+      told.push(a);
     });
     t.plumb.services.alerts.onOpened(() => {
       throw new Error('the pipeline could not start');
@@ -134,7 +134,7 @@ describeEachBackend('alerts', (backend) => {
       runStart: hour(10),
     });
     expect(alert.dedupKey).toBe(`${rule.json().id}:churn@v1:${hour(10)}`);
-    expect(opened).toEqual([
+    expect(told).toEqual([
       {
         id: alert.id,
         projectId: t.adminCtx.principal.projectId,
@@ -279,6 +279,65 @@ describeEachBackend('alerts', (backend) => {
       url: `http://127.0.0.1:${port}/gone`,
     });
     expect(shown.deliveries[0]!.error).toMatch(/ECONNREFUSED/);
+  });
+
+  it('evaluates as if the present were a past time, keeping the window that opened the alert', async () => {
+    const at = (h: number, m = 0) => new Date(Date.UTC(2001, 2, 1, h, m)).toISOString();
+    const past = (h: number, errors: number) =>
+      post('/api/v1/events', {
+        events: Array.from({ length: 4 }, (_, i) => ({
+          time: at(h, i),
+          endpoint: 'replay',
+          modelVersion: 'replay@v1',
+          latencyMs: 10,
+          ...(i < errors ? { error: 'boom' } : {}),
+        })),
+      });
+    expect((await past(10, 2)).statusCode).toBe(201);
+    expect((await past(11, 0)).statusCode).toBe(201);
+    const rule = await post('/api/v1/alert-rules', {
+      name: 'replay-errors',
+      endpoint: 'replay',
+      metric: 'error_rate',
+      threshold: 0.2,
+    });
+    expect(rule.statusCode, rule.body).toBe(201);
+    const asOf = async (time?: string) => {
+      const res = await post(`/api/v1/alerts/evaluate${time ? `?at=${encodeURIComponent(time)}` : ''}`);
+      expect(res.statusCode, res.body).toBe(200);
+      const r = res.json() as AlertEvaluation;
+      const mine = (a: Alert) => a.ruleName === 'replay-errors';
+      return { opened: r.opened.filter(mine), resolved: r.resolved.filter(mine) };
+    };
+    // Now, 2001 is far behind the windows a rule reads; as of 10:30 the breaching hour is still open.
+    expect((await asOf()).opened).toEqual([]);
+    expect((await asOf(at(10, 30))).opened).toEqual([]);
+    const { opened } = await asOf(at(11, 5));
+    expect(opened).toHaveLength(1);
+    expect(opened[0]).toMatchObject({
+      status: 'open',
+      value: 0.5,
+      runStart: at(10),
+      windowStart: at(10),
+      windowEnd: at(11),
+      evaluatedAt: at(11, 5),
+      dedupKey: `${rule.json().id}:replay@v1:${at(10)}`,
+    });
+    // The opening time is the real one; the listener was told as for any alert.
+    expect(opened[0]!.openedAt).toBe(new Date(now).toISOString());
+    expect(opened).toHaveLength(1);
+    expect((told as { id: string }[]).map((a) => a.id)).toContain(opened[0]!.id);
+    expect((await asOf(at(11, 5))).opened).toEqual([]);
+    // The clean hour closes by 12:05 and clears it; the same run read again opens nothing new.
+    expect((await asOf(at(12, 5))).resolved.map((a) => a.id)).toEqual([opened[0]!.id]);
+    expect((await asOf(at(11, 5))).opened).toEqual([]);
+    const shown = (await t.call('GET', `/api/v1/alerts/${opened[0]!.id}`)).json() as AlertWithDeliveries;
+    expect([shown.windowStart, shown.windowEnd, shown.evaluatedAt]).toEqual([at(10), at(11), at(11, 5)]);
+
+    const ahead = await post(`/api/v1/alerts/evaluate?at=${new Date(now + 3_600_000).toISOString()}`);
+    expect(ahead.statusCode).toBe(400);
+    expect(ahead.json().error.message).toMatch(/in the future/);
+    expect((await post('/api/v1/alerts/evaluate?at=yesterday')).statusCode).toBe(400);
   });
 
   it('refuses a drift rule on an endpoint without a monitor, saying why', async () => {
