@@ -94,7 +94,7 @@ export const PipelineTrigger = z.union([
         .strict(),
     })
     .strict(),
-  /** An HMAC-SHA256-signed POST to /api/v1/pipelines/NAME/webhook. */
+  /** An HMAC-SHA256-signed POST, needing no API key, to /api/v1/projects/PROJECT/pipelines/NAME/webhook. */
   z.object({ webhook: z.object({}).strict() }).strict(),
 ]);
 export type PipelineTrigger = z.infer<typeof PipelineTrigger>;
@@ -139,6 +139,8 @@ export const AppliedPipeline = z.object({
   created: z.boolean(),
   /** The webhook's HMAC secret, shown once: when the pipeline is first applied with a webhook trigger. */
   webhookSecret: z.string().nullable(),
+  /** Where a webhook sender POSTs, without an API key, when the pipeline has a webhook trigger. */
+  webhookPath: z.string().nullable(),
 });
 export type AppliedPipeline = z.infer<typeof AppliedPipeline>;
 

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { PermissionTable } from '../core/auth/permissions.js';
+import type { Readable } from 'node:stream';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { Permission, PermissionTable } from '../core/auth/permissions.js';
 import type { Principal, RequestContext } from '../core/context.js';
 import { PlumbError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
@@ -42,10 +43,12 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     /** Every route registered on this app, public ones included, for the permission test. */
-    registeredRoutes: { method: string; url: string; permission: string | undefined }[];
+    registeredRoutes: { method: string; url: string; permission: string | undefined; public: boolean }[];
   }
   interface FastifyContextConfig {
-    permission?: RouteSpec['permission'];
+    permission?: Permission;
+    /** Served without a key: the route authenticates its caller itself. */
+    public?: boolean;
     errorBody?: RouteSpec['errorBody'];
   }
 }
@@ -86,7 +89,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
       if (method === 'HEAD') continue;
-      registered.push({ method, url: route.url, permission: route.config?.permission });
+      registered.push({
+        method,
+        url: route.url,
+        permission: route.config?.permission,
+        public: PUBLIC_PATHS.has(route.url) || route.config?.public === true,
+      });
     }
   });
 
@@ -109,6 +117,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     reply.header('x-request-id', request.id);
     const query = request.url.indexOf('?');
     if (PUBLIC_PATHS.has(query === -1 ? request.url : request.url.slice(0, query))) return;
+    if (request.routeOptions.config.public) return;
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match) throw new PlumbError('unauthenticated', 'send an API key as "Authorization: Bearer <key>"');
@@ -174,7 +183,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.get('/api/v1/openapi.json', { config: { permission: 'self:read' } }, async () => openapi);
 
   for (const spec of options.routes) {
-    if (!options.permissions.has(spec.permission)) {
+    if (spec.permission !== 'public' && !options.permissions.has(spec.permission)) {
       throw new TypeError(`${spec.method} ${spec.url} needs ${spec.permission}, which no module declares`);
     }
     registerRoute(app, spec);
@@ -203,19 +212,37 @@ function errorBodiesByPrefix(routes: RouteSpec[]): Map<string, NonNullable<Route
   return bodies;
 }
 
+/** The context a public route's handler gets: there is no key, and reading one is a bug. */
+const NO_KEY = new Proxy({} as RequestContext, {
+  get: () => {
+    throw new PlumbError('internal', 'a public route read the caller of a request that has no API key');
+  },
+});
+
 function registerRoute(app: FastifyInstance, spec: RouteSpec): void {
   app.route({
     method: spec.method,
     url: spec.url,
-    config: { permission: spec.permission, ...(spec.errorBody ? { errorBody: spec.errorBody } : {}) },
+    config: {
+      ...(spec.permission === 'public' ? { public: true } : { permission: spec.permission }),
+      ...(spec.errorBody ? { errorBody: spec.errorBody } : {}),
+    },
     ...(spec.bodyLimitBytes ? { bodyLimit: spec.bodyLimitBytes } : {}),
+    ...(spec.rawBody === 'any'
+      ? {
+          preParsing: async (request: FastifyRequest, _reply: unknown, payload: Readable) => {
+            request.headers['content-type'] = 'application/octet-stream';
+            return payload;
+          },
+        }
+      : {}),
     handler: async (request, reply) => {
-      const ctx = request.plumb;
+      const ctx = request.plumb ?? (spec.permission === 'public' ? NO_KEY : null);
       if (!ctx) throw new PlumbError('unauthenticated', 'authentication is required');
       const params = spec.params ? parseInput('path', spec.params, request.params) : undefined;
       const query = spec.query ? parseInput('query', spec.query, request.query) : undefined;
       if (
-        spec.rawBody &&
+        spec.rawBody === true &&
         !String(request.headers['content-type'] ?? '').startsWith('application/octet-stream')
       ) {
         throw new PlumbError(

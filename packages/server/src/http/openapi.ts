@@ -46,8 +46,9 @@ export function buildOpenApi(routes: RouteSpec[], version: string): object {
       summary: route.summary,
       tags: [route.tag],
       operationId: `${route.method.toLowerCase()}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
-      'x-permission': route.permission,
-      security: [{ bearer: [] }],
+      ...(route.permission === 'public'
+        ? { security: [] }
+        : { 'x-permission': route.permission, security: [{ bearer: [] }] }),
       parameters,
       ...requestBody(route),
       responses: {

@@ -30,7 +30,11 @@ export interface RouteSpec<
   method: HttpMethod;
   /** Fastify path syntax: `/api/v1/keys/:id/revoke`. */
   url: string;
-  permission: Permission;
+  /**
+   * What the caller's key must allow; `public`: the route takes no key and authenticates its
+   * caller itself (a signed webhook), and its handler must not read `ctx`.
+   */
+  permission: Permission | 'public';
   summary: string;
   tag: string;
   params?: P;
@@ -42,8 +46,10 @@ export interface RouteSpec<
   /**
    * The route takes its body as a raw `application/octet-stream` stream (uploads), passed to
    * the handler as `request.body` unparsed and never buffered; no JSON body schema applies.
+   * `any`: the same stream whatever the content type (a signed webhook's signature covers the
+   * bytes as sent, which parsing them as JSON would lose).
    */
-  rawBody?: boolean;
+  rawBody?: boolean | 'any';
   /** Largest JSON body this route accepts, when it needs more than the server's default. */
   bodyLimitBytes?: number;
   /** The route answers with bytes (`reply.send(stream)`), not JSON. */

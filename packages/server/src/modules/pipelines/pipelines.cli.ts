@@ -67,9 +67,12 @@ export function registerPipelineCommands(program: Command): void {
           const head = a.created
             ? `stored ${a.pipeline.ref}\n`
             : `unchanged: the same text is already ${a.pipeline.ref}\n`;
+          const hook = a.webhookPath
+            ? `webhook: POST ${a.webhookPath} (no API key; the raw body signed in X-Plumb-Signature: sha256=<hex HMAC-SHA256>)\n`
+            : '';
           return a.webhookSecret
-            ? `${head}webhook secret (shown once; sign bodies with HMAC-SHA256 in X-Plumb-Signature): ${a.webhookSecret}\n`
-            : head;
+            ? `${head}${hook}webhook secret (shown once): ${a.webhookSecret}\n`
+            : `${head}${hook}`;
         });
       }),
     );

@@ -3,6 +3,7 @@ import { READERS } from '../../core/auth/permissions.js';
 import type { Config } from '../../core/config.js';
 import { defineModule } from '../../module.js';
 import type { KeysService } from '../access/keys.service.js';
+import type { ProjectsService } from '../access/projects.service.js';
 import type { BlobsService } from '../blobs/blobs.service.js';
 import type { DatasetAnalysisService } from '../datasets/dataset-analysis.service.js';
 import type { DatasetsService } from '../datasets/datasets.service.js';
@@ -20,6 +21,7 @@ import { CRON_QUEUE, PipelinesService } from './pipelines.service.js';
 
 export interface PipelinesPorts {
   keys: KeysService;
+  projects: ProjectsService;
   blobService: BlobsService;
   datasets: DatasetsService;
   datasetAnalysis: DatasetAnalysisService;
@@ -47,9 +49,18 @@ export const pipelinesModule = defineModule<{ pipelines: PipelinesService }, Pip
     'pipelines:write': ['maintainer'],
     'pipelines:run': ['maintainer'],
     'pipelines:approve': ['approver', 'maintainer'],
-    'pipelines:trigger': ['service', 'maintainer'],
   },
-  needs: ['keys', 'blobService', 'datasets', 'datasetAnalysis', 'registry', 'evals', 'endpoints', 'events'],
+  needs: [
+    'keys',
+    'projects',
+    'blobService',
+    'datasets',
+    'datasetAnalysis',
+    'registry',
+    'evals',
+    'endpoints',
+    'events',
+  ],
   create: ({ db, audit, clock, jobs, config }, ports) => {
     const pipelines = new PipelinesService({
       db,
@@ -65,6 +76,7 @@ export const pipelinesModule = defineModule<{ pipelines: PipelinesService }, Pip
       endpoints: ports.endpoints,
       events: ports.events,
       keys: ports.keys,
+      projects: ports.projects,
       blobService: ports.blobService,
     });
     // Both hooks fire in whichever process saw the event; the run's deduplication key makes

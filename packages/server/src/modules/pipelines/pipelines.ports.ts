@@ -3,6 +3,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Db } from '../../storage/database.js';
 import type { JobQueue } from '../../storage/queue/job-queue.js';
 import type { KeysService } from '../access/keys.service.js';
+import type { ProjectsService } from '../access/projects.service.js';
 import type { BlobsService } from '../blobs/blobs.service.js';
 import type { DatasetAnalysisService } from '../datasets/dataset-analysis.service.js';
 import type { DatasetsService } from '../datasets/datasets.service.js';
@@ -44,5 +45,7 @@ export interface PipelinesDeps {
   endpoints: EndpointsService;
   events: EventsService;
   keys: KeysService;
+  /** Resolves the project a webhook's path names. */
+  projects: Pick<ProjectsService, 'findByName'>;
   blobService: BlobsService;
 }

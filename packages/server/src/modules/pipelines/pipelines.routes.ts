@@ -17,12 +17,16 @@ import {
   StartPipelineRun,
   WebhookAccepted,
 } from '@plumb/sdk';
+import { z } from 'zod';
 import { PlumbError } from '../../core/errors.js';
 import { defineRoute, type RouteSpec } from '../../http/route.js';
 import type { PipelinesService } from './pipelines.service.js';
 
 /** Webhook bodies are small JSON documents. */
 const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+
+// Loose on purpose: a malformed name answers like an unknown one, after the signature check.
+const WebhookParams = z.object({ project: z.string().max(200), name: z.string().max(200) }).strict();
 
 export function pipelineRoutes(services: { pipelines: PipelinesService }): RouteSpec[] {
   const { pipelines } = services;
@@ -78,27 +82,32 @@ export function pipelineRoutes(services: { pipelines: PipelinesService }): Route
     }),
     defineRoute({
       method: 'POST',
-      url: '/api/v1/pipelines/:name/webhook',
-      permission: 'pipelines:trigger',
+      url: '/api/v1/projects/:project/pipelines/:name/webhook',
+      // No API key: the HMAC signature of the body, with the pipeline's secret, authenticates.
+      permission: 'public',
       summary:
-        'Start a run from a webhook: the raw body (application/octet-stream) signed in X-Plumb-Signature: sha256=HMAC; X-Plumb-Delivery deduplicates',
+        "Start a run from a webhook, without an API key: the raw body (any content type) signed in X-Plumb-Signature (or X-Hub-Signature-256): sha256=HMAC with the pipeline's secret; X-Plumb-Delivery (or X-GitHub-Delivery) deduplicates",
       tag: 'pipelines',
-      params: PipelineParams,
-      rawBody: true,
+      params: WebhookParams,
+      rawBody: 'any',
       bodyLimitBytes: WEBHOOK_BODY_LIMIT,
       response: WebhookAccepted,
-      handler: async ({ ctx, params, request, reply }) => {
+      handler: async ({ params, request, reply }) => {
         const body = await readAll(request.body as Readable | undefined);
-        const header = (name: string) => {
-          const v = request.headers[name];
-          return Array.isArray(v) ? v[0] : v;
+        const header = (...names: string[]) => {
+          for (const name of names) {
+            const v = request.headers[name];
+            const value = Array.isArray(v) ? v[0] : v;
+            if (value !== undefined) return value;
+          }
+          return undefined;
         };
         const accepted = await pipelines.webhook(
-          ctx.principal.projectId,
+          params.project,
           params.name,
           body,
-          header('x-plumb-signature'),
-          header('x-plumb-delivery'),
+          header('x-plumb-signature', 'x-hub-signature-256'),
+          header('x-plumb-delivery', 'x-github-delivery'),
         );
         reply.status(accepted.created ? 201 : 200);
         return accepted;
@@ -162,8 +171,8 @@ export function pipelineRoutes(services: { pipelines: PipelinesService }): Route
   ];
 }
 
-async function readAll(body: Readable | undefined): Promise<string> {
-  if (!body || typeof body.pipe !== 'function') return '';
+async function readAll(body: Readable | undefined): Promise<Buffer> {
+  if (!body || typeof body.pipe !== 'function') return Buffer.alloc(0);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -172,5 +181,5 @@ async function readAll(body: Readable | undefined): Promise<string> {
       throw new PlumbError('payload_too_large', 'the webhook body is larger than 1 MB');
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

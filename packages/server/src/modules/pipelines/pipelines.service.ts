@@ -23,6 +23,8 @@ import type { PipelinesDeps } from './pipelines.ports.js';
 import { PipelinesRepo, type RunRow } from './pipelines.repo.js';
 
 export const CRON_QUEUE = 'pipeline.cron';
+/** The actor audited for runs a signed webhook delivery starts: it carries no key. */
+export const WEBHOOK_ACTOR = 'webhook';
 
 export interface StartInput {
   trigger: 'manual' | 'cron' | 'dataset' | 'alert' | 'webhook';
@@ -100,6 +102,9 @@ export class PipelinesService {
       pipeline: presentPipeline(result.version),
       created: result.created,
       webhookSecret: result.secret,
+      webhookPath: wantsWebhook
+        ? `/api/v1/projects/${encodeURIComponent(ctx.principal.projectName)}/pipelines/${encodeURIComponent(spec.name)}/webhook`
+        : null,
     };
   }
 
@@ -303,46 +308,59 @@ export class PipelinesService {
   }
 
   /**
-   * A webhook delivery: `signature` is `sha256=<hex HMAC-SHA256 of the raw body>` with the
-   * pipeline's secret; the delivery id (or the body's digest) deduplicates.
+   * A webhook delivery, authenticated by its signature alone: `sha256=<hex HMAC-SHA256 of the
+   * raw body>` keyed with the pipeline's secret. The signature is checked, in constant time,
+   * before anything else is read or stored; an unknown project or pipeline, one without a
+   * webhook trigger and a wrong or missing signature all answer the same `unauthenticated`, so
+   * the answer does not tell whether the pipeline exists. The delivery id (or the body's digest)
+   * deduplicates: a redelivered event returns the run it started.
    */
   async webhook(
-    projectId: string,
+    projectName: string,
     name: string,
-    body: string,
+    body: Buffer,
     signature: string | undefined,
     deliveryId: string | undefined,
   ): Promise<{ run: PipelineRunSummary; created: boolean }> {
-    const candidates = (await this.repo.allLatest(projectId)).filter((v) => v.name === name);
-    const denied = new PlumbError('unauthenticated', 'the webhook signature does not match');
-    if (!signature?.startsWith('sha256=')) throw denied;
-    for (const version of candidates) {
-      const spec = JSON.parse(version.spec) as PipelineSpec;
-      if (!spec.triggers.some((t) => 'webhook' in t)) continue;
-      const pipeline = await this.repo.findPipelineById(version.pipeline_id);
-      if (!pipeline?.webhook_secret) continue;
-      const expected = createHmac('sha256', pipeline.webhook_secret).update(body).digest();
-      const given = Buffer.from(signature.slice('sha256='.length), 'hex');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) continue;
-      let payload: unknown = null;
-      try {
-        payload = body.length > 0 ? JSON.parse(body) : null;
-      } catch {
-        payload = null;
-      }
-      const key = deliveryId ?? createHmac('sha256', 'dedup').update(body).digest('hex');
-      const started = await this.start(pipeline.id, null, 'webhook', {
-        trigger: 'webhook',
-        dedupKey: `webhook:${key}`,
-        detail: { deliveryId: deliveryId ?? null },
-        params:
-          payload && typeof payload === 'object' && !Array.isArray(payload) && 'params' in payload
-            ? ((payload as { params: Record<string, unknown> }).params ?? {})
-            : {},
-      });
-      return { run: presentSummary(started.run), created: started.created };
+    const project = await this.deps.projects.findByName(projectName);
+    const pipeline = project ? await this.repo.findPipeline(project.id, name) : undefined;
+    const latest = pipeline && (await this.repo.findVersion(pipeline.id, pipeline.latest_version));
+    const hooked = latest && (JSON.parse(latest.spec) as PipelineSpec).triggers.some((t) => 'webhook' in t);
+    const secret = hooked ? (pipeline?.webhook_secret ?? null) : null;
+    // Without a secret the body is still signed, with a key nobody has: the same work either way.
+    const expected = createHmac('sha256', secret ?? randomBytes(32))
+      .update(body)
+      .digest();
+    const given = /^sha256=[0-9a-fA-F]{64}$/.test(signature ?? '')
+      ? Buffer.from(signature!.slice('sha256='.length), 'hex')
+      : Buffer.alloc(expected.length);
+    if (!timingSafeEqual(given, expected) || secret === null || !pipeline) {
+      throw new PlumbError('unauthenticated', 'the webhook signature does not match');
     }
-    throw denied;
+    if (deliveryId !== undefined && (deliveryId.length === 0 || deliveryId.length > 200)) {
+      throw new PlumbError('invalid_argument', 'X-Plumb-Delivery must be 1 to 200 characters');
+    }
+    let payload: unknown = null;
+    try {
+      payload = body.length > 0 ? JSON.parse(body.toString('utf8')) : null;
+    } catch {
+      payload = null;
+    }
+    const params =
+      payload && typeof payload === 'object' && !Array.isArray(payload) && 'params' in payload
+        ? (payload as { params: unknown }).params
+        : {};
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+      throw new PlumbError('invalid_argument', "the webhook body's params must be an object");
+    }
+    const key = deliveryId ?? createHmac('sha256', 'dedup').update(body).digest('hex');
+    const started = await this.start(pipeline.id, null, WEBHOOK_ACTOR, {
+      trigger: 'webhook',
+      dedupKey: `webhook:${key}`,
+      detail: { deliveryId: deliveryId ?? null },
+      params: params as Record<string, unknown>,
+    });
+    return { run: presentSummary(started.run), created: started.created };
   }
 
   /** A new dataset version starts every pipeline of its project that has this dataset as a trigger. */

@@ -322,21 +322,20 @@ steps:
 
       const secret = applied.webhookSecret!;
       const body = JSON.stringify({ params: { reason: 'new labels' } });
-      const sign = (text: string, key = secret) =>
-        `sha256=${createHmac('sha256', key).update(text).digest('hex')}`;
-      const post = (signature: string, delivery: string) =>
-        t.call('POST', '/api/v1/pipelines/triggered/webhook', {
+      const signed = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+      const post = (delivery: string) =>
+        t.call('POST', `/api/v1/projects/${t.adminCtx.principal.projectName}/pipelines/triggered/webhook`, {
+          key: null,
           body,
           headers: {
             'content-type': 'application/octet-stream',
-            'x-plumb-signature': signature,
+            'x-plumb-signature': signed,
             'x-plumb-delivery': delivery,
           },
         });
-      expect((await post(sign(body, 'wrong'), 'd1')).statusCode).toBe(401);
-      const first = await post(sign(body), 'd1');
+      const first = await post('d1');
       expect(first.statusCode, first.body).toBe(201);
-      expect((await post(sign(body), 'd1')).statusCode).toBe(200);
+      expect((await post('d1')).statusCode).toBe(200);
       const hooked = await runsOf('webhook');
       expect(hooked).toHaveLength(1);
       expect(hooked[0]!.params).toEqual({ reason: 'new labels' });
@@ -361,5 +360,102 @@ steps:
       expect(cron).toHaveLength(1);
       expect(cron[0]!.trigger.dedupKey).toBe(`cron:${schedule.nextRunAt.toISOString()}`);
     }, 30_000);
+
+    it('a webhook is authenticated by its signature alone, and a bad one reveals nothing', async () => {
+      const hooked = await pipelines.apply(
+        t.adminCtx,
+        'name: hooked\ntriggers:\n  - { webhook: {} }\nsteps:\n  - { name: a, kind: command, run: [node, -e, ""], cache: false }\n',
+        dir,
+      );
+      const secret = hooked.webhookSecret!;
+      // Applied again, the secret is kept and not shown.
+      const again = await pipelines.apply(
+        t.adminCtx,
+        'name: hooked\ntriggers:\n  - { webhook: {} }\nsteps:\n  - { name: a, kind: command, run: [node, -e, "1"], cache: false }\n',
+        dir,
+      );
+      expect(again.webhookSecret).toBeNull();
+      await pipelines.apply(
+        t.adminCtx,
+        'name: unhooked\nsteps:\n  - { name: a, kind: command, run: [node, -e, ""], cache: false }\n',
+        dir,
+      );
+      const project = t.adminCtx.principal.projectName;
+      const hookUrl = (p: string, name: string) => `/api/v1/projects/${p}/pipelines/${name}/webhook`;
+      expect(hooked.webhookPath).toBe(hookUrl(project, 'hooked'));
+      const sign = (bytes: string, key = secret) =>
+        `sha256=${createHmac('sha256', key).update(bytes).digest('hex')}`;
+      const post = (url: string, bytes: string, headers: Record<string, string>) =>
+        t.call('POST', url, { key: null, body: bytes, headers });
+      const runs = async () =>
+        (await pipelines.listRuns(t.adminCtx, { pipeline: 'hooked', limit: 100 })).items;
+
+      // A sender that posts JSON (GitHub's headers): the signature covers the bytes as sent.
+      const github = '{ "action": "published",\n  "params": { "tag": "v2" } }';
+      const accepted = await post(hookUrl(project, 'hooked'), github, {
+        'content-type': 'application/json',
+        'x-hub-signature-256': sign(github),
+        'x-github-delivery': 'gh-1',
+      });
+      expect(accepted.statusCode, accepted.body).toBe(201);
+      const run = accepted.json().run as {
+        id: string;
+        params: unknown;
+        trigger: { kind: string; dedupKey: string };
+      };
+      expect(run).toMatchObject({
+        params: { tag: 'v2' },
+        trigger: { kind: 'webhook', dedupKey: 'webhook:gh-1' },
+      });
+      expect(run.id).toBe((await runs())[0]!.id);
+      const audit = (await t.call('GET', '/api/v1/audit?limit=200')).json().items as {
+        action: string;
+        actor: string;
+        resource: string;
+      }[];
+      expect(
+        audit.find((r) => r.resource === `pipeline_run:${run.id}` && r.action === 'pipeline.run.start'),
+      ).toMatchObject({ actor: 'webhook' });
+
+      // Every failure is the same 401, whether or not the pipeline exists or takes webhooks.
+      const denials = [
+        post(hookUrl(project, 'hooked'), github, {
+          'content-type': 'application/json',
+          'x-hub-signature-256': sign(github, 'wrong'),
+        }),
+        post(hookUrl(project, 'hooked'), github, { 'content-type': 'application/json' }),
+        post(hookUrl(project, 'hooked'), github, { 'x-plumb-signature': 'sha256=zz' }),
+        post(hookUrl(project, 'hooked'), `${github} `, { 'x-plumb-signature': sign(github) }),
+        post(hookUrl(project, 'missing'), github, { 'x-plumb-signature': sign(github) }),
+        post(hookUrl('no-such-project', 'hooked'), github, { 'x-plumb-signature': sign(github) }),
+        post(hookUrl(project, 'unhooked'), github, { 'x-plumb-signature': sign(github) }),
+      ];
+      const bodies = new Set<string>();
+      for (const response of await Promise.all(denials)) {
+        expect(response.statusCode, response.body).toBe(401);
+        bodies.add(response.body);
+      }
+      expect([...bodies]).toEqual([
+        JSON.stringify({
+          error: { code: 'unauthenticated', message: 'the webhook signature does not match', details: {} },
+        }),
+      ]);
+      expect(await runs()).toHaveLength(1);
+
+      // A redelivery starts nothing new; a body signed without a delivery id is keyed by its digest.
+      const redelivered = await post(hookUrl(project, 'hooked'), github, {
+        'x-plumb-signature': sign(github),
+        'x-plumb-delivery': 'gh-1',
+      });
+      expect(redelivered.statusCode).toBe(200);
+      expect(redelivered.json().run.id).toBe(run.id);
+      const plain = '{}';
+      for (const expected of [201, 200]) {
+        expect(
+          (await post(hookUrl(project, 'hooked'), plain, { 'x-plumb-signature': sign(plain) })).statusCode,
+        ).toBe(expected);
+      }
+      expect(await runs()).toHaveLength(2);
+    });
   });
 });
