@@ -67,6 +67,7 @@ async function client({ url, key, path, bodies, rate, seconds, connections }) {
       req.end(body);
     });
   const started = Date.now();
+  const cpuAtStart = process.cpuUsage();
   const deadline = started + seconds * 1000;
   if (rate > 0) {
     // Open loop: requests leave on schedule whether or not earlier ones have been answered.
@@ -90,6 +91,7 @@ async function client({ url, key, path, bodies, rate, seconds, connections }) {
     );
   }
   const elapsed = (Date.now() - started) / 1000;
+  const { user, system } = process.cpuUsage(cpuAtStart);
   agent.destroy();
   // p99 of each second's answers, by the second each request was answered in, to place stalls.
   const bySecond = [];
@@ -105,7 +107,22 @@ async function client({ url, key, path, bodies, rate, seconds, connections }) {
         0.99,
       ) ?? null,
   );
-  process.stdout.write(JSON.stringify({ latencies, failed, elapsed, timeline }));
+  const cpuUs = user + system;
+  process.stdout.write(JSON.stringify({ latencies, failed, elapsed, timeline, cpuUs }));
+}
+
+/**
+ * CPU time (user + system, ms) of this process's main thread, from Linux's /proc (10 ms ticks,
+ * fine over seconds); NaN elsewhere. Node 20 reports CPU only for the whole process.
+ */
+function mainThreadCpuMs() {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // After the command: state is field 3, utime 14 and stime 15 (1-based), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** GC pauses of this process from now until `stop()`. */
@@ -273,16 +290,22 @@ async function main() {
           `p99 by second ${fixed.timeline.map((v) => (v === null ? '-' : v.toFixed(1))).join(' ')} ms`,
       );
       const cpu = process.cpuUsage();
+      const loopCpu = mainThreadCpuMs();
       const max = await runClient({ url, key, path, bodies, rate: 0, seconds: maxSeconds, connections });
       const { user, system } = process.cpuUsage(cpu);
+      const loopCpuMs = mainThreadCpuMs() - loopCpu;
       const maxSorted = max.latencies.sort((a, b) => a - b);
       // The server's CPU time per answered prediction: what bounds its rate on a core of its own,
       // and much steadier than the rate itself when other work shares the machine.
       const cpuPer = (user + system) / Math.max(1, max.latencies.length);
+      // The CPU time of the thread that answers requests: what bounds one event loop's rate,
+      // whatever other threads of the process (the inference log's writer) do beside it.
+      const loopPer = (loopCpuMs * 1000) / Math.max(1, max.latencies.length);
       console.log(
         `${name} closed loop, ${connections} connections, ${maxSeconds} s: ` +
           `${Math.round(max.latencies.length / max.elapsed).toLocaleString('en-US')} predictions/s, ` +
-          `server CPU ${cpuPer.toFixed(0)} µs a prediction ` +
+          `server CPU ${cpuPer.toFixed(0)} µs a prediction (${Number.isNaN(loopPer) ? 'event loop thread unknown' : `event loop thread ${loopPer.toFixed(0)} µs`}) ` +
+          `client CPU ${(max.cpuUs / Math.max(1, max.latencies.length)).toFixed(0)} µs a request ` +
           `(${max.failed} failed, p50 ${percentile(maxSorted, 0.5).toFixed(2)} ms, p99 ${percentile(maxSorted, 0.99).toFixed(2)} ms)`,
       );
       await profile.stop(name.split(' ')[0].toLowerCase());

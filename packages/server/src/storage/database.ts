@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
-  type CompiledQuery,
+  CompiledQuery,
   type DatabaseConnection,
   type Dialect,
   type Driver,
@@ -25,6 +25,8 @@ export interface Db {
   dialect: DialectName;
   /** PostgreSQL schema holding Plumb's tables; undefined on SQLite. */
   schema?: string;
+  /** The SQLite database file, which another connection (a thread's) may open; undefined in memory and on PostgreSQL. */
+  file?: string;
   close(): Promise<void>;
 }
 
@@ -58,12 +60,15 @@ function openSqlite(url: string): Db {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const kysely = new Kysely<Database>({
-    dialect: withMappedErrors(new SqliteDialect({ database: withStatementCache(sqlite) })),
+    dialect: withMappedErrors(new SqliteDialect({ database: withStatementCache(sqlite) }), {
+      beginImmediate: true,
+    }),
   });
   const checkpointer = memory ? undefined : new WalCheckpointer(sqlite, path);
   return {
     kysely,
     dialect: 'sqlite',
+    ...(memory ? {} : { file: path }),
     close: async () => {
       await checkpointer?.close();
       await kysely.destroy();
@@ -118,18 +123,30 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
   };
 }
 
-/** Wraps a dialect so every driver error is mapped to PlumbError inside the adapter. */
-function withMappedErrors(dialect: Dialect): Dialect {
+/**
+ * Wraps a dialect so every driver error is mapped to PlumbError inside the adapter.
+ * `beginImmediate` (SQLite): a transaction takes the write lock when it begins. Other
+ * connections write the same file (the inference log's writer thread, job threads, `plumb`
+ * processes); a deferred transaction that read before one of them committed could not write
+ * afterwards (SQLITE_BUSY_SNAPSHOT, which no busy timeout retries), while one that begins with
+ * the lock waits for the other writer as the busy timeout allows and then reads current data.
+ */
+function withMappedErrors(dialect: Dialect, options: { beginImmediate?: boolean } = {}): Dialect {
   return {
     createAdapter: () => dialect.createAdapter(),
     createIntrospector: (db) => dialect.createIntrospector(db),
     createQueryCompiler: () => dialect.createQueryCompiler(),
-    createDriver: () => new MappedErrorsDriver(dialect.createDriver()),
+    createDriver: () => new MappedErrorsDriver(dialect.createDriver(), options.beginImmediate === true),
   };
 }
 
+const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
+
 class MappedErrorsDriver implements Driver {
-  constructor(private readonly inner: Driver) {}
+  constructor(
+    private readonly inner: Driver,
+    private readonly beginImmediate: boolean,
+  ) {}
   init() {
     return this.inner.init().catch((e) => Promise.reject(mapDriverError(e)));
   }
@@ -142,8 +159,13 @@ class MappedErrorsDriver implements Driver {
     }
     return new MappedErrorsConnection(connection);
   }
-  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
-    return this.inner.beginTransaction(unwrap(connection), settings);
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
+    if (!this.beginImmediate) return this.inner.beginTransaction(unwrap(connection), settings);
+    try {
+      await unwrap(connection).executeQuery(BEGIN_IMMEDIATE);
+    } catch (e) {
+      throw mapDriverError(e);
+    }
   }
   commitTransaction(connection: DatabaseConnection) {
     return this.inner.commitTransaction(unwrap(connection)).catch((e) => Promise.reject(mapDriverError(e)));

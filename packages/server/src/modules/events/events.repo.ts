@@ -28,7 +28,7 @@ export interface EventFilter {
 /** Where a page starts: after (time, seq) newest first, or after seq in commit order. */
 export type EventCursor = { order: 'desc'; time: number; seq: number } | { order: 'asc'; seq: number };
 
-const EVENT_COLUMNS = [
+export const EVENT_COLUMNS = [
   'id',
   'project_id',
   'time',
@@ -74,7 +74,8 @@ const PG_TYPES: Record<(typeof EVENT_COLUMNS)[number], string> = {
   error: 'text',
 };
 
-const SQLITE_ROWS_PER_INSERT = Math.floor(MAX_PARAMETERS.sqlite / EVENT_COLUMNS.length);
+/** Rows in one SQLite insert statement: as many as the parameter limit allows. */
+export const SQLITE_ROWS_PER_INSERT = Math.floor(MAX_PARAMETERS.sqlite / EVENT_COLUMNS.length);
 const sqliteInserts = new Map<number, string>();
 
 /**

@@ -13,6 +13,7 @@ import { PlumbError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { decodeCursor, encodeCursor } from '../../core/pagination.js';
 import type { Db } from '../../storage/database.js';
+import { EventWriterThread } from './event-writer-thread.js';
 import type { EventSink, InferenceEventInput } from './events.contract.js';
 import { type EventCursor, type EventRow, EventsRepo, type StoredEvent } from './events.repo.js';
 import { type GroupCommitOptions, GroupCommitWriter } from './group-commit.js';
@@ -24,6 +25,11 @@ export const RETENTION_BATCH = 5_000;
 
 export interface EventsServiceOptions extends GroupCommitOptions {
   retentionDays: number;
+  /**
+   * On an SQLite file, batches are appended by a thread with its own connection (default true),
+   * off the event loop that answers requests; false writes on the server's connection.
+   */
+  writerThread?: boolean;
 }
 
 /** Told of feedback once it is committed: the predictions it labelled, each with its feedback attached. */
@@ -46,6 +52,7 @@ export type CommittedListener = (events: CommittedEvent[]) => void;
 export class EventsService implements EventSink {
   readonly repo: EventsRepo;
   private readonly writer: GroupCommitWriter<EventRow>;
+  private thread: EventWriterThread | undefined;
   private readonly feedbackListeners: FeedbackListener[] = [];
   private readonly listeners: CommittedListener[] = [];
 
@@ -55,7 +62,18 @@ export class EventsService implements EventSink {
     private readonly options: EventsServiceOptions,
   ) {
     this.repo = new EventsRepo(db);
-    this.writer = new GroupCommitWriter((rows) => this.repo.insertEvents(rows), options);
+    const file = db.dialect === 'sqlite' && options.writerThread !== false ? db.file : undefined;
+    // Started by the first write, so a server (or a test) that logs nothing starts no thread;
+    // should the thread stop, batches are written on the server's connection again.
+    this.writer = new GroupCommitWriter((rows) => {
+      if (file !== undefined) this.thread ??= new EventWriterThread(file);
+      return this.thread?.usable ? this.thread.write(rows) : this.repo.insertEvents(rows);
+    }, options);
+  }
+
+  /** Whether batches are appended by the writer thread right now (false before the first write). */
+  get writesOffLoop(): boolean {
+    return this.thread?.usable === true;
   }
 
   /**
@@ -205,8 +223,9 @@ export class EventsService implements EventSink {
   }
 
   /** Commits what is waiting; later records are refused. */
-  close(): Promise<void> {
-    return this.writer.close();
+  async close(): Promise<void> {
+    await this.writer.close();
+    await this.thread?.close();
   }
 }
 

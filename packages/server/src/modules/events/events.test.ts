@@ -310,6 +310,14 @@ describeEachBackend('inference log service', (backend) => {
   });
 
   it('commits every one of many concurrent single-event callers, in fewer transactions than callers', async () => {
+    // On the server's own connection, where the transactions can be counted.
+    await events.close();
+    events = new EventsService(database.db, clock, {
+      maxBatch: 64,
+      maxDelayMs: 2,
+      retentionDays: 30,
+      writerThread: false,
+    });
     let transactions = 0;
     const insert = events.repo.insertEvents.bind(events.repo);
     events.repo.insertEvents = async (rows) => {
