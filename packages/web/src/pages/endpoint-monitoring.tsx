@@ -30,29 +30,43 @@ export function DriftSection({ endpoint, period }: { endpoint: Endpoint; period:
   );
 }
 
+/**
+ * The verdict table merges the windows of at most this span at the end of the period: merging a
+ * year of hourly windows takes the server seconds, so a longer period merges when asked.
+ */
+const VERDICT_SPAN_MS = 7 * 24 * 3_600_000;
+
 function MonitorView({ monitor, period }: { monitor: Monitor; period: Period }) {
+  const [whole, setWhole] = useState(false);
+  const to = Date.parse(period.to);
+  const long = to - Date.parse(period.from) > VERDICT_SPAN_MS;
+  const verdictFrom = long && !whole ? new Date(to - VERDICT_SPAN_MS).toISOString() : period.from;
   const report = useLoad(
-    (c) => c.monitors.drift(monitor.id, { from: period.from, to: period.to }),
-    [monitor.id, period.from, period.to],
+    (c) => c.monitors.drift(monitor.id, { from: verdictFrom, to: period.to }),
+    [monitor.id, verdictFrom, period.to],
   );
   const series = useLoad(
     (c) => c.monitors.series(monitor.id, { from: period.from, to: period.to, buckets: BUCKETS }),
     [monitor.id, period.from, period.to],
   );
   const [feature, setFeature] = useState(monitor.features[0]?.feature ?? '');
+  const span = long && !whole ? 'the last 7 days' : 'the whole period';
   return (
     <Section
       title={`Drift against ${monitor.reference}`}
       aside={
-        <Async state={report}>
-          {(r) => (
-            <span className="row-gap small">
-              <StatusBadge status={r.datasetDrifted ? 'drift' : 'no_drift'} />
-              {formatNumber(r.shareDrifted * 100, 0)}% of features drifted over {r.windows.toLocaleString()}{' '}
-              windows
-            </span>
-          )}
-        </Async>
+        report.loading ? (
+          <span className="muted small">Merging the windows of {span}…</span>
+        ) : (
+          <Async state={report}>
+            {(r) => (
+              <span className="row-gap small">
+                <StatusBadge status={r.datasetDrifted ? 'drift' : 'no_drift'} />
+                {formatNumber(r.shareDrifted * 100, 0)}% of features drifted over {span}
+              </span>
+            )}
+          </Async>
+        )
       }
     >
       <div className="toolbar">
@@ -70,6 +84,14 @@ function MonitorView({ monitor, period }: { monitor: Monitor; period: Period }) 
       <Async state={series}>
         {(s) => <FeatureDriftChart series={s} monitor={monitor} feature={feature} />}
       </Async>
+      <p className="muted small row-gap">
+        The chart shows each window's statistic; the verdicts below merge the windows of {span}.
+        {long ? (
+          <button type="button" className="link-button" onClick={() => setWhole(!whole)}>
+            {whole ? 'Verdicts of the last 7 days' : 'Merge the whole period'}
+          </button>
+        ) : null}
+      </p>
       <Async state={report}>
         {(r) => (
           <DataTable

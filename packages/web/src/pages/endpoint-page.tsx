@@ -168,10 +168,16 @@ async function endpointLineage(client: PlumbClient, e: Endpoint): Promise<Lineag
   ];
   const nodes = new Map([[endpointId, { id: endpointId, kind: 'endpoint', label: e.name }]]);
   const edges = new Map<string, Lineage['edges'][number]>();
-  for (const { target, relation } of targets) {
-    const version = await client.models.version(target).catch(() => null);
-    if (!version) continue;
-    const lineage = await client.models.lineage(version.ref);
+  // Every target's lineage at once: a page waits for the slowest, not for their sum.
+  const found = await Promise.all(
+    targets.map(async ({ target, relation }) => {
+      const version = await client.models.version(target).catch(() => null);
+      return version ? { version, relation, lineage: await client.models.lineage(version.ref) } : null;
+    }),
+  );
+  for (const item of found) {
+    if (!item) continue;
+    const { version, relation, lineage } = item;
     for (const n of lineage.nodes) nodes.set(n.id, n);
     for (const edge of lineage.edges) edges.set(`${edge.from} ${edge.relation} ${edge.to}`, edge);
     // One edge per version: a version both routed and shadowed is labelled with both.
