@@ -89,5 +89,7 @@ export const EndpointPerformance = z.object({
   /** Labelled predictions per version the estimate was calibrated on. */
   calibration: z.array(z.object({ modelVersion: z.string().nullable(), labelled: z.number().int() })),
   series: z.array(PerformanceWindow),
+  /** Null when the traffic figures include every logged event; else why they may lag behind. */
+  stale: z.string().nullable(),
 });
 export type EndpointPerformance = z.infer<typeof EndpointPerformance>;

@@ -5,10 +5,10 @@ import type { EventsService } from '../events/events.service.js';
 import { registerPerformanceCommands } from './performance.cli.js';
 import { performanceMigrations } from './performance.migrations.js';
 import { performanceRoutes } from './performance.routes.js';
-import { PerformanceService } from './performance.service.js';
+import { FOLD_QUEUE, type FoldJob, PerformanceService } from './performance.service.js';
 
-/** The queue and schedule that fold new inference events into hourly traffic windows. */
-export const FOLD_QUEUE = 'performance.fold';
+/** How long a read waits for the fold job when jobs run elsewhere, before answering without it. */
+const READ_FOLD_WAIT_MS = 10_000;
 
 /** Endpoint performance per window: realised from feedback, estimated before it, and traffic. */
 export const performanceModule = defineModule<
@@ -19,7 +19,7 @@ export const performanceModule = defineModule<
   migrations: performanceMigrations,
   permissions: { 'performance:read': READERS },
   needs: ['events', 'projects'],
-  create: ({ db, clock, jobsRunElsewhere }, ports) => ({
+  create: ({ db, clock, jobs, jobsRunElsewhere }, ports) => ({
     performance: new PerformanceService(
       db,
       clock,
@@ -46,13 +46,13 @@ export const performanceModule = defineModule<
           return ids;
         },
       },
-      !jobsRunElsewhere,
+      jobsRunElsewhere ? { jobs, waitMs: READ_FOLD_WAIT_MS } : { inline: true },
     ),
   }),
   routes: performanceRoutes,
   jobs: ({ performance }) => ({
     // Idempotent: each step moves the project's cursor with a compare-and-set.
-    [FOLD_QUEUE]: () => performance.foldAll(),
+    [FOLD_QUEUE]: (job) => performance.foldJob(job.payload as FoldJob | null),
   }),
   // Every minute, so a query folds at most a minute of events itself.
   schedules: { [FOLD_QUEUE]: { cron: '* * * * *', queue: FOLD_QUEUE, maxAttempts: 3 } },

@@ -5,6 +5,8 @@ import type { Clock } from '../../core/clock.js';
 import type { RequestContext } from '../../core/context.js';
 import { PlumbError } from '../../core/errors.js';
 import type { Db } from '../../storage/database.js';
+import type { JobQueue } from '../../storage/queue/job-queue.js';
+import { enqueueAndWait } from '../../storage/queue/job-wait.js';
 import type { PerformanceEvents, ProjectDirectory } from './performance.ports.js';
 import { PerformanceRepo } from './performance.repo.js';
 import type { PerformanceOutcomesTable, PerformanceTrafficTable } from './performance.tables.js';
@@ -19,6 +21,21 @@ const MAX_SEGMENT_FIELDS = 64;
 const MISSING_SEGMENT = '(none)';
 /** Events a read folds at most; the schedule folds the rest. */
 const FOLD_ON_READ_MAX = 20_000;
+
+/** The queue (and schedule) of the job that folds new inference events into traffic windows. */
+export const FOLD_QUEUE = 'performance.fold';
+/** A fold job's payload: one project (a read waiting for it), or every project (the schedule). */
+export interface FoldJob {
+  projectId?: string;
+}
+
+/**
+ * How a read brings traffic figures up to date before answering: it folds here, at most
+ * FOLD_ON_READ_MAX events; or, where the event loop answering HTTP must not do that work (jobs
+ * run in other threads or processes), it enqueues the project's fold job and waits for it up to
+ * `waitMs`. Either way the answer says when its traffic figures may lag.
+ */
+export type ReadFolding = { inline: true } | { jobs: JobQueue; waitMs: number };
 
 export interface SeriesOptions {
   fromMs: number;
@@ -52,12 +69,7 @@ export class PerformanceService {
     private readonly clock: Clock,
     events: PerformanceEvents,
     private readonly projects: ProjectDirectory,
-    /**
-     * Whether a read first folds the events the schedule has not folded yet. Off where the
-     * event loop answering HTTP should not do that work (jobs run elsewhere): traffic figures
-     * are then up to a minute old, realised metrics are current either way.
-     */
-    private readonly foldOnRead = true,
+    private readonly folding: ReadFolding = { inline: true },
   ) {
     this.repo = new PerformanceRepo(db);
     this.fold = new TrafficFold(db, this.repo, events);
@@ -87,12 +99,38 @@ export class PerformanceService {
     await this.repo.upsertOutcomes(rows);
   }
 
+  /** The handler of FOLD_QUEUE: folds one project's new traffic, or every project's (the schedule). */
+  async foldJob(payload: FoldJob | null): Promise<{ events: number }> {
+    if (payload?.projectId !== undefined)
+      return { events: await this.fold.catchUp(payload.projectId, Number.POSITIVE_INFINITY) };
+    return this.foldAll();
+  }
+
   /** Folds every project's new traffic: the scheduled job. */
   async foldAll(): Promise<{ events: number }> {
     let events = 0;
     for (const id of await this.projects.projectIds())
       events += await this.fold.catchUp(id, Number.POSITIVE_INFINITY);
     return { events };
+  }
+
+  /** Folds the project's pending traffic as `folding` says; null when done, else why figures may lag. */
+  private async foldPending(projectId: string): Promise<string | null> {
+    if ('inline' in this.folding) {
+      const read = await this.fold.catchUp(projectId, FOLD_ON_READ_MAX);
+      return read < FOLD_ON_READ_MAX
+        ? null
+        : `traffic figures may miss recent events: more than ${FOLD_ON_READ_MAX} were waiting to be folded, and the minute job folds the rest`;
+    }
+    // Readers at once share one queued job. One already running when this read arrived may have
+    // passed the newest events; those are folded by the next read or the minute schedule.
+    const { jobs, waitMs } = this.folding;
+    const job = await enqueueAndWait<FoldJob>(jobs, FOLD_QUEUE, { projectId }, `fold:${projectId}`, waitMs);
+    if (job.status === 'succeeded') return null;
+    if (job.status === 'queued' || job.status === 'running') {
+      return `traffic figures may miss recent events: the fold job ${job.id} is still ${job.status} after ${waitMs / 1000} s`;
+    }
+    return `traffic figures may miss recent events: the fold job ${job.id} ${job.status === 'dead' ? 'failed' : job.status}${job.lastError ? `: ${job.lastError}` : ''}`;
   }
 
   async endpointPerformance(
@@ -130,7 +168,7 @@ export class PerformanceService {
         `at most ${MAX_WINDOWS} windows per answer; choose a longer window`,
       );
     }
-    if (this.foldOnRead) await this.fold.catchUp(projectId, FOLD_ON_READ_MAX);
+    const stale = await this.foldPending(projectId);
     const filter = { projectId, endpoint, fromMs: start, toMs: o.toMs, modelVersion: o.version };
     const [outcomes, traffic] = await Promise.all([this.repo.outcomes(filter), this.repo.traffic(filter)]);
     const reference =
@@ -225,6 +263,7 @@ export class PerformanceService {
       positiveClass: positive,
       calibration,
       series,
+      stale,
     };
   }
 }
