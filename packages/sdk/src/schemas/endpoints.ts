@@ -162,9 +162,15 @@ export const ShadowReport = z.object({
   failed: z.number().int(),
   /** Copies dropped because the shadow queue was full. */
   dropped: z.number().int(),
-  /** Share of compared rows whose label equals the primary's; null when neither gave labels. */
+  /**
+   * Share of compared rows whose label equals the primary's; null when neither gave labels.
+   * For chat completions, the answer text is the label: the share of exactly equal answers.
+   */
   labelAgreement: z.number().nullable(),
-  /** Mean |shadow score − primary score|; null when neither gave scores. */
+  /**
+   * Mean |shadow score − primary score|; null when neither gave scores. For chat completions,
+   * the answer's length in characters is the score: the mean absolute length difference.
+   */
   meanAbsScoreDiff: z.number().nullable(),
   /** Mean shadow latency minus the primary's, in milliseconds. */
   meanLatencyDiffMs: z.number().nullable(),
