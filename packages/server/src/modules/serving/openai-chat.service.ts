@@ -7,7 +7,9 @@ import type { ServingMeter } from '../../http/metrics.js';
 import type { Arm, EventSink } from '../events/events.contract.js';
 import type { ModelVersionInfo } from '../registry/registry.contracts.js';
 import type { EndpointRecord } from './endpoint-settings.js';
+import type { EndpointsRepo } from './endpoints.repo.js';
 import type { EndpointsService } from './endpoints.service.js';
+import { type CachedCompletion, ChatCache, chunksOfCompletion, completionOfStream } from './openai-cache.js';
 import type { ChatCompletionRequest } from './openai-chat.schemas.js';
 import {
   AssistantMessage,
@@ -21,6 +23,7 @@ import {
 } from './openai-messages.js';
 import { type OpenAiModel, openAiModels } from './openai-models.js';
 import { costOf, type PricesService, type TokenUsage, type UnitPrice } from './openai-prices.service.js';
+import { answerText, ChatShadows } from './openai-shadows.js';
 import type { OpenAiUpstream, UpstreamStream, UpstreamTarget } from './openai-upstream.js';
 import { chooseRoute, routePoint } from './route-choice.js';
 
@@ -37,6 +40,8 @@ export interface ChatDeps {
   upstream: OpenAiUpstream;
   /** Where each upstream's API key is read, at each call. */
   secrets: SecretSource;
+  /** Where shadows' agreement counters are added to. */
+  shadowStats: Pick<EndpointsRepo, 'addShadowStats'>;
   meter: ServingMeter;
   /** A number in [0, 1) for requests without a route key. */
   random?: () => number;
@@ -72,6 +77,12 @@ interface Opened<T> {
   price: Promise<UnitPrice | null>;
 }
 
+/** An answer from the endpoint's cache, for the version the call was routed to. */
+interface Cached {
+  info: ModelVersionInfo;
+  cached: CachedCompletion;
+}
+
 /**
  * OpenAI chat completions through an endpoint whose versions are OpenAI-compatible upstreams:
  * the endpoint's traffic split (sticky by route key) picks the version, its fallback chain
@@ -80,9 +91,20 @@ interface Opened<T> {
  */
 export class OpenAiChatService {
   private readonly random: () => number;
+  private readonly cache: ChatCache;
+  readonly shadows: ChatShadows;
 
   constructor(private readonly deps: ChatDeps) {
     this.random = deps.random ?? Math.random;
+    this.cache = new ChatCache(deps.clock);
+    this.shadows = new ChatShadows({
+      target: (endpoint, target) => this.target(endpoint, target),
+      upstream: deps.upstream,
+      prices: deps.prices,
+      events: deps.events,
+      stats: deps.shadowStats,
+      meter: deps.meter,
+    });
   }
 
   /** OpenAI's model list: the project's endpoints whose primary is an OpenAI-compatible upstream. */
@@ -109,17 +131,24 @@ export class OpenAiChatService {
         body: completionOf(predictionId, call.endpoint.name, call.time, call.defaultMessage!),
       };
     }
+    if ('cached' in opened) {
+      const predictionId = await this.recordCacheHit(call, opened);
+      return { predictionId, modelVersion: opened.info.ref, body: opened.cached.body };
+    }
     const latencyMs = performance.now() - call.startedMs;
     const answer = opened.value as { choices?: { message?: unknown }[]; usage?: unknown };
     const usage = usageOf(answer.usage);
+    const outputs = answer.choices?.[0]?.message ?? null;
     const predictionId = await this.record(call, opened, {
-      outputs: answer.choices?.[0]?.message ?? null,
+      outputs,
       usage,
       latencyMs,
       firstTokenMs: null,
       error: null,
       disconnected: false,
     });
+    this.remember(call, opened.info, answer as Record<string, unknown>, predictionId);
+    this.shadow(call, outputs, latencyMs);
     return { predictionId, modelVersion: opened.info.ref, body: opened.value };
   }
 
@@ -155,6 +184,16 @@ export class OpenAiChatService {
       sink.end();
       return;
     }
+    if ('cached' in opened) {
+      const predictionId = await this.recordCacheHit(call, opened);
+      const sink = start({ predictionId, modelVersion: opened.info.ref });
+      for (const chunk of chunksOfCompletion(opened.cached.body, clientWantsUsage)) {
+        await sink.write(JSON.stringify(chunk));
+      }
+      await sink.write('[DONE]');
+      sink.end();
+      return;
+    }
     const upstream = opened.value;
     const firstTokenMs = performance.now() - call.startedMs;
     this.deps.meter.firstToken(call.projectId, call.endpoint.name, opened.info.ref, firstTokenMs);
@@ -180,13 +219,19 @@ export class OpenAiChatService {
     const upstream = opened.value;
     const message = new AssistantMessage();
     let usage: TokenUsage | null = null;
+    let rawUsage: unknown;
     let error: string | null = null;
     let data: string | null = upstream.first;
+    const first = parseChunk(data);
     while (data !== null) {
       const chunk = parseChunk(data);
       if (chunk) {
         message.add(chunk);
-        usage = usageOf(chunk.usage) ?? usage;
+        const counted = usageOf(chunk.usage);
+        if (counted) {
+          usage = counted;
+          rawUsage = chunk.usage;
+        }
       }
       const usageOnly = chunk !== null && Array.isArray(chunk.choices) && chunk.choices.length === 0;
       if (!sink.closed && (clientWantsUsage || !usageOnly)) await sink.write(data);
@@ -197,19 +242,19 @@ export class OpenAiChatService {
         data = null;
       }
     }
+    const latencyMs = performance.now() - call.startedMs;
+    const outputs = message.value();
     await this.record(
       call,
       opened,
-      {
-        outputs: message.value(),
-        usage,
-        latencyMs: performance.now() - call.startedMs,
-        firstTokenMs,
-        error,
-        disconnected: sink.closed,
-      },
+      { outputs, usage, latencyMs, firstTokenMs, error, disconnected: sink.closed },
       predictionId,
     );
+    if (error === null) {
+      const completion = completionOfStream(first as Record<string, unknown> | null, message, rawUsage);
+      if (completion) this.remember(call, opened.info, completion, predictionId);
+      this.shadow(call, outputs, latencyMs);
+    }
     if (error !== null) {
       this.deps.meter.failed(call.projectId, call.endpoint.name, opened.info.ref);
       if (!sink.closed)
@@ -244,18 +289,15 @@ export class OpenAiChatService {
   private async attempt<T>(
     call: Call,
     open: (target: UpstreamTarget) => Promise<T>,
-  ): Promise<Opened<T> | null> {
+  ): Promise<Opened<T> | Cached | null> {
     for (const attempt of call.attempts) {
       let info: ModelVersionInfo | null = null;
       try {
         info = await this.deps.servable(call.projectId, attempt.target);
-        const artifact = info.artifact;
-        if (artifact.kind !== 'openai') {
-          throw new PlumbError(
-            'invalid_argument',
-            `endpoint ${call.endpoint.name} serves ${info.ref}, which is not an OpenAI-compatible upstream; chat completions need one`,
-            { details: { param: 'model', modelVersion: info.ref } },
-          );
+        const artifact = openAiArtifact(call.endpoint.name, info);
+        if (call.endpoint.cacheTtlMs > 0) {
+          const cached = this.cache.get(this.cache.key(info.id, call.request));
+          if (cached) return { info, cached };
         }
         const price = this.deps.prices.priceAt(call.projectId, artifact.model, call.time);
         // Settled by record; a failed attempt leaves it unread.
@@ -294,6 +336,78 @@ export class OpenAiChatService {
       `endpoint ${call.endpoint.name} could not answer: ${call.failures.join('; ')}`,
       { details: { failures: call.failures } },
     );
+  }
+
+  /** A shadow's version as an upstream to call, resolved and keyed as the primary's are. */
+  private async target(
+    endpoint: EndpointRecord,
+    target: string,
+  ): Promise<{ info: ModelVersionInfo; upstream: UpstreamTarget }> {
+    const info = await this.deps.servable(endpoint.projectId, target);
+    const artifact = openAiArtifact(endpoint.name, info);
+    const apiKey = await this.keyOf(info);
+    return { info, upstream: { ref: info.ref, baseUrl: artifact.baseUrl, model: artifact.model, apiKey } };
+  }
+
+  /** Keeps a completed answer of a routed version for the endpoint's cache TTL. */
+  private remember(call: Call, info: ModelVersionInfo, body: Record<string, unknown>, predictionId: string) {
+    if (call.endpoint.cacheTtlMs <= 0) return;
+    this.cache.set(this.cache.key(info.id, call.request), { body, predictionId }, call.endpoint.cacheTtlMs);
+  }
+
+  /**
+   * Hands the endpoint's shadows a copy once the routed version answered (not a fallback: the
+   * comparison is with the version the traffic split chose). A cache hit sends none: its
+   * request was copied when it was first answered, and a copy per hit would pay the shadows
+   * for what the cache saved.
+   */
+  private shadow(call: Call, outputs: unknown, latencyMs: number): void {
+    if (call.endpoint.shadows.length === 0 || call.failures.length > 0) return;
+    this.shadows.offer({
+      endpoint: call.endpoint,
+      request: call.request,
+      inputs: call.inputs,
+      time: call.time,
+      primary: { text: answerText(outputs), latencyMs },
+      tags: tagsOf(call.request, null, false),
+    });
+  }
+
+  /** Logs an answer from the cache: nothing was asked of the upstream, so nothing was spent. */
+  private async recordCacheHit(call: Call, hit: Cached): Promise<string> {
+    const id = newId('prd');
+    const latencyMs = performance.now() - call.startedMs;
+    const choices = hit.cached.body.choices as { message?: unknown }[];
+    await this.deps.events().record([
+      {
+        id,
+        time: call.time.toISOString(),
+        projectId: call.projectId,
+        endpoint: call.endpoint.name,
+        modelVersion: hit.info.ref,
+        modelVersionId: hit.info.id,
+        arm: 'cache',
+        inputs: call.inputs,
+        outputs: choices[0]?.message ?? null,
+        latencyMs,
+        promptTokens: 0,
+        completionTokens: 0,
+        costUsd: 0,
+        tags: { ...tagsOf(call.request, null, false), 'plumb.cache_of': hit.cached.predictionId },
+        error: call.failures.length > 0 ? call.failures.join('; ') : null,
+      },
+    ]);
+    this.deps.meter.served({
+      project: call.projectId,
+      endpoint: call.endpoint.name,
+      version: hit.info.ref,
+      arm: 'cache',
+      latencyMs,
+      promptTokens: 0,
+      completionTokens: 0,
+      costUsd: 0,
+    });
+    return id;
   }
 
   /**
@@ -405,6 +519,19 @@ function tagsOf(request: ChatCompletionRequest, firstTokenMs: number | null, dis
   if (firstTokenMs !== null) tags['plumb.first_token_ms'] = firstTokenMs.toFixed(1);
   if (disconnected) tags['plumb.client_disconnected'] = 'true';
   return tags;
+}
+
+/** The version's upstream, refusing (as the caller's error) a version that is not OpenAI-compatible. */
+function openAiArtifact(endpoint: string, info: ModelVersionInfo) {
+  const artifact = info.artifact;
+  if (artifact.kind !== 'openai') {
+    throw new PlumbError(
+      'invalid_argument',
+      `endpoint ${endpoint} serves ${info.ref}, which is not an OpenAI-compatible upstream; chat completions need one`,
+      { details: { param: 'model', modelVersion: info.ref } },
+    );
+  }
+  return artifact;
 }
 
 /** What failed, named by the version unless the message already starts with it. */

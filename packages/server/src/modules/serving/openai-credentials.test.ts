@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { ModelVersion } from '@plumb/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import { describeVersion } from '../registry/registry-format.js';
-import { replyTo, startChatUpstream } from './openai-upstream.test-kit.js';
+import { listenWithClient, replyTo, startChatUpstream } from './openai-upstream.test-kit.js';
 import { createEndpoint, eventsOf } from './serving.test-kit.js';
 
 // Upstream API keys named by reference: the official openai client against a listening Plumb
@@ -69,14 +68,7 @@ describe('OpenAI-compatible upstreams with API keys', () => {
       fallback: { versions: ['llm-env@v1'], defaultResponse: null },
     });
 
-    await t.plumb.app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = t.plumb.app.server.address() as AddressInfo;
-    client = new OpenAI({
-      apiKey: await t.keyFor('service'),
-      baseURL: `http://127.0.0.1:${port}/v1`,
-      maxRetries: 0,
-      timeout: 10_000,
-    });
+    client = await listenWithClient(t);
   });
   afterAll(async () => {
     delete process.env[KEY_ENV];

@@ -13,10 +13,25 @@ export class AssistantMessage {
     { id?: string; type?: string; function: { name: string; arguments: string } }
   >();
 
+  /** The first choice's finish reason, once a chunk gave it. */
+  finishReason: string | null = null;
+  /** A chunk carried a choice other than the first (`n` > 1), which this message does not hold. */
+  otherChoices = false;
+  /** A chunk carried log probabilities, which this message does not hold. */
+  logprobs = false;
+
   add(chunk: { choices?: unknown }): void {
     if (!Array.isArray(chunk.choices)) return;
-    for (const choice of chunk.choices as { index?: number; delta?: Delta }[]) {
+    for (const choice of chunk.choices as {
+      index?: number;
+      delta?: Delta;
+      finish_reason?: unknown;
+      logprobs?: unknown;
+    }[]) {
+      if ((choice.index ?? 0) !== 0) this.otherChoices = true;
       if ((choice.index ?? 0) !== 0 || !choice.delta) continue;
+      if (typeof choice.finish_reason === 'string') this.finishReason = choice.finish_reason;
+      if (choice.logprobs !== null && choice.logprobs !== undefined) this.logprobs = true;
       const delta = choice.delta;
       if (typeof delta.role === 'string') this.role = delta.role;
       if (typeof delta.content === 'string') this.content = (this.content ?? '') + delta.content;

@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import OpenAI from 'openai';
+import type { TestPlumb } from '../../testing/test-plumb.js';
 
 // A small OpenAI-compatible upstream for tests, on 127.0.0.1: it answers chat completions
 // (plain, or streamed as server-sent events with usage in a final chunk when asked), fails on
@@ -26,9 +28,9 @@ export interface ChatRequestSeen {
 }
 
 /** The reply to a conversation: the words of its last message, echoed back. */
-export function replyTo(messages: { content: string }[]): string[] {
+export function replyTo(messages: { content: string }[], greeting = 'You'): string[] {
   const words = (messages[messages.length - 1]?.content ?? '').split(/\s+/).filter(Boolean);
-  return ['You', ' said:', ...words.map((w) => ` ${w}`)];
+  return [greeting, ' said:', ...words.map((w) => ` ${w}`)];
 }
 
 /** Usage as this upstream counts it: a prompt token a word of every message, a completion token a chunk. */
@@ -43,6 +45,8 @@ export async function startChatUpstream(
   options: {
     /** Answers 401 to a request without `Authorization: Bearer <apiKey>`, quoting the key it got. */
     apiKey?: string;
+    /** The reply's first word (`You said: …`), so two upstreams can disagree. */
+    greeting?: string;
   } = {},
 ) {
   let mode = initial;
@@ -89,7 +93,7 @@ export async function startChatUpstream(
           .end('{"error":{"message":"upstream overloaded","type":"server_error"}}');
         return;
       }
-      const words = replyTo(body.messages);
+      const words = replyTo(body.messages, options.greeting);
       const usage = usageFor(body.messages);
       const base = { id: 'chatcmpl-test', created: 1_767_225_600, model: body.model };
       if (!body.stream) {
@@ -187,4 +191,34 @@ export function prometheusValue(
     if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
   }
   return undefined;
+}
+
+/** Creates `model` (limited risk, ungated) with one version: an OpenAI-compatible upstream. */
+export async function registerChatModel(
+  t: TestPlumb,
+  model: string,
+  artifact: { baseUrl: string; model: string; apiKeyEnv?: string; apiKeyFile?: string },
+) {
+  await t.plumb.services.registry.models.create(t.adminCtx, {
+    name: model,
+    description: '',
+    riskClass: 'limited',
+    policy: { gatedAliases: [], approvalRequired: false },
+  });
+  return t.plumb.services.registry.registration.register(t.adminCtx, model, {
+    artifact: { kind: 'openai', ...artifact },
+    description: '',
+  });
+}
+
+/** Starts the instance listening on 127.0.0.1 and gives the official client, with a service key. */
+export async function listenWithClient(t: TestPlumb): Promise<OpenAI> {
+  await t.plumb.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = t.plumb.app.server.address() as AddressInfo;
+  return new OpenAI({
+    apiKey: await t.keyFor('service'),
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    maxRetries: 0,
+    timeout: 10_000,
+  });
 }

@@ -94,6 +94,7 @@ export const servingModule = defineModule<ServingServices, { registry: Registry;
       prices,
       upstream: new OpenAiUpstream(),
       secrets,
+      shadowStats: repo,
       meter: metrics.serving,
     });
     return {
@@ -117,5 +118,8 @@ export const servingModule = defineModule<ServingServices, { registry: Registry;
     registerServingCommands(program);
     registerPriceCommands(program);
   },
-  close: ({ shadows }) => shadows.drain(),
+  close: async ({ shadows, chat }) => {
+    await shadows.drain();
+    await chat.shadows.drain();
+  },
 });
