@@ -1,5 +1,6 @@
 import { type CompiledQuery, sql } from 'kysely';
 import type { Db, Executor } from '../../storage/database.js';
+import { SharedRead } from '../../storage/shared-read.js';
 import type { EndpointsTable, ReviewQueueTable, ShadowStatsTable } from './serving.tables.js';
 
 /** Counter increments for one shadow, summed over a batch of compared requests. */
@@ -7,22 +8,31 @@ export type ShadowStatsDelta = Omit<ShadowStatsTable, 'endpoint_id' | 'shadow'>;
 
 /** SQL of endpoints, the review queue and shadow counters. */
 export class EndpointsRepo {
-  private readonly stampQuery: CompiledQuery<{ seq: number }>;
+  private readonly stamp: SharedRead<number>;
 
   constructor(private readonly db: Db) {
     // Compiled once: it runs before every prediction.
-    this.stampQuery = db.kysely.selectFrom('audit_head').select('seq').where('id', '=', 1).compile();
+    const query: CompiledQuery<{ seq: number }> = db.kysely
+      .selectFrom('audit_head')
+      .select('seq')
+      .where('id', '=', 1)
+      .compile();
+    this.stamp = new SharedRead(async () => Number((await db.kysely.executeQuery(query)).rows[0]!.seq));
   }
 
   /**
    * The audit head's sequence: it grows with every committed mutation in any process sharing
    * the database (each writes its audit record in its own transaction, appends serialized), so
    * lookups made under an unchanged stamp are still current. One primary-key read of a one-row
-   * table.
+   * table, shared by the predictions that asked in the same turn of the event loop.
    */
-  async changeStamp(): Promise<number> {
-    const { rows } = await this.db.kysely.executeQuery(this.stampQuery);
-    return Number(rows[0]!.seq);
+  changeStamp(): Promise<number> {
+    return this.stamp.get();
+  }
+
+  /** Audit-head reads issued so far (fewer than predictions when concurrent ones shared). */
+  get stampReads(): number {
+    return this.stamp.reads;
   }
 
   async insert(trx: Executor, row: EndpointsTable): Promise<void> {
