@@ -312,7 +312,10 @@ async function main() {
       const loop = monitorEventLoopDelay({ resolution: 5 });
       const gc = gcPauses();
       loop.enable();
+      const fixedCpu = [process.cpuUsage(), mainThreadCpuMs()];
       const fixed = await runClient({ url, key, path, bodies, rate, seconds, connections: 64 });
+      const fixedUsage = process.cpuUsage(fixedCpu[0]);
+      const fixedLoopUs = (mainThreadCpuMs() - fixedCpu[1]) * 1000;
       loop.disable();
       const pauses = gc.stop();
       const sorted = fixed.latencies.sort((a, b) => a - b);
@@ -324,6 +327,8 @@ async function main() {
           `p50 ${(p50 - d50).toFixed(2)} ms, p99 ${(p99 - d99).toFixed(2)} ms; server event loop delay ` +
           `p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms; ` +
           `GC ${pauses.count} pauses, ${pauses.total.toFixed(0)} ms in all, longest ${pauses.max.toFixed(1)} ms; ` +
+          `server CPU ${((fixedUsage.user + fixedUsage.system) / Math.max(1, fixed.latencies.length)).toFixed(0)} µs a prediction ` +
+          `(event loop thread ${(fixedLoopUs / Math.max(1, fixed.latencies.length)).toFixed(0)} µs); ` +
           `p99 by second ${fixed.timeline.map((v) => (v === null ? '-' : v.toFixed(1))).join(' ')} ms`,
       );
       const cpu = process.cpuUsage();
