@@ -181,28 +181,9 @@ export class MonitorViews {
       await this.ports.evaluationData(projectId, served.id),
       q.field,
     );
-    const { features } = await this.monitors.store.merged(
-      { projectId, endpoint },
-      { from, to, features: [q.field] },
-      new Map(),
-    );
-    const profile = features.get(q.field)?.profile;
-    const production = new Map<string, { value: string | number | boolean; n: number }>();
-    let productionTotal = 0;
-    if (profile) {
-      productionTotal = profile.numericCount + profile.categoricalCount;
-      for (const t of profile.frequentItems?.top() ?? [])
-        production.set(String(t.item), { value: t.item, n: t.estimate });
-      const sketch = profile.quantileSketch;
-      if (sketch) {
-        const { values, cum } = sketch.sortedView();
-        let prev = 0;
-        for (let i = 0; i < values.length; i++) {
-          production.set(String(values[i]), { value: values[i]!, n: cum[i]! - prev });
-          prev = cum[i]!;
-        }
-      }
-    }
+    const values = await this.monitors.productionValues(projectId, endpoint, q.field, from, to);
+    const production = new Map(values.values.map(([value, n]) => [String(value), { value, n }]));
+    const productionTotal = values.total;
     const keys = new Set([...production.keys(), ...training.counts.keys(), ...evaluation.counts.keys()]);
     const share = (c: ValueCounts, k: string) => (c.total === 0 ? 0 : (c.counts.get(k) ?? 0) / c.total);
     const rows = [...keys].map((k) => {

@@ -1,15 +1,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DriftSeries, Monitor } from '@plumb/sdk';
+import type { DriftReport, DriftSeries, Monitor } from '@plumb/sdk';
 import { Xoshiro128 } from '@plumb/stats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
 import { createPlumb, type Plumb } from '../../main.js';
 import { FeatureWindow } from './feature-window.js';
-import { REFERENCE_QUEUE, WINDOWS_QUEUE } from './monitors.service.js';
+import {
+  DRIFT_QUEUE,
+  INLINE_PROFILES,
+  REFERENCE_QUEUE,
+  VALUES_QUEUE,
+  WINDOWS_QUEUE,
+} from './monitors.service.js';
 import { BASE_WINDOW_MS } from './profile-writer.js';
 import { ProfilesRepo } from './profiles.repo.js';
+import { decodeFeatures } from './result-codec.js';
 
 const HOURS = 6;
 
@@ -44,31 +51,14 @@ describe('monitoring work handed to jobs', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  it('create a monitor from a reference scanned in a job, and compute missing windows in one', async () => {
-    const rng = new Xoshiro128([7, 7, 7, 7]);
-    const values = Array.from({ length: 400 }, (_, i) => (rng.nextUint32() / 4294967296) * 10 + (i % 7));
-    const blob = await call('POST', '/api/v1/blobs', Buffer.from(`x\n${values.join('\n')}\n`), {
-      'content-type': 'application/octet-stream',
-    });
-    const added = await call('POST', '/api/v1/datasets/ref/versions', {
-      files: [{ path: 'ref.csv', ref: blob.json().ref }],
-    });
-    expect(added.statusCode, added.body).toBe(201);
-    const created = await call('POST', '/api/v1/monitors', {
-      endpoint: 'jobs',
-      reference: added.json().version.ref,
-      window: '1h',
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    const monitor: Monitor = created.json();
-    // 400 reference rows with more than 5 values: two-sample KS.
-    expect(monitor.features.map((f) => [f.feature, f.test])).toEqual([['x', 'ks']]);
-    const scans = await plumb.services.jobs.list({ queue: REFERENCE_QUEUE });
-    expect(scans.map((j) => j.status)).toEqual(['succeeded']);
-
-    // Hours long closed: the first half like the reference, the second shifted by 5.
-    const t0 = Math.floor((Date.now() - 48 * BASE_WINDOW_MS) / BASE_WINDOW_MS) * BASE_WINDOW_MS;
-    const rows = Array.from({ length: HOURS }, (_, h) => {
+  const rng = new Xoshiro128([7, 7, 7, 7]);
+  const values = Array.from({ length: 400 }, (_, i) => (rng.nextUint32() / 4294967296) * 10 + (i % 7));
+  let monitor: Monitor;
+  const t0 = Math.floor((Date.now() - 48 * BASE_WINDOW_MS) / BASE_WINDOW_MS) * BASE_WINDOW_MS;
+  /** Hourly profiles of x from hour `a` to `b` after t0: from hour HOURS / 2 on shifted by 5. */
+  const hours = (a: number, b: number) =>
+    Array.from({ length: b - a }, (_, i) => {
+      const h = a + i;
       const w = new FeatureWindow();
       for (let k = 0; k < 300; k++) w.update(values[k]! + (h >= HOURS / 2 ? 5 : 0));
       return {
@@ -84,7 +74,29 @@ describe('monitoring work handed to jobs', () => {
         updated_at: Date.now(),
       };
     });
-    await new ProfilesRepo(plumb.db).upsert(rows);
+
+  it('create a monitor from a reference scanned in a job, and compute missing windows in one', async () => {
+    const blob = await call('POST', '/api/v1/blobs', Buffer.from(`x\n${values.join('\n')}\n`), {
+      'content-type': 'application/octet-stream',
+    });
+    const added = await call('POST', '/api/v1/datasets/ref/versions', {
+      files: [{ path: 'ref.csv', ref: blob.json().ref }],
+    });
+    expect(added.statusCode, added.body).toBe(201);
+    const created = await call('POST', '/api/v1/monitors', {
+      endpoint: 'jobs',
+      reference: added.json().version.ref,
+      window: '1h',
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    monitor = created.json();
+    // 400 reference rows with more than 5 values: two-sample KS.
+    expect(monitor.features.map((f) => [f.feature, f.test])).toEqual([['x', 'ks']]);
+    const scans = await plumb.services.jobs.list({ queue: REFERENCE_QUEUE });
+    expect(scans.map((j) => j.status)).toEqual(['succeeded']);
+
+    // Hours long closed: the first half like the reference, the second shifted by 5.
+    await new ProfilesRepo(plumb.db).upsert(hours(0, HOURS));
     const range = `from=${new Date(t0).toISOString()}&to=${new Date(t0 + HOURS * BASE_WINDOW_MS).toISOString()}`;
     const res = await call('GET', `/api/v1/monitors/${monitor.id}/series?${range}&buckets=${HOURS}`);
     expect(res.statusCode, res.body).toBe(200);
@@ -101,5 +113,50 @@ describe('monitoring work handed to jobs', () => {
     await plumb.db.kysely.updateTable('monitoring_window_results').set({ series: null }).execute();
     const again = await call('GET', `/api/v1/monitors/${monitor.id}/series?${range}&buckets=${HOURS}`);
     expect(again.json()).toEqual(series);
+  }, 60_000);
+
+  it('merge a small range on the loop and a large one in a job, to the same answer', async () => {
+    const drift = (n: number) =>
+      call(
+        'GET',
+        `/api/v1/monitors/${monitor.id}/drift?from=${new Date(t0).toISOString()}&to=${new Date(t0 + n * BASE_WINDOW_MS).toISOString()}`,
+      );
+    const small = await drift(HOURS);
+    expect(small.statusCode, small.body).toBe(200);
+    expect(small.json().windows).toBe(HOURS);
+    expect(await plumb.services.jobs.list({ queue: DRIFT_QUEUE })).toEqual([]);
+
+    const n = INLINE_PROFILES + 10;
+    await new ProfilesRepo(plumb.db).upsert(hours(HOURS, n));
+    const large = await drift(n);
+    expect(large.statusCode, large.body).toBe(200);
+    const merged = await plumb.services.jobs.list({ queue: DRIFT_QUEUE });
+    expect(merged.map((j) => j.status)).toEqual(['succeeded']);
+    const report: DriftReport = large.json();
+    expect(report.windows).toBe(n);
+    // What the merge gives when run here, and the verdict of the shifted majority.
+    const here = await plumb.services.monitors.computeDrift({
+      projectId,
+      monitorId: monitor.id,
+      from: t0,
+      to: t0 + n * BASE_WINDOW_MS,
+      exact: false,
+    });
+    expect(report.features).toEqual(decodeFeatures(here.features));
+    expect(report.features.map((f) => [f.feature, f.test, f.count, f.verdict])).toEqual([
+      ['x', 'ks', 300 * n, 'drift'],
+    ]);
+
+    // Coverage's production values: the same rule, the same answer.
+    const monitors = plumb.services.monitors;
+    const job = { projectId, endpoint: 'jobs', field: 'x', from: t0, to: t0 + n * BASE_WINDOW_MS };
+    const values = await monitors.productionValues(projectId, 'jobs', 'x', job.from, job.to);
+    expect((await plumb.services.jobs.list({ queue: VALUES_QUEUE })).map((j) => j.status)).toEqual([
+      'succeeded',
+    ]);
+    expect(values).toEqual(await monitors.computeValues(job));
+    expect(values.total).toBe(300 * n);
+    await monitors.productionValues(projectId, 'jobs', 'x', t0, t0 + HOURS * BASE_WINDOW_MS);
+    expect(await plumb.services.jobs.list({ queue: VALUES_QUEUE })).toHaveLength(1);
   }, 60_000);
 });

@@ -14,10 +14,14 @@ import { registerMonitoringCommands } from './monitoring.cli.js';
 import { monitoringMigrations } from './monitoring.migrations.js';
 import { monitoringRoutes } from './monitoring.routes.js';
 import {
+  DRIFT_QUEUE,
+  type DriftJob,
   type MonitoringPorts,
   MonitorsService,
   REFERENCE_QUEUE,
   type ReferenceJob,
+  VALUES_QUEUE,
+  type ValuesJob,
   WINDOWS_QUEUE,
   type WindowsJob,
 } from './monitors.service.js';
@@ -156,6 +160,9 @@ export const monitoringModule = defineModule<MonitoringServices, MonitoringNeeds
     // What a request waits for instead of scanning or computing on the HTTP loop; both rerun safely.
     [WINDOWS_QUEUE]: (job) => monitors.computeWindows(job.payload as WindowsJob),
     [REFERENCE_QUEUE]: (job) => monitors.buildReference(job.payload as ReferenceJob),
+    // Large merges of a drift read: pure, so a rerun gives the same answer.
+    [DRIFT_QUEUE]: (job) => monitors.computeDrift(job.payload as DriftJob),
+    [VALUES_QUEUE]: (job) => monitors.computeValues(job.payload as ValuesJob),
   }),
   schedules: {
     [ROLLUP_QUEUE]: { cron: '17 * * * *', queue: ROLLUP_QUEUE, maxAttempts: 3 },

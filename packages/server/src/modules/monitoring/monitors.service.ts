@@ -21,6 +21,7 @@ import {
 } from './monitor-record.js';
 import { DEFAULT_THRESHOLDS, type FeatureTest, type MonitorSpec } from './monitor-spec.js';
 import { type MonitorRow, MonitorsRepo, type WindowResultRow } from './monitors.repo.js';
+import { type ProductionValues, productionValues } from './production-values.js';
 import { ProfileStore } from './profile-store.js';
 import { BASE_WINDOW_MS, type ProfileWriter } from './profile-writer.js';
 import { ProfilesRepo, type WindowKey } from './profiles.repo.js';
@@ -29,7 +30,7 @@ export type { CreateMonitorInput, Monitor, MonitoringPorts, WindowSignal };
 
 import { enqueueAndWait } from './job-wait.js';
 import { buildReference, type ReferenceColumn } from './reference-builder.js';
-import { encodeFeatures, encodeSeries } from './result-codec.js';
+import { decodeFeatures, encodeFeatures, encodeSeries } from './result-codec.js';
 import { defaultTest } from './test-choice.js';
 
 /** Reference columns the outputs are compared with, when the reference has them. */
@@ -47,12 +48,45 @@ export const REFERENCE_QUEUE = 'monitoring.reference';
 const READ_WAIT_MS = 10_000;
 /** How long creation waits for the reference scan before answering `unavailable`. */
 const CREATE_WAIT_MS = 120_000;
+export const DRIFT_QUEUE = 'monitoring.drift';
+export const VALUES_QUEUE = 'monitoring.values';
+/**
+ * Stored profiles a drift merges on the request's own loop at most; more go to a job. Merging
+ * one costs 0.1–1 ms (numeric profiles of 2,000 to 20,000 values, 2-core machine under load,
+ * bench/monitoring), so 16 keep the loop's share under about 15 ms; a day of hourly windows of
+ * 5 features before its roll-up is already 120.
+ */
+export const INLINE_PROFILES = 16;
+/** How long a read waits for its merge job before answering `unavailable`. */
+const DRIFT_WAIT_MS = 60_000;
 
 export interface WindowsJob {
   projectId: string;
   monitorId: string;
   start: number;
   end: number;
+}
+export interface DriftJob {
+  projectId: string;
+  monitorId: string;
+  from: number;
+  to: number;
+  modelVersion?: string | undefined;
+  exact: boolean;
+}
+/** A merged drift as a job returns it: features encoded so infinite statistics survive JSON. */
+interface DriftResult {
+  windows: number;
+  features: string;
+  shareDrifted: number;
+  datasetDrifted: boolean;
+}
+export interface ValuesJob {
+  projectId: string;
+  endpoint: string;
+  field: string;
+  from: number;
+  to: number;
 }
 export interface ReferenceJob {
   projectId: string;
@@ -232,24 +266,92 @@ export class MonitorsService {
     range: { from: number; to: number; modelVersion?: string | undefined; exact?: boolean | undefined },
   ): Promise<DriftSummary & { monitor: Monitor; from: number; to: number; windows: number }> {
     const l = await this.require(projectId, id);
-    const key = keyOf(l.row);
-    const { features, windows } = await this.store.merged(
-      key,
-      {
-        from: range.from,
-        to: range.to,
-        features: l.model.tests.map((t) => t.feature),
-        ...(range.modelVersion === undefined ? {} : { modelVersion: range.modelVersion }),
-      },
-      this.specsOf(key),
-    );
+    const job: DriftJob = {
+      projectId,
+      monitorId: id,
+      from: range.from,
+      to: range.to,
+      modelVersion: range.modelVersion,
+      exact: range.exact ?? false,
+    };
+    const large =
+      this.deps.inJobs && (await this.store.size(keyOf(l.row), this.rangeOf(l, job))) > INLINE_PROFILES;
+    const r = large ? await this.driftInJob(job) : await this.computeDrift(job);
     return {
       monitor: present(l.row, l),
       from: range.from,
       to: range.to,
-      windows,
-      ...driftOf(l.model, features, range.exact ?? false),
+      windows: r.windows,
+      features: decodeFeatures(r.features),
+      shareDrifted: r.shareDrifted,
+      datasetDrifted: r.datasetDrifted,
     };
+  }
+
+  /** The merge and tests of a drift read (the drift job, or inline when small). */
+  async computeDrift(job: DriftJob): Promise<DriftResult> {
+    const l = await this.require(job.projectId, job.monitorId);
+    const key = keyOf(l.row);
+    const { features, windows } = await this.store.merged(key, this.rangeOf(l, job), this.specsOf(key));
+    const d = driftOf(l.model, features, job.exact);
+    return {
+      windows,
+      features: encodeFeatures(d.features),
+      shareDrifted: d.shareDrifted,
+      datasetDrifted: d.datasetDrifted,
+    };
+  }
+
+  private rangeOf(l: Loaded, job: DriftJob) {
+    return {
+      from: job.from,
+      to: job.to,
+      features: l.model.tests.map((t) => t.feature),
+      ...(job.modelVersion === undefined ? {} : { modelVersion: job.modelVersion }),
+    };
+  }
+
+  /** A field's production values over a range (coverage), merged in a job when large. */
+  async productionValues(
+    projectId: string,
+    endpoint: string,
+    field: string,
+    from: number,
+    to: number,
+  ): Promise<ProductionValues> {
+    const job: ValuesJob = { projectId, endpoint, field, from, to };
+    const key = { projectId, endpoint };
+    if (this.deps.inJobs && (await this.store.size(key, { from, to, features: [field] })) > INLINE_PROFILES)
+      return this.inJob(VALUES_QUEUE, job, `values:${projectId}:${endpoint}:${field}:${from}:${to}`);
+    return this.computeValues(job);
+  }
+
+  /** The merge of productionValues (the values job, or inline when small). */
+  computeValues(job: ValuesJob): Promise<ProductionValues> {
+    return productionValues(
+      this.store,
+      { projectId: job.projectId, endpoint: job.endpoint },
+      job.field,
+      job.from,
+      job.to,
+    );
+  }
+
+  private driftInJob(job: DriftJob): Promise<DriftResult> {
+    const key = `drift:${job.monitorId}:${job.from}:${job.to}:${job.modelVersion ?? ''}:${job.exact}`;
+    return this.inJob(DRIFT_QUEUE, job, key);
+  }
+
+  private async inJob<R>(queue: string, payload: unknown, key: string): Promise<R> {
+    const ended = await enqueueAndWait(this.deps.jobs, queue, payload, key, DRIFT_WAIT_MS);
+    if (ended.status === 'succeeded') return ended.result as R;
+    if (ended.status === 'queued' || ended.status === 'running') {
+      throw new PlumbError(
+        'unavailable',
+        `the merge of this range (job ${ended.id}) is still ${ended.status}; try again when it has finished`,
+      );
+    }
+    throw new PlumbError('internal', `the merge of this range failed: ${ended.lastError ?? ended.status}`);
   }
 
   /**

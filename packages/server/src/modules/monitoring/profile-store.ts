@@ -41,6 +41,14 @@ export class ProfileStore {
     return { features, windows };
   }
 
+  /** How many stored profiles `merged` would read and merge for the same query. */
+  async size(key: WindowKey, q: RangeQuery): Promise<number> {
+    let n = 0;
+    for (const [level, from, to] of await this.plan(key, q.from, q.to))
+      n += await this.repo.count(key, level, from, to, q.features, q.modelVersion);
+    return n;
+  }
+
   /** Each finest window of [from, to) on its own, for per-window results. */
   async perWindow(key: WindowKey, q: RangeQuery, windowMs: number, specs: ReadonlyMap<string, BinIndex>) {
     const rows = await this.repo.read(key, BASE_WINDOW_MS, q.from, q.to, q.features);

@@ -54,17 +54,38 @@ export class ProfilesRepo {
     to: number,
     features?: readonly string[],
   ): Promise<ProfileRow[]> {
+    const rows = await this.windows(key, levelMs, from, to, features)
+      .selectAll()
+      .orderBy('window_start')
+      .execute();
+    return rows.map(normalize);
+  }
+
+  /** How many rows `read` would return (of one model version if given), without reading them. */
+  async count(
+    key: WindowKey,
+    levelMs: number,
+    from: number,
+    to: number,
+    features?: readonly string[],
+    modelVersion?: string,
+  ): Promise<number> {
+    let q = this.windows(key, levelMs, from, to, features);
+    if (modelVersion !== undefined) q = q.where('model_version', '=', modelVersion);
+    const row = await q.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  private windows(key: WindowKey, levelMs: number, from: number, to: number, features?: readonly string[]) {
     let q = this.db.kysely
       .selectFrom('monitoring_profiles')
-      .selectAll()
       .where('project_id', '=', key.projectId)
       .where('endpoint', '=', key.endpoint)
       .where('level_ms', '=', levelMs)
       .where('window_start', '>=', from)
       .where('window_start', '<', to);
     if (features && features.length > 0) q = q.where('feature', 'in', [...features]);
-    const rows = await q.orderBy('window_start').execute();
-    return rows.map(normalize);
+    return q;
   }
 
   /** Block starts of a level already rolled up in [from, to), with when. */
