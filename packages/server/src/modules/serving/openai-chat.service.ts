@@ -2,7 +2,7 @@ import type { Clock } from '../../core/clock.js';
 import type { RequestContext } from '../../core/context.js';
 import { PlumbError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import { credentialOf, type SecretSource } from '../../core/secrets.js';
+import type { SecretSource } from '../../core/secrets.js';
 import type { ServingMeter } from '../../http/metrics.js';
 import type { Arm, EventSink } from '../events/events.contract.js';
 import type { ModelVersionInfo } from '../registry/registry.contracts.js';
@@ -11,6 +11,7 @@ import type { EndpointsRepo } from './endpoints.repo.js';
 import type { EndpointsService } from './endpoints.service.js';
 import { type CachedCompletion, ChatCache, chunksOfCompletion, completionOfStream } from './openai-cache.js';
 import type { ChatCompletionRequest } from './openai-chat.schemas.js';
+import { type ChatCall, logChat, tagsOf } from './openai-chat-log.js';
 import {
   AssistantMessage,
   chunksOf,
@@ -24,6 +25,7 @@ import {
 import { type OpenAiModel, openAiModels } from './openai-models.js';
 import { costOf, type PricesService, type TokenUsage, type UnitPrice } from './openai-prices.service.js';
 import { answerText, ChatShadows } from './openai-shadows.js';
+import { openAiArtifact, upstreamKey } from './openai-target.js';
 import type { OpenAiUpstream, UpstreamStream, UpstreamTarget } from './openai-upstream.js';
 import { chooseRoute, routePoint } from './route-choice.js';
 
@@ -262,7 +264,11 @@ export class OpenAiChatService {
     } else if (!sink.closed) await sink.write('[DONE]');
   }
 
-  private async begin(ctx: RequestContext, request: ChatCompletionRequest, routeKey: string | undefined) {
+  private async begin(
+    ctx: RequestContext,
+    request: ChatCompletionRequest,
+    routeKey: string | undefined,
+  ): Promise<ChatCall> {
     const projectId = ctx.principal.projectId;
     const endpoint = await this.deps.endpoints.record(projectId, request.model);
     const key = routeKey ?? request.user;
@@ -279,7 +285,7 @@ export class OpenAiChatService {
       inputs: loggedMessages(request.messages, (row) => this.deps.loggable(endpoint, row)),
       time: this.deps.clock.now(),
       startedMs: performance.now(),
-      failures: [] as string[],
+      failures: [],
       defaultMessage: defaultMessageOf(endpoint.fallback.defaultResponse),
     };
   }
@@ -302,7 +308,7 @@ export class OpenAiChatService {
         const price = this.deps.prices.priceAt(call.projectId, artifact.model, call.time);
         // Settled by record; a failed attempt leaves it unread.
         price.catch(() => {});
-        const apiKey = await this.keyOf(info);
+        const apiKey = await upstreamKey(this.deps.secrets, info);
         const value = await open({ ref: info.ref, baseUrl: artifact.baseUrl, model: artifact.model, apiKey });
         return { info, arm: attempt.arm, value, price };
       } catch (error) {
@@ -313,24 +319,16 @@ export class OpenAiChatService {
       }
     }
     if (call.defaultMessage) return null;
-    await this.deps.events().record([
-      {
-        time: call.time.toISOString(),
-        projectId: call.projectId,
-        endpoint: call.endpoint.name,
-        modelVersion: null,
-        modelVersionId: null,
-        arm: call.attempts[0]!.arm,
-        inputs: call.inputs,
-        outputs: null,
-        latencyMs: performance.now() - call.startedMs,
-        promptTokens: null,
-        completionTokens: null,
-        costUsd: null,
-        tags: tagsOf(call.request, null, false),
-        error: call.failures.join('; '),
-      },
-    ]);
+    await logChat(this.deps, call, {
+      info: null,
+      arm: call.attempts[0]!.arm,
+      outputs: null,
+      latencyMs: performance.now() - call.startedMs,
+      usage: null,
+      costUsd: null,
+      tags: tagsOf(call.request, null, false),
+      served: false,
+    });
     throw new PlumbError(
       'unavailable',
       `endpoint ${call.endpoint.name} could not answer: ${call.failures.join('; ')}`,
@@ -345,7 +343,7 @@ export class OpenAiChatService {
   ): Promise<{ info: ModelVersionInfo; upstream: UpstreamTarget }> {
     const info = await this.deps.servable(endpoint.projectId, target);
     const artifact = openAiArtifact(endpoint.name, info);
-    const apiKey = await this.keyOf(info);
+    const apiKey = await upstreamKey(this.deps.secrets, info);
     return { info, upstream: { ref: info.ref, baseUrl: artifact.baseUrl, model: artifact.model, apiKey } };
   }
 
@@ -374,91 +372,36 @@ export class OpenAiChatService {
   }
 
   /** Logs an answer from the cache: nothing was asked of the upstream, so nothing was spent. */
-  private async recordCacheHit(call: Call, hit: Cached): Promise<string> {
-    const id = newId('prd');
-    const latencyMs = performance.now() - call.startedMs;
+  private recordCacheHit(call: Call, hit: Cached): Promise<string> {
     const choices = hit.cached.body.choices as { message?: unknown }[];
-    await this.deps.events().record([
-      {
-        id,
-        time: call.time.toISOString(),
-        projectId: call.projectId,
-        endpoint: call.endpoint.name,
-        modelVersion: hit.info.ref,
-        modelVersionId: hit.info.id,
-        arm: 'cache',
-        inputs: call.inputs,
-        outputs: choices[0]?.message ?? null,
-        latencyMs,
-        promptTokens: 0,
-        completionTokens: 0,
-        costUsd: 0,
-        tags: { ...tagsOf(call.request, null, false), 'plumb.cache_of': hit.cached.predictionId },
-        error: call.failures.length > 0 ? call.failures.join('; ') : null,
-      },
-    ]);
-    this.deps.meter.served({
-      project: call.projectId,
-      endpoint: call.endpoint.name,
-      version: hit.info.ref,
+    return logChat(this.deps, call, {
+      info: hit.info,
       arm: 'cache',
-      latencyMs,
-      promptTokens: 0,
-      completionTokens: 0,
+      outputs: choices[0]?.message ?? null,
+      latencyMs: performance.now() - call.startedMs,
+      usage: { promptTokens: 0, completionTokens: 0 },
       costUsd: 0,
+      tags: { ...tagsOf(call.request, null, false), 'plumb.cache_of': hit.cached.predictionId },
+      served: true,
     });
-    return id;
-  }
-
-  /**
-   * The version's API key, read now; a key that is not there fails this version like an upstream
-   * that does not answer, so the fallback chain applies.
-   */
-  private async keyOf(info: ModelVersionInfo): Promise<string | undefined> {
-    const ref = info.artifact.kind === 'openai' ? credentialOf(info.artifact) : null;
-    if (ref === null) return undefined;
-    try {
-      return await this.deps.secrets.read(ref);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      throw new PlumbError('unavailable', `${info.ref}: no API key for the upstream: ${message}`);
-    }
   }
 
   /** Logs the endpoint's default response, given after every version failed. */
-  private async recordDefault(call: Call): Promise<string> {
-    const id = newId('prd');
-    await this.deps.events().record([
-      {
-        id,
-        time: call.time.toISOString(),
-        projectId: call.projectId,
-        endpoint: call.endpoint.name,
-        modelVersion: null,
-        modelVersionId: null,
-        arm: 'fallback',
-        inputs: call.inputs,
-        outputs: call.defaultMessage,
-        latencyMs: performance.now() - call.startedMs,
-        // No upstream answered: nothing was counted, so nothing can be priced.
-        promptTokens: null,
-        completionTokens: null,
-        costUsd: null,
-        tags: tagsOf(call.request, null, false),
-        error: call.failures.join('; '),
-      },
-    ]);
-    this.deps.meter.served({
-      project: call.projectId,
-      endpoint: call.endpoint.name,
-      version: null,
+  private recordDefault(call: Call): Promise<string> {
+    return logChat(this.deps, call, {
+      info: null,
       arm: 'fallback',
+      outputs: call.defaultMessage,
       latencyMs: performance.now() - call.startedMs,
+      // No upstream answered: nothing was counted, so nothing can be priced.
+      usage: null,
+      costUsd: null,
+      tags: tagsOf(call.request, null, false),
+      served: true,
     });
-    return id;
   }
 
-  /** Logs the call (acknowledged only once committed) and counts it. */
+  /** Logs an upstream's answer with its tokens, priced as of the call. */
   private async record(
     call: Call,
     opened: Opened<unknown>,
@@ -470,69 +413,24 @@ export class OpenAiChatService {
       error: string | null;
       disconnected: boolean;
     },
-    id = newId('prd'),
+    id?: string,
   ): Promise<string> {
-    const { info, arm } = opened;
-    const costUsd = costOf(await opened.price, result.usage);
-    const errors = [...call.failures, ...(result.error === null ? [] : [result.error])];
-    await this.deps.events().record([
-      {
-        id,
-        time: call.time.toISOString(),
-        projectId: call.projectId,
-        endpoint: call.endpoint.name,
-        modelVersion: info.ref,
-        modelVersionId: info.id,
-        arm,
-        inputs: call.inputs,
-        outputs: result.outputs,
-        latencyMs: result.latencyMs,
-        promptTokens: result.usage?.promptTokens ?? null,
-        completionTokens: result.usage?.completionTokens ?? null,
-        costUsd,
-        tags: tagsOf(call.request, result.firstTokenMs, result.disconnected),
-        error: errors.length > 0 ? errors.join('; ') : null,
-      },
-    ]);
-    this.deps.meter.served({
-      project: call.projectId,
-      endpoint: call.endpoint.name,
-      version: info.ref,
-      arm,
+    return logChat(this.deps, call, {
+      ...(id ? { id } : {}),
+      info: opened.info,
+      arm: opened.arm,
+      outputs: result.outputs,
       latencyMs: result.latencyMs,
-      promptTokens: result.usage?.promptTokens ?? null,
-      completionTokens: result.usage?.completionTokens ?? null,
-      costUsd,
+      usage: result.usage,
+      costUsd: costOf(await opened.price, result.usage),
+      tags: tagsOf(call.request, result.firstTokenMs, result.disconnected),
+      error: result.error,
+      served: true,
     });
-    return id;
   }
 }
 
-type Call = Awaited<ReturnType<OpenAiChatService['begin']>>;
-
-/**
- * The caller's `metadata`, and Plumb's own under `plumb.`: the time to the first chunk of a
- * stream, and whether the client left before its end (its tokens were still counted).
- */
-function tagsOf(request: ChatCompletionRequest, firstTokenMs: number | null, disconnected: boolean) {
-  const tags: Record<string, string> = { ...(request.metadata ?? {}) };
-  if (firstTokenMs !== null) tags['plumb.first_token_ms'] = firstTokenMs.toFixed(1);
-  if (disconnected) tags['plumb.client_disconnected'] = 'true';
-  return tags;
-}
-
-/** The version's upstream, refusing (as the caller's error) a version that is not OpenAI-compatible. */
-function openAiArtifact(endpoint: string, info: ModelVersionInfo) {
-  const artifact = info.artifact;
-  if (artifact.kind !== 'openai') {
-    throw new PlumbError(
-      'invalid_argument',
-      `endpoint ${endpoint} serves ${info.ref}, which is not an OpenAI-compatible upstream; chat completions need one`,
-      { details: { param: 'model', modelVersion: info.ref } },
-    );
-  }
-  return artifact;
-}
+type Call = ChatCall;
 
 /** What failed, named by the version unless the message already starts with it. */
 function failure(ref: string, error: unknown): string {
