@@ -2,7 +2,10 @@
 // the same OpenAI-compatible upstream called directly: time to the first chunk and to the last,
 // and completions per second, with every completion logged (tokens and cost) before its [DONE].
 // The upstream (a local SSE server answering at once, 20 chunks) and the load generator each run
-// in their own process; Plumb runs in this one, on a temporary SQLite home. After `npm run build`:
+// in their own process; Plumb runs in this one, on a temporary SQLite home. The upstream wants an
+// API key, which Plumb reads from the environment variable the version names at each call. A
+// third run goes through an endpoint with a response cache, where every call after the first is
+// replayed from it. After `npm run build`:
 //   node bench/serving/openai-gateway.mjs [requests=2000] [connections=16]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +15,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CHUNKS = 20;
+// The upstream's key: Plumb sends it from BENCH_UPSTREAM_KEY, the version's apiKeyEnv.
+const UPSTREAM_KEY = 'sk-bench-upstream-key';
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 
 if (process.argv[2] === 'upstream') await upstream();
@@ -21,6 +26,10 @@ else await main();
 /** An OpenAI-compatible upstream that streams CHUNKS chunks and usage at once. */
 async function upstream() {
   const server = http.createServer((req, res) => {
+    if (req.headers.authorization !== `Bearer ${UPSTREAM_KEY}`) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"no key"}}');
+      return;
+    }
     let text = '';
     req.on('data', (c) => {
       text += c;
@@ -49,11 +58,11 @@ async function upstream() {
 }
 
 /** Sends `requests` streamed completions over `connections` connections; prints JSON figures. */
-async function client({ url, key, requests, connections }) {
+async function client({ url, key, model, requests, connections }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const target = new URL(url);
   const body = JSON.stringify({
-    model: 'assistant',
+    model,
     stream: true,
     messages: [{ role: 'user', content: 'hello there' }],
   });
@@ -163,22 +172,28 @@ async function main() {
       riskClass: 'limited',
       policy: { gatedAliases: [], approvalRequired: false },
     });
+    process.env.BENCH_UPSTREAM_KEY = UPSTREAM_KEY;
     await s.registry.registration.register(admin, 'llm', {
-      artifact: { kind: 'openai', baseUrl, model: 'small-chat' },
+      artifact: { kind: 'openai', baseUrl, model: 'small-chat', apiKeyEnv: 'BENCH_UPSTREAM_KEY' },
       description: '',
     });
-    await s.endpoints.create(admin, {
-      name: 'assistant',
-      description: '',
-      routes: [{ target: 'llm@v1', weight: 1 }],
-      shadows: [],
-      fallback: { versions: [], defaultResponse: null },
-      timeoutMs: 5000,
-      cacheTtlMs: 0,
-      reviewThreshold: null,
-      redact: {},
-      features: null,
-    });
+    for (const [name, cacheTtlMs] of [
+      ['assistant', 0],
+      ['assistant-cached', 600_000],
+    ]) {
+      await s.endpoints.create(admin, {
+        name,
+        description: '',
+        routes: [{ target: 'llm@v1', weight: 1 }],
+        shadows: [],
+        fallback: { versions: [], defaultResponse: null },
+        timeoutMs: 5000,
+        cacheTtlMs,
+        reviewThreshold: null,
+        redact: {},
+        features: null,
+      });
+    }
     await s.prices.set(admin, {
       upstreamModel: 'small-chat',
       inputPer1m: 0.15,
@@ -190,14 +205,22 @@ async function main() {
     console.log(
       `node ${process.version}, Plumb ${url} on SQLite; ${requests} streamed completions of ${CHUNKS} chunks, ${connections} connections`,
     );
-    const direct = await runClient({ url: `${baseUrl}/chat/completions`, key, requests, connections });
-    const gateway = await runClient({ url: `${url}/v1/chat/completions`, key, requests, connections });
+    const options = { model: 'assistant', requests, connections };
+    const direct = await runClient({ ...options, url: `${baseUrl}/chat/completions`, key: UPSTREAM_KEY });
+    const gateway = await runClient({ ...options, url: `${url}/v1/chat/completions`, key });
+    const cached = await runClient({
+      ...options,
+      model: 'assistant-cached',
+      url: `${url}/v1/chat/completions`,
+      key,
+    });
     const row = (name, r) =>
       console.log(
         `${name.padEnd(16)} ${r.perSecond.toFixed(0).padStart(6)}/s  first chunk p50 ${r.first50.toFixed(2)} ms p99 ${r.first99.toFixed(2)} ms  last p50 ${r.total50.toFixed(2)} ms p99 ${r.total99.toFixed(2)} ms  failed ${r.failed}`,
       );
     row('upstream direct', direct);
     row('through Plumb', gateway);
+    row('Plumb, cached', cached);
     console.log(
       `added to first chunk p50 ${(gateway.first50 - direct.first50).toFixed(2)} ms; throughput ratio ${(gateway.perSecond / direct.perSecond).toFixed(2)}`,
     );
@@ -205,6 +228,8 @@ async function main() {
     console.log(
       `last logged: ${logged.items[0]?.completionTokens} completion tokens, $${logged.items[0]?.costUsd}`,
     );
+    const hit = (await s.events.list(admin, { endpoint: 'assistant-cached', limit: 1 })).items[0];
+    console.log(`last cached call logged as arm ${hit?.arm}, $${hit?.costUsd}`);
   } finally {
     await plumb.close();
     up.kill();
