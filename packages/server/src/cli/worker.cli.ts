@@ -17,13 +17,21 @@ export function registerWorkerCommand(program: Command): void {
     .option('--home <dir>', 'state directory (PLUMB_HOME, default ./.plumb)')
     .option('--database-url <url>', 'sqlite:PATH or postgres://… (PLUMB_DATABASE_URL)')
     .option(
+      '--public-url <url>',
+      "the API's URL, given to pipeline command steps as PLUMB_URL (PLUMB_PUBLIC_URL)",
+    )
+    .option(
       '--handlers <module>',
       'also run the job handlers of this ES module, whose default export maps queue names to handlers',
     )
-    .action(async (opts: { home?: string; databaseUrl?: string; handlers?: string }) => {
+    .action(async (opts: { home?: string; databaseUrl?: string; publicUrl?: string; handlers?: string }) => {
       let config: ReturnType<typeof loadConfig>;
       try {
-        config = loadConfig(process.env, { home: opts.home, databaseUrl: opts.databaseUrl });
+        config = loadConfig(process.env, {
+          home: opts.home,
+          databaseUrl: opts.databaseUrl,
+          publicUrl: opts.publicUrl,
+        });
       } catch (error) {
         if (error instanceof ConfigError) {
           process.stderr.write(`plumb: ${error.message}\n`);

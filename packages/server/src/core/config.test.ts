@@ -83,4 +83,18 @@ describe('configuration', () => {
     expect(() => loadConfig({ PLUMB_JOBS: 'redis' })).toThrow(/PLUMB_JOBS: expected db or pg-boss/);
     expect(() => loadConfig({ PLUMB_PGBOSS_SCHEMA: 'Bad-Name' })).toThrow(/PLUMB_PGBOSS_SCHEMA/);
   });
+
+  it('takes the public URL for programs Plumb starts, flags first, without a trailing slash', () => {
+    expect(loadConfig({}).publicUrl).toBeUndefined();
+    expect(loadConfig({ PLUMB_PUBLIC_URL: 'https://plumb.example:8443/' }).publicUrl).toBe(
+      'https://plumb.example:8443',
+    );
+    expect(
+      loadConfig({ PLUMB_PUBLIC_URL: 'http://a:1' }, { publicUrl: 'http://127.0.0.1:9000' }).publicUrl,
+    ).toBe('http://127.0.0.1:9000');
+    expect(() => loadConfig({ PLUMB_PUBLIC_URL: 'plumb.example' })).toThrow(
+      /PLUMB_PUBLIC_URL: expected an http:\/\/ or https:\/\/ URL/,
+    );
+    expect(() => loadConfig({ PLUMB_PUBLIC_URL: 'ftp://plumb.example' })).toThrow(/PLUMB_PUBLIC_URL/);
+  });
 });

@@ -24,6 +24,7 @@ const ENV_NAMES = {
   jobs: 'PLUMB_JOBS',
   pgBossSchema: 'PLUMB_PGBOSS_SCHEMA',
   workerLeaseMs: 'PLUMB_WORKER_LEASE_MS',
+  publicUrl: 'PLUMB_PUBLIC_URL',
 } as const;
 
 type Key = keyof typeof ENV_NAMES;
@@ -119,6 +120,15 @@ const RawConfig = z.object({
     .min(1000, 'expected an integer number of milliseconds from 1000 to 3600000')
     .max(3_600_000, 'expected an integer number of milliseconds from 1000 to 3600000')
     .default(60_000),
+  // Where the API is reached, for programs Plumb starts (pipeline command steps get it as
+  // PLUMB_URL): a `plumb worker` cannot know where the API process listens.
+  publicUrl: z
+    .string()
+    .refine((v) => URL.canParse(v) && /^https?:\/\//.test(v), {
+      message: 'expected an http:// or https:// URL',
+    })
+    .transform((v) => v.replace(/\/+$/, ''))
+    .optional(),
 });
 
 export interface Config {
@@ -147,6 +157,8 @@ export interface Config {
   pgBossSchema: string;
   /** How long a claimed job stays a worker's without a heartbeat. */
   workerLeaseMs: number;
+  /** The API's URL for programs Plumb starts; undefined: this process's own address when fixed. */
+  publicUrl: string | undefined;
 }
 
 export type ConfigOverrides = Partial<Record<Key, string | number | undefined>>;
@@ -201,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     projectQuotaBytes: c.projectQuotaBytes,
     redactionKey: c.redactionKey,
     databaseSchema: c.databaseSchema,
+    publicUrl: c.publicUrl,
   };
 }
 

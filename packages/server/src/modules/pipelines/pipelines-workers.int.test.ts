@@ -26,6 +26,16 @@ const wait = process.env.PLUMB_STEP === 'slow' && process.env.PLUMB_ATTEMPT === 
 setTimeout(() => line('done'), wait);
 `;
 
+// Logs to Plumb through the API the worker names in PLUMB_URL, with the step's own key: a
+// training run with the worker's pid as a parameter.
+const REPORT = `const response = await fetch(process.env.PLUMB_URL + '/api/v1/runs', {
+  method: 'POST',
+  headers: { authorization: 'Bearer ' + process.env.PLUMB_API_KEY, 'content-type': 'application/json' },
+  body: JSON.stringify({ name: 'from-' + process.env.PLUMB_STEP, params: { worker: process.ppid } }),
+});
+if (!response.ok) throw new Error(response.status + ' ' + (await response.text()));
+`;
+
 interface Mark {
   step: string;
   attempt: number;
@@ -79,7 +89,7 @@ interface Mark {
   function startWorker(): Promise<ChildProcess> {
     // Both workers share the state folder, as processes on one machine do: the survivor finds the
     // program the killed worker left running.
-    const child = spawn(process.execPath, [CLI_PATH, 'worker'], {
+    const child = spawn(process.execPath, [CLI_PATH, 'worker', '--public-url', server.url], {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -99,6 +109,7 @@ interface Mark {
   beforeAll(async () => {
     if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first`);
     writeFileSync(join(dir, 'mark.mjs'), MARK);
+    writeFileSync(join(dir, 'report.mjs'), REPORT);
     // The server applies the migrations and makes the admin key; it runs no jobs itself.
     server = await startServe(env, { args: ['--no-worker'] });
     const { apiKey } = JSON.parse(readFileSync(join(home, 'credentials'), 'utf8')) as { apiKey: string };
@@ -131,6 +142,7 @@ steps:
 ${wide.map((w) => `  - { name: ${w}, kind: command, run: [node, mark.mjs, steps.log, "400"], needs: [first], cache: false }`).join('\n')}
   - { name: slow, kind: command, run: [node, mark.mjs, steps.log, "100"], needs: [${wide.join(', ')}], cache: false }
   - { name: last, kind: command, run: [node, mark.mjs, steps.log, "100"], needs: [slow], cache: false }
+  - { name: report, kind: command, run: [node, report.mjs], needs: [last], cache: false }
 `;
     await client.pipelines.apply(yaml, dir);
     const run = await client.pipelines.run('spread');
@@ -171,6 +183,8 @@ ${wide.map((w) => `  - { name: ${w}, kind: command, run: [node, mark.mjs, steps.
       { step: 'slow', attempt: 2, event: 'done', pid: survivor.pid },
     ]);
     expect(lines.find((m) => m.step === 'last')!.pid).toBe(survivor.pid);
+    const logged = await client.runs.list({ limit: 10 });
+    expect(logged.items.map((r) => [r.name, r.params])).toEqual([['from-report', { worker: survivor.pid }]]);
     // The wide stage ran in both processes, two steps at a time each.
     const before = finished.filter((m) => wide.includes(m.step));
     expect(new Set(before.map((m) => m.pid))).toEqual(new Set(workers.map((w) => w.pid)));

@@ -33,8 +33,9 @@ export interface PipelinesPorts {
   alerts?: AlertsPort;
 }
 
-/** The URL a command step reaches this server at, when the port is fixed. */
+/** The URL a command step reaches the API at: the configured one, else this server's when its port is fixed. */
 function serverUrl(config: Config): string | null {
+  if (config.publicUrl) return config.publicUrl;
   if (config.port === 0) return null;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
