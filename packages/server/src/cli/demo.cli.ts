@@ -8,11 +8,11 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description(
-      'start the server and run the whole loop on real flight data: dataset, training, gate, champion, endpoint, replayed traffic, retraining up to an approval; then keep serving',
+      'start the server and run the whole loop on real flight data: dataset, training, gate, champion, endpoint, traffic replayed through it, the drift alert, retraining up to an approval, the candidate in shadow; then keep serving',
     )
     .option('--port <port>', 'port to listen on (PLUMB_PORT, default 7070)')
     .option('--home <dir>', 'state directory (PLUMB_HOME, default ./.plumb)')
-    .option('--quick', 'replay a few hundred flights a month instead of about 20,000')
+    .option('--quick', 'replay March alone (about 12,700 flights) instead of March–June (about 51,000)')
     .option('--exit', 'stop the server once the loop has run instead of serving on')
     .action(
       async (opts: { port?: string; home?: string; quick?: boolean; exit?: boolean }, command: Command) => {
@@ -70,9 +70,12 @@ export function registerDemoCommand(program: Command): void {
                   monitor: result.monitor.id,
                   months: result.months,
                   monitoring: result.monitoring.months,
-                  alertRule: result.monitoring.rule,
+                  alertRule: result.alerts.rule,
+                  alert: result.alerts.alert,
                   pipelineRun: result.retraining.run.id,
+                  pipelineTrigger: result.retraining.run.trigger.kind,
                   pipelineStatus: result.retraining.run.status,
+                  shadow: result.shadow.report,
                   candidate: result.retraining.candidate,
                   evalRun: result.retraining.evalRun,
                   waitingForApproval: result.retraining.waitingForApproval,

@@ -1,9 +1,9 @@
 import { dirname } from 'node:path';
 import type { PipelineRun } from '@plumb/sdk';
 import { stringify } from 'yaml';
+import { ALERT_RULE } from './demo-alerts.js';
 import { ENDPOINT, MODEL } from './demo-champion.js';
 import type { DemoContext } from './demo-context.js';
-import { ALERT_RULE } from './demo-monitoring.js';
 import type { DemoPlan } from './demo-plan.js';
 import { monthRange } from './demo-replay.js';
 import { flightsSuite, gateSuite } from './demo-steps.js';
@@ -16,16 +16,15 @@ export const APPROVAL_STEP = 'approval';
 const BASE_DIR = dirname(dirname(TRAINER));
 
 /**
- * The retraining pipeline: snapshot the endpoint's labelled traffic of the last two replayed
- * months, validate it, train a candidate with the example trainer (a fifth kept out as a
+ * The retraining pipeline: snapshot the endpoint's labelled traffic of the replayed months (what
+ * is logged when the run starts: up to the alert's day when the drift alert starts it), validate it, train a candidate with the example trainer (a fifth kept out as a
  * holdout dataset), store the gate over that holdout, register, evaluate against the real
  * champion with slices, deploy as a shadow, wait for a person, then promote. Triggered by the
  * drift alert or weekly.
  */
 export function pipelineYaml(plan: DemoPlan): string {
-  const recent = plan.months.slice(-2);
-  const from = `${monthRange(recent[0]!)[0]}T00:00:00.000Z`;
-  const to = `${monthRange(recent[recent.length - 1]!)[1]}T00:00:00.000Z`;
+  const from = `${monthRange(plan.months[0]!)[0]}T00:00:00.000Z`;
+  const to = `${monthRange(plan.months[plan.months.length - 1]!)[1]}T00:00:00.000Z`;
   const spec = {
     name: PIPELINE,
     description: `retrain ${MODEL} on the labelled traffic of endpoint ${ENDPOINT}`,
@@ -113,26 +112,31 @@ export function pipelineYaml(plan: DemoPlan): string {
 }
 
 /**
- * Applies the pipeline (identical YAML keeps its version) and starts it once per trigger key:
- * the alert that opened, or else the weekly schedule's slot, so a second run of the demo finds
- * the run it started before. Waits until the run ends or stops at the approval.
+ * Applies the pipeline before any traffic, so its alert trigger is there when the rule fires
+ * (identical YAML keeps its version); answers its version.
+ */
+export async function applyPipeline(ctx: DemoContext, plan: DemoPlan): Promise<number> {
+  const applied = await ctx.client.pipelines.apply(pipelineYaml(plan), BASE_DIR);
+  ctx.say(
+    `  pipeline ${applied.pipeline.ref}${applied.created ? '' : ' (unchanged)'}: ${applied.pipeline.spec.steps.map((s) => s.name).join(' → ')}; triggers: alert ${ALERT_RULE}, weekly schedule`,
+  );
+  return applied.pipeline.version;
+}
+
+/**
+ * The run of one trigger: the one the alert's trigger started (its key is the alert's), or else
+ * the weekly schedule's slot started now, so a second run of the demo finds the run it started
+ * before. Waits until the run ends or stops at the approval.
  */
 export async function runRetraining(
   ctx: DemoContext,
-  plan: DemoPlan,
+  version: number,
   trigger: { kind: 'alert'; alertId: string } | { kind: 'schedule' },
 ): Promise<PipelineRun> {
-  const applied = await ctx.client.pipelines.apply(pipelineYaml(plan), BASE_DIR);
-  ctx.say(
-    `  pipeline ${applied.pipeline.ref}${applied.created ? '' : ' (unchanged)'}: ${applied.pipeline.spec.steps.map((s) => s.name).join(' → ')}`,
-  );
-  const dedupKey =
-    trigger.kind === 'alert'
-      ? `alert:${trigger.alertId}`
-      : `schedule:${PIPELINE}@v${applied.pipeline.version}`;
+  const dedupKey = trigger.kind === 'alert' ? `alert:${trigger.alertId}` : `schedule:${PIPELINE}@v${version}`;
   const started = await ctx.client.pipelines.run(PIPELINE, { dedupKey });
   ctx.say(
-    `  run ${started.id} (${trigger.kind === 'alert' ? `alert ${trigger.alertId}` : 'its weekly schedule, started now'})`,
+    `  run ${started.id}, started by ${started.trigger.kind === 'alert' ? `the alert trigger (alert ${started.trigger.detail.alertId})` : trigger.kind === 'alert' ? `${started.trigger.kind} (the alert trigger did not start one)` : 'its weekly schedule, now'}`,
   );
   const seen = new Map<string, string>();
   return ctx.client.pipelines.waitForRun(started.id, {

@@ -1,9 +1,6 @@
-import type { InferenceEventInput, ModelVersion } from '@plumb/sdk';
+import type { InferenceEvent } from '@plumb/sdk';
 import { PlumbError } from '../core/errors.js';
-import { rowAnswers } from '../modules/serving/served-output.js';
-import { matrixOf } from '../modules/serving/version-runner.js';
-import { OnnxModel } from '../runtime/onnx-model.js';
-import { type AirportEncoding, MODEL_FEATURES } from './airport-encoding.js';
+import type { AirportEncoding } from './airport-encoding.js';
 import { ENDPOINT } from './demo-champion.js';
 import type { DemoContext } from './demo-context.js';
 import type { DemoPlan } from './demo-plan.js';
@@ -21,117 +18,72 @@ export interface MonthReplay {
   accuracy: number;
 }
 
-/** Events per request: with inputs and outputs an event is about 400 bytes of JSON, well under the body limit. */
+/** Told after each tick of compressed time: the traffic and the labels due before `until` are in. */
+export type ReplayClock = (until: string) => Promise<void>;
+
+/** The most rows one predict request carries (the endpoint's limit). */
 const BATCH = 1000;
+/** The tag every replayed request carries, so a later run finds what an earlier one sent. */
+export const REPLAY_TAG = { source: 'demo-replay' };
+
+type Tally = { predictions: number; labelled: number; delayed: number; score: number; correct: number };
 
 /**
  * Step 2: March–June as traffic for the champion, in compressed time, one day of flights after
- * another. Each prediction is logged with the flight's own departure time so monitoring windows
- * are real days and months; a prediction through the endpoint is stamped with the server's clock,
- * so the champion's answers are computed here on the very model file the endpoint serves (its
- * output shaped as serving shapes it) and posted to the inference log for the endpoint. Ground
- * truth follows `labelDelayHours` later as feedback. Event ids are derived from the month and
- * position, so a second run finds the months it already replayed.
+ * another, through the endpoint as any caller's traffic goes (routing, the served model file,
+ * shadows, the inference log): each request carries the flights' own departure times, so
+ * monitoring windows are real days and months. Ground truth follows `labelDelayHours` later as
+ * feedback. After each tick `onTick` is told how far the replay clock got. A month an earlier
+ * run logged to its end is read back from the log instead of sent again; one it logged part of
+ * goes on after its newest logged flight.
  */
 export async function replayTraffic(
   ctx: DemoContext,
   data: FlightsData,
   plan: DemoPlan,
   encoding: AirportEncoding,
-  champion: ModelVersion,
+  onTick?: ReplayClock,
 ): Promise<MonthReplay[]> {
-  const model = await loadVersion(ctx, champion);
   const months: MonthReplay[] = [];
-  try {
-    // One scan of the file for every month.
-    const from = monthRange(plan.months[0]!)[0];
-    const to = monthRange(plan.months[plan.months.length - 1]!)[1];
-    const flights = await data.sample(from, to, 0, plan.replayPerMille);
-    for (const month of plan.months) {
-      const inMonth = flights.filter((f) => f.time.startsWith(month));
-      months.push(await replayMonth(ctx, model, champion, encoding, plan, month, inMonth));
-    }
-  } finally {
-    await model.close();
+  // One scan of the file for every month.
+  const from = monthRange(plan.months[0]!)[0];
+  const to = monthRange(plan.months[plan.months.length - 1]!)[1];
+  const flights = await data.sample(from, to, 0, plan.replayPerMille);
+  for (const month of plan.months) {
+    const inMonth = flights.filter((f) => f.time.startsWith(month));
+    months.push(await replayMonth(ctx, encoding, plan, month, inMonth, onTick));
   }
   return months;
 }
 
 async function replayMonth(
   ctx: DemoContext,
-  model: OnnxModel,
-  champion: ModelVersion,
   encoding: AirportEncoding,
   plan: DemoPlan,
   month: string,
   flights: Flight[],
+  onTick?: ReplayClock,
 ): Promise<MonthReplay> {
-  const tally = { predictions: 0, alreadyLogged: 0, labelled: 0, delayed: 0, score: 0, correct: 0 };
-  const done = await replayedBefore(ctx, month, flights[flights.length - 1]?.time);
-  let pendingLabels: { id: string; flight: Flight }[] = [];
-  const ticks = groupByTick(flights);
-  let index = 0;
-  for (const [tickIndex, tick] of ticks.entries()) {
-    for (let start = 0; start < tick.length; start += BATCH) {
-      const batch = tick.slice(start, start + BATCH);
-      const inputs = batch.map((f) => encoding.encode(f));
-      const started = performance.now();
-      const answers = rowAnswers(
-        await model.run(matrixOf(inputs, [...MODEL_FEATURES]).data, batch.length),
-        batch.length,
-        model.classes,
-      );
-      const latencyMs = (performance.now() - started) / batch.length;
-      const events: InferenceEventInput[] = batch.map((f, i) => ({
-        id: eventId(month, index + i),
-        time: f.time,
-        endpoint: ENDPOINT,
-        modelVersion: champion.ref,
-        modelVersionId: champion.id,
-        arm: 'primary',
-        inputs: inputs[i],
-        outputs: answers[i]!.output,
-        label: answers[i]!.label === null ? null : String(answers[i]!.label),
-        score: answers[i]!.score,
-        confidence: answers[i]!.confidence,
-        latencyMs,
-        tags: { source: 'demo-replay' },
-      }));
-      index += batch.length;
-      try {
-        if (done) throw new PlumbError('already_exists', `${month} was replayed before`);
-        await ctx.client.events.record({ events });
-      } catch (error) {
-        // The batch is all or nothing: already_exists means an earlier run stored all of it.
-        if (!PlumbError.is(error, 'already_exists')) throw error;
-        tally.alreadyLogged += batch.length;
-      }
-      batch.forEach((f, i) => {
-        tally.predictions++;
-        tally.score += answers[i]!.score ?? 0;
-        if (f.delayed === 1) tally.delayed++;
-        if (String(answers[i]!.label) === String(f.delayed)) tally.correct++;
-        pendingLabels.push({ id: events[i]!.id!, flight: f });
-      });
-    }
-    // Compressed time: flights get their ground truth once the traffic of their label's time is in.
-    const nextTick = ticks[tickIndex + 1]?.[0]?.time;
-    const due =
-      nextTick === undefined
-        ? pendingLabels
-        : pendingLabels.filter((p) => labelTime(p.flight, plan) <= nextTick);
-    if (due.length > 0) {
-      if (!done) await sendLabels(ctx, plan, due);
-      tally.labelled += due.length;
-      const sent = new Set(due.map((p) => p.id));
-      pendingLabels = pendingLabels.filter((p) => !sent.has(p.id));
-    }
-  }
+  const earlier = await loggedBefore(ctx, month);
+  const newest = earlier.newest;
+  const complete =
+    newest !== null &&
+    Date.parse(newest.time) === Date.parse(flights[flights.length - 1]?.time ?? '') &&
+    newest.feedback !== null;
+  const tally = complete ? earlier.tally : { ...earlier.tally };
+  const alreadyLogged = earlier.tally.predictions;
+  const toSend = complete
+    ? []
+    : newest === null
+      ? flights
+      : flights.filter((f) => Date.parse(f.time) > Date.parse(newest.time));
+  if (!complete) await sendMonth(ctx, encoding, plan, month, toSend, tally, onTick);
+  else if (onTick) await onTick(monthEnd(month));
   const n = Math.max(1, tally.predictions);
   const line = {
     month,
     predictions: tally.predictions,
-    alreadyLogged: tally.alreadyLogged,
+    alreadyLogged,
     labelled: tally.labelled,
     delayedShare: tally.delayed / n,
     meanScore: tally.score / n,
@@ -143,35 +95,95 @@ async function replayMonth(
   return line;
 }
 
-/**
- * Whether an earlier run logged this month to its end, labels included: the month's newest
- * event is one of its flights at the last departure time, with feedback (the last labels are
- * sent after every event). Such a month is not sent again.
- */
-async function replayedBefore(
+/** Sends the flights through the endpoint tick by tick, their labels once the replay clock passes their time. */
+async function sendMonth(
   ctx: DemoContext,
+  encoding: AirportEncoding,
+  plan: DemoPlan,
   month: string,
-  lastTime: string | undefined,
-): Promise<boolean> {
-  if (lastTime === undefined) return false;
-  const [from, to] = monthRange(month);
-  const newest = await ctx.client.events.list({
-    endpoint: ENDPOINT,
-    from: `${from}T00:00:00Z`,
-    to: `${to}T00:00:00Z`,
-    limit: 1,
-  });
-  const last = newest.items[0];
-  if (!last) return false;
-  return (
-    last.id.startsWith(`prd_demo-${month}-`) &&
-    Date.parse(last.time) === Date.parse(lastTime) &&
-    last.feedback !== null
-  );
+  flights: Flight[],
+  tally: Tally,
+  onTick?: ReplayClock,
+): Promise<void> {
+  let pendingLabels: { id: string; flight: Flight }[] = [];
+  const ticks = groupByTick(flights);
+  for (const [tickIndex, tick] of ticks.entries()) {
+    for (let start = 0; start < tick.length; start += BATCH) {
+      const batch = tick.slice(start, start + BATCH);
+      const answered = await predictAt(ctx, encoding, batch, month);
+      batch.forEach((f, i) => {
+        const p = answered[i]!;
+        tally.predictions++;
+        tally.labelled++;
+        tally.score += p.score ?? 0;
+        if (f.delayed === 1) tally.delayed++;
+        if (String(p.label) === String(f.delayed)) tally.correct++;
+        pendingLabels.push({ id: p.predictionId, flight: f });
+      });
+    }
+    // Compressed time: flights get their ground truth once the traffic of their label's time is in.
+    const nextTick = ticks[tickIndex + 1]?.[0]?.time;
+    const due =
+      nextTick === undefined
+        ? pendingLabels
+        : pendingLabels.filter((p) => labelTime(p.flight, plan) <= nextTick);
+    if (due.length > 0) {
+      await sendLabels(ctx, plan, due);
+      const sent = new Set(due.map((p) => p.id));
+      pendingLabels = pendingLabels.filter((p) => !sent.has(p.id));
+    }
+    if (onTick) {
+      const last = tick[tick.length - 1]!.time;
+      await onTick(nextTick === undefined ? monthEnd(month) : nextDay(last));
+    }
+  }
 }
 
-function eventId(month: string, index: number): string {
-  return `prd_demo-${month}-${String(index).padStart(6, '0')}`;
+/** One predict request for the flights, logged at their departure times; the endpoint's answers in order. */
+export async function predictAt(
+  ctx: DemoContext,
+  encoding: AirportEncoding,
+  flights: Flight[],
+  month: string,
+) {
+  const response = await ctx.client.endpoints.predict(ENDPOINT, {
+    inputs: flights.map((f) => ({ ...encoding.encode(f) })),
+    time: flights.map((f) => f.time),
+    tags: { ...REPLAY_TAG, month },
+  });
+  return response.predictions;
+}
+
+/**
+ * What an earlier run logged of this month: its primary predictions counted (labels, the
+ * champion's answers against them) and the newest of them. A month the last run logged to its
+ * end, labels included, is not sent again.
+ */
+async function loggedBefore(
+  ctx: DemoContext,
+  month: string,
+): Promise<{ newest: InferenceEvent | null; tally: Tally }> {
+  const [from, to] = monthRange(month);
+  const tally: Tally = { predictions: 0, labelled: 0, delayed: 0, score: 0, correct: 0 };
+  let newest: InferenceEvent | null = null;
+  const query = {
+    endpoint: ENDPOINT,
+    arm: 'primary' as const,
+    tag: `source:${REPLAY_TAG.source}`,
+    from: `${from}T00:00:00Z`,
+    to: `${to}T00:00:00Z`,
+    limit: 500,
+  };
+  for await (const e of ctx.client.paginate((q) => ctx.client.events.list({ ...query, ...q }))) {
+    newest ??= e;
+    tally.predictions++;
+    tally.score += e.score ?? 0;
+    if (e.feedback?.label === undefined || e.feedback.label === null) continue;
+    tally.labelled++;
+    if (e.feedback.label === '1') tally.delayed++;
+    if (e.label === e.feedback.label) tally.correct++;
+  }
+  return { newest, tally };
 }
 
 async function sendLabels(ctx: DemoContext, plan: DemoPlan, due: { id: string; flight: Flight }[]) {
@@ -190,6 +202,12 @@ async function sendLabels(ctx: DemoContext, plan: DemoPlan, due: { id: string; f
 
 function labelTime(f: Flight, plan: DemoPlan): string {
   return new Date(Date.parse(f.time) + plan.labelDelayHours * 3_600_000).toISOString();
+}
+
+/** The start of the day after `time`'s. */
+function nextDay(time: string): string {
+  const d = new Date(`${time.slice(0, 10)}T00:00:00Z`);
+  return new Date(d.getTime() + 86_400_000).toISOString();
 }
 
 /**
@@ -225,19 +243,14 @@ function groupByTick(flights: Flight[]): Flight[][] {
   return ticks;
 }
 
+/** The first instant of the next month, ISO-8601. */
+export function monthEnd(month: string): string {
+  return `${monthRange(month)[1]}T00:00:00.000Z`;
+}
+
 /** `[first day, first day of the next month)` of `YYYY-MM`. */
 export function monthRange(month: string): [string, string] {
   const start = new Date(`${month}-01T00:00:00Z`);
   const end = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
   return [start.toISOString().slice(0, 10), end.toISOString().slice(0, 10)];
-}
-
-/** The version's ONNX file as the endpoint loads it, read back from Plumb's blob store. */
-async function loadVersion(ctx: DemoContext, version: ModelVersion): Promise<OnnxModel> {
-  if (version.artifact.kind !== 'onnx') {
-    throw new PlumbError('failed_precondition', `${version.ref} is not an ONNX model`);
-  }
-  const stream = await ctx.client.blobs.download(version.artifact.blobRef);
-  const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
-  return OnnxModel.load(bytes);
 }
