@@ -208,7 +208,11 @@ ${cron ? 'triggers:\n  - { cron: "* * * * * *" }\n' : ''}steps:
     );
     // The next version has no cron trigger, which removes the schedule.
     await client.pipelines.apply(yaml(false), dir);
+    // Every tick's job handled (one enqueued before the schedule went starts its run late), and
+    // every run it started ended.
     const runs = await eventually(async () => {
+      const ticked = await queue.list({ queue: 'pipeline.cron', limit: 500 });
+      if (!ticked.every((j) => j.status === 'succeeded')) return false;
       const page = await client.pipelines.runs({ pipeline: 'ticking', limit: 100 });
       return page.items.every((r) => ['succeeded', 'failed', 'cancelled'].includes(r.status)) && page.items;
     }, 'the ticked runs to end');
