@@ -26,6 +26,7 @@ describe('OpenAI chat completions: cache and shadows', () => {
   let alt: Awaited<ReturnType<typeof startChatUpstream>>;
   let failing: Awaited<ReturnType<typeof startChatUpstream>>;
   let stalled: Awaited<ReturnType<typeof startChatUpstream>>;
+  let breaking: Awaited<ReturnType<typeof startChatUpstream>>;
 
   const registerChat = (model: string, baseUrl: string, upstreamModel: string) =>
     registerChatModel(t, model, { baseUrl, model: upstreamModel });
@@ -44,11 +45,13 @@ describe('OpenAI chat completions: cache and shadows', () => {
     alt = await startChatUpstream('ok', { greeting: 'They' });
     failing = await startChatUpstream('fail');
     stalled = await startChatUpstream('stall');
+    breaking = await startChatUpstream('break');
     await registerChat('llm', good.baseUrl, 'small-chat');
     await registerChat('llm-same', good.baseUrl, 'small-chat');
     await registerChat('llm-alt', alt.baseUrl, 'alt-chat');
     await registerChat('llm-fail', failing.baseUrl, 'small-chat');
     await registerChat('llm-stall', stalled.baseUrl, 'small-chat');
+    await registerChat('llm-break', breaking.baseUrl, 'small-chat');
     for (const [upstreamModel, price] of [
       ['small-chat', PRICE],
       ['alt-chat', ALT_PRICE],
@@ -75,7 +78,7 @@ describe('OpenAI chat completions: cache and shadows', () => {
     client = await listenWithClient(t);
   });
   afterAll(async () => {
-    await Promise.all([good.close(), alt.close(), failing.close(), stalled.close()]);
+    await Promise.all([good.close(), alt.close(), failing.close(), stalled.close(), breaking.close()]);
     await t?.dispose();
   });
 
@@ -147,6 +150,31 @@ describe('OpenAI chat completions: cache and shadows', () => {
       message: { role: 'assistant', content: replyTo(messages).join('') },
     });
     expect(plain.usage).toMatchObject(usageFor(messages));
+  });
+
+  it('keeps no stream that broke off', async () => {
+    await createEndpoint(t, {
+      name: 'cached-breaking',
+      routes: [{ target: 'llm-break@v1', weight: 1 }],
+      cacheTtlMs: 60_000,
+    });
+    const messages = [{ role: 'user' as const, content: 'half an answer' }];
+    for (let i = 0; i < 2; i++) {
+      const stream = await client.chat.completions.create({
+        model: 'cached-breaking',
+        messages,
+        stream: true,
+      });
+      await expect(
+        (async () => {
+          for await (const _ of stream) {
+            // read until it breaks
+          }
+        })(),
+      ).rejects.toThrow();
+    }
+    expect(breaking.requests.length).toBe(2);
+    expect((await eventsOf(t, 'cached-breaking')).map((e) => e.arm)).toEqual(['primary', 'primary']);
   });
 
   it('asks the upstream again once the entry expired, and never caches without a TTL', async () => {
