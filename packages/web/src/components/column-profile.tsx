@@ -89,6 +89,9 @@ function TopValues({ summary }: { summary: Summary }) {
   const items = summary.topItems ?? [];
   const total = summary.count ?? 0;
   if (items.length === 0 || total === 0) return null;
+  // Bars against the most frequent value, so a column of hundreds of values still shows its shape;
+  // the share of all rows is in the figure beside each bar.
+  const most = Math.max(...items.map((i) => i.estimate), 1);
   return (
     <ul className="top-values">
       {items.slice(0, 6).map((item) => (
@@ -97,9 +100,11 @@ function TopValues({ summary }: { summary: Summary }) {
             {String(item.value)}
           </span>
           <span className="top-bar">
-            <span style={{ width: `${(item.estimate / total) * 100}%` }} />
+            <span style={{ width: `${(item.estimate / most) * 100}%` }} />
           </span>
-          <span className="top-count">{item.estimate.toLocaleString()}</span>
+          <span className="top-count" title={`${formatNumber((item.estimate / total) * 100, 1)}% of rows`}>
+            {item.estimate.toLocaleString()}
+          </span>
         </li>
       ))}
     </ul>

@@ -1,6 +1,6 @@
 import { Background, Controls, type Edge, MarkerType, type Node, Position, ReactFlow } from '@xyflow/react';
 import type { ELK, ElkNode } from 'elkjs/lib/elk-api.js';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 export interface GraphNode {
   id: string;
@@ -19,6 +19,8 @@ export interface GraphEdge {
 
 const NODE_WIDTH = 210;
 const NODE_HEIGHT = 54;
+/** Below this zoom a node's text is too small to read. */
+const MIN_READABLE_ZOOM = 0.7;
 let elk: Promise<ELK> | null = null;
 
 /** ELK is most of the bundle's weight: it is fetched the first time a graph is drawn. */
@@ -45,24 +47,38 @@ export function DagGraph({
   testId?: string;
 }) {
   const [layout, setLayout] = useState<{ nodes: Node[]; edges: Edge[] } | null>(null);
+  const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     let live = true;
+    const width = box.current?.clientWidth ?? 1000;
     const known = new Set(nodes.map((n) => n.id));
     const kept = edges.filter((e) => known.has(e.from) && known.has(e.to));
+    const layoutWith = (engine: ELK, wrap: boolean): Promise<ElkNode> =>
+      engine.layout({
+        id: 'root',
+        layoutOptions: {
+          'elk.algorithm': 'layered',
+          'elk.direction': 'RIGHT',
+          'elk.layered.spacing.nodeNodeBetweenLayers': '70',
+          'elk.spacing.nodeNode': '28',
+          ...(wrap
+            ? {
+                'elk.aspectRatio': Math.max(1, width / height).toFixed(2),
+                'elk.layered.wrapping.strategy': 'MULTI_EDGE',
+              }
+            : {}),
+        },
+        children: nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
+        edges: kept.map((e, i) => ({ id: `e${i}`, sources: [e.from], targets: [e.to] })),
+      });
     layoutEngine()
-      .then((engine) =>
-        engine.layout({
-          id: 'root',
-          layoutOptions: {
-            'elk.algorithm': 'layered',
-            'elk.direction': 'RIGHT',
-            'elk.layered.spacing.nodeNodeBetweenLayers': '70',
-            'elk.spacing.nodeNode': '28',
-          },
-          children: nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
-          edges: kept.map((e, i) => ({ id: `e${i}`, sources: [e.from], targets: [e.to] })),
-        }),
-      )
+      .then(async (engine) => {
+        const line = await layoutWith(engine, false);
+        // A long chain (a pipeline of nine steps) fitted on one line shrinks past reading: it is
+        // laid out again in rows shaped like the box. Shorter graphs keep their single line.
+        const zoom = Math.min(width / (line.width ?? 1), height / (line.height ?? 1));
+        return zoom < MIN_READABLE_ZOOM ? layoutWith(engine, true) : line;
+      })
       .then((result: ElkNode) => {
         if (!live) return;
         const at = new Map((result.children ?? []).map((c) => [c.id, { x: c.x ?? 0, y: c.y ?? 0 }]));
@@ -99,10 +115,10 @@ export function DagGraph({
     return () => {
       live = false;
     };
-  }, [nodes, edges]);
+  }, [nodes, edges, height]);
   const byId = new Map(nodes.map((n) => [n.id, n]));
   return (
-    <div className="graph" style={{ height }} data-testid={testId}>
+    <div className="graph" style={{ height }} data-testid={testId} ref={box}>
       {layout ? (
         <ReactFlow
           nodes={layout.nodes}

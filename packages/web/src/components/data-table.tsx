@@ -7,6 +7,12 @@ export interface Column<T> {
   /** The value sorted by; a column without one is not sortable. */
   sort?(row: T): string | number | null;
   align?: 'right';
+  /** Kept on one line: names and refs such as `flights-delay@v2` would otherwise break at a hyphen. */
+  nowrap?: boolean;
+}
+
+function cellClass(c: { align?: 'right'; nowrap?: boolean }): string | undefined {
+  return [c.align === 'right' ? 'num' : '', c.nowrap ? 'nowrap' : ''].filter(Boolean).join(' ') || undefined;
 }
 
 /** A table whose sortable columns sort on a header click (again to reverse). */
@@ -67,7 +73,7 @@ export function DataTable<T>({
           {sorted.map((row) => (
             <tr key={rowKey(row)}>
               {columns.map((c) => (
-                <td key={c.key} className={c.align === 'right' ? 'num' : undefined}>
+                <td key={c.key} className={cellClass(c)}>
                   {c.render(row)}
                 </td>
               ))}

@@ -155,7 +155,11 @@ function VersionDetail({ version: v, versions }: { version: DatasetVersion; vers
   );
 }
 
+/** Slices listed before the rest is asked for: a column of airports has hundreds. */
+const SLICES_SHOWN = 12;
+
 function SliceCoverage({ version: v }: { version: DatasetVersion }) {
+  const [all, setAll] = useState(false);
   if (!v.sliceColumn || !v.sliceCounts) {
     return (
       <Section title="Slice coverage">
@@ -167,10 +171,20 @@ function SliceCoverage({ version: v }: { version: DatasetVersion }) {
   }
   const entries = Object.entries(v.sliceCounts).sort((a, b) => b[1] - a[1]);
   const top = Math.max(...entries.map(([, n]) => n), 1);
+  const shown = all || entries.length <= SLICES_SHOWN ? entries : entries.slice(0, SLICES_SHOWN);
   return (
-    <Section title={`Slice coverage by ${v.sliceColumn}`}>
-      <ul className="top-values wide">
-        {entries.map(([slice, n]) => (
+    <Section
+      title={`Slice coverage by ${v.sliceColumn}`}
+      aside={
+        entries.length > SLICES_SHOWN ? (
+          <button type="button" className="link-button small" onClick={() => setAll(!all)}>
+            {all ? `Show the ${SLICES_SHOWN} largest` : `Show all ${entries.length.toLocaleString()} slices`}
+          </button>
+        ) : null
+      }
+    >
+      <ul className="top-values wide" data-testid="slice-coverage">
+        {shown.map(([slice, n]) => (
           <li key={slice}>
             <span className="top-label">{slice}</span>
             <span className="top-bar">

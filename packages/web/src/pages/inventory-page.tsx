@@ -23,7 +23,7 @@ function columns(health: Map<string, ModelHealth> | undefined): Column<Inventory
       ),
       sort: (m) => m.name,
     },
-    { key: 'owner', label: 'Owner', render: (m) => m.owner, sort: (m) => m.owner },
+    { key: 'owner', label: 'Owner', render: (m) => m.owner, sort: (m) => m.owner, nowrap: true },
     {
       key: 'risk',
       label: 'Risk',
@@ -33,6 +33,7 @@ function columns(health: Map<string, ModelHealth> | undefined): Column<Inventory
     {
       key: 'champion',
       label: 'Champion',
+      nowrap: true,
       render: (m) => m.aliases.champion ?? <span className="muted">none</span>,
       sort: (m) => m.aliases.champion ?? null,
     },

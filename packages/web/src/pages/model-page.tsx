@@ -8,6 +8,7 @@ import {
   Badge,
   Empty,
   Fields,
+  formatNumber,
   PageHeader,
   Section,
   StatusBadge,
@@ -61,7 +62,7 @@ export function ModelPage({ name }: { name: string }) {
                         testId="aliases"
                         columns={[
                           { key: 'alias', label: 'Alias', render: (a) => <strong>{a.alias}</strong> },
-                          { key: 'ref', label: 'Version', render: (a) => a.ref },
+                          { key: 'ref', label: 'Version', render: (a) => a.ref, nowrap: true },
                           {
                             key: 'gated',
                             label: 'Gated',
@@ -145,6 +146,7 @@ const VERSION_COLUMNS = (selected: string): Column<ModelVersion>[] => [
   {
     key: 'version',
     label: 'Version',
+    nowrap: true,
     render: (v) => (
       <button
         type="button"
@@ -178,7 +180,7 @@ const VERSION_COLUMNS = (selected: string): Column<ModelVersion>[] => [
     render: (v) =>
       v.metrics
         .slice(0, 3)
-        .map((m) => `${m.key} ${m.value.toFixed(3)}`)
+        .map((m) => `${m.key} ${formatNumber(m.value)}`)
         .join(' · ') || <span className="muted">—</span>,
   },
   { key: 'created', label: 'Registered', render: (v) => <Time at={v.createdAt} />, sort: (v) => v.createdAt },

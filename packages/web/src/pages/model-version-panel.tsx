@@ -53,7 +53,11 @@ function CardSection({ card }: { card: ModelCard }) {
       title="Model card"
       aside={
         card.missingFields.length > 0 ? (
-          <Badge tone="warn">missing: {card.missingFields.join(', ')}</Badge>
+          <span title={`missing: ${card.missingFields.join(', ')}`}>
+            <Badge tone="warn">
+              {card.missingFields.length} field{card.missingFields.length === 1 ? '' : 's'} missing
+            </Badge>
+          </span>
         ) : (
           <Badge tone="good">complete</Badge>
         )
