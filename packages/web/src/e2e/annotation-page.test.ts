@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDataset, reviewRows } from '../../../server/src/modules/annotation/annotation.test-kit.js';
 import { createTestPlumb, type TestPlumb } from '../../../server/src/testing/test-plumb.js';
-import { type Browser, ensureBuilt, openBrowser, screenshot } from './browser.js';
+import { type Browser, ensureBuilt, openBrowser, screenshot, signIn } from './browser.js';
 
 const SCHEMA = `
 show: [text]
@@ -56,22 +56,11 @@ describe('annotation pages in a browser', () => {
     await t?.dispose();
   });
 
-  async function signIn(key: string) {
-    await page.goto(url);
-    const signOut = page.locator('nav').getByText('Sign out');
-    if (await signOut.isVisible()) await signOut.click();
-    await page.getByLabel('API key').fill(key);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('nav').getByText('Sign out').waitFor();
-    // The signed-in page's own requests finish before the test navigates away, so none is aborted.
-    await browser.settle();
-  }
-
   const itemId = () => page.getByTestId('annotation-item').getAttribute('data-item');
 
   it('labels items with the keyboard, with the guidelines at hand, and skips one with a reason', async () => {
     const annotator = await t.keyFor('annotator');
-    await signIn(annotator);
+    await signIn(page, url, annotator);
     await page.goto(`${url}/annotation/reviews/label`);
     await page.getByTestId('annotation-item').waitFor();
     await expect.poll(() => page.getByLabel('guidelines').innerText()).toContain('would buy again');
@@ -119,7 +108,7 @@ describe('annotation pages in a browser', () => {
   });
 
   it('shows the project dashboard to a maintainer', async () => {
-    await signIn(await t.keyFor('maintainer'));
+    await signIn(page, url, await t.keyFor('maintainer'));
     await page.goto(`${url}/annotation`);
     await page.getByTestId('annotation-projects').getByText('reviews').first().click();
     await page.getByTestId('annotation-progress').waitFor();

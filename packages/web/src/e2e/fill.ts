@@ -50,8 +50,6 @@ export interface Filled {
   dataset: string;
   /** The promotion of v2 to champion, waiting for an approver. */
   pendingRequest: string;
-  /** A pipeline run waiting at its approval step, whose next step promotes the big model's v3. */
-  pipeline: string;
   bigModel: string;
 }
 
@@ -192,28 +190,12 @@ export async function fill(admin: PlumbClient, approver: PlumbClient, scale: Sca
   await Promise.all(Array.from({ length: 8 }, worker));
   await admin.models.setAlias(bigModel, 'champion', { version: versions, reason: 'latest retrain' });
 
-  await admin.pipelines.apply(`name: release
-description: A person approves, then the ranker's champion moves to v3
-steps:
-  - name: review
-    kind: approval
-    with: { approvers: ["approver key"], quorum: 1 }
-  - name: promote
-    kind: promote
-    needs: [review]
-    inputs: { model: { model: ${bigModel}@v3 } }
-    with: { alias: champion, reason: approved in the release pipeline }
-`);
-  const release = await admin.pipelines.run('release');
-  await admin.pipelines.waitForRun(release.id, { untilWaiting: true, intervalMs: 100 });
-
   return {
     model: 'weather',
     endpoint: 'weather-api',
     dataset: 'weather',
     pendingRequest: second.request.id,
     bigModel,
-    pipeline: 'release',
   };
 }
 

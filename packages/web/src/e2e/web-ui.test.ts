@@ -1,68 +1,80 @@
+import { createServer } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestPlumb } from '../../../server/src/testing/test-plumb.js';
-import { type Browser, openBrowser, openPage, screenshot } from './browser.js';
-import type { Filled } from './fill.js';
-import { startUiServer, type UiServer } from './ui-server.js';
+import { ENDPOINT, MODEL } from '../../../server/src/demo/demo-champion.js';
+import { connectDemo } from '../../../server/src/demo/demo-context.js';
+import { ALERT_RULE } from '../../../server/src/demo/demo-monitoring.js';
+import { APPROVAL_STEP, PIPELINE } from '../../../server/src/demo/demo-pipeline.js';
+import { QUICK_PLAN } from '../../../server/src/demo/demo-plan.js';
+import { type DemoResult, runDemo } from '../../../server/src/demo/run-demo.js';
+import { createTestPlumb, type TestPlumb } from '../../../server/src/testing/test-plumb.js';
+import {
+  type Browser,
+  ensureBuilt,
+  openBrowser,
+  screenshot,
+  screenshotOf,
+  signIn,
+  visit as visitPage,
+} from './browser.js';
 
-/** More versions than one page of the model page shows, and a week of hourly windows. */
-const SCALE = { versions: 60, hours: 7 * 24 };
-const VERSIONS = SCALE.versions;
-
-// The web UI in Debian's chromium against a real listening server filled through the SDK. Every
-// page must load without a console error, a failed request or an error answer.
-describe('web UI in a browser', { timeout: 120_000 }, () => {
-  let server: UiServer;
+// The web UI in Debian's chromium against a listening server filled by the demo's loop (its quick
+// replay): a champion trained on January–February 2001, four months of replayed traffic with a
+// daily monitor and an alert rule, and the retraining pipeline stopped at its approval step.
+// Every page must load without a console error, a failed request or an error answer.
+describe('web UI on the demo loop', { timeout: 120_000 }, () => {
   let t: TestPlumb;
   let url: string;
+  let demo: DemoResult;
   let browser: Browser;
   let page: Page;
-  let filled: Filled;
-  let keys: UiServer['keys'];
+  let keys: { approver: string; viewer: string };
   const timings: Record<string, number> = {};
 
   beforeAll(async () => {
-    server = await startUiServer(SCALE);
-    ({ t, url, filled, keys } = server);
+    ensureBuilt();
+    // A fixed port, so the pipeline's command steps are told where the API is.
+    const port = await freePort();
+    t = await createTestPlumb('sqlite', { PLUMB_PORT: String(port) });
+    url = await t.plumb.app.listen({ host: '127.0.0.1', port });
+    t.plumb.worker.start();
+    const lines: string[] = [];
+    const ctx = await connectDemo(url, t.adminSecret, t.home, (line) => lines.push(line));
+    ctx.flushProfiles = () => t.plumb.services.profileWriter.flush();
+    demo = await runDemo(ctx, QUICK_PLAN).catch((error) => {
+      throw new Error(`${error.message}\n${lines.join('\n')}`);
+    });
+    if (!demo.retraining.waitingForApproval) {
+      throw new Error(`the retraining run did not reach its approval:\n${lines.join('\n')}`);
+    }
+    keys = { approver: await t.keyFor('approver'), viewer: await t.keyFor('viewer') };
     browser = await openBrowser();
     page = browser.page;
-  }, 240_000);
+  }, 300_000);
 
   afterAll(async () => {
-    console.log(`filled in ${Math.round(server?.fillMs ?? 0)} ms; time to first render (ms):`, timings);
+    console.log('time to first render (ms):', timings);
     await browser?.close();
     await t?.dispose();
   });
 
   async function visit(name: string, path: string, ready: string) {
-    await browser.settle();
-    try {
-      timings[name] = Math.round(await openPage(page, `${url}${path}`, ready));
-    } catch (error) {
-      await screenshot(page, `${name}-failed`);
-      throw error;
-    }
-    await browser.settle();
-    await screenshot(page, name);
+    timings[name] = await visitPage(browser, `${url}${path}`, name, ready);
   }
 
   async function expectClean() {
     expect(await browser.takeProblems()).toEqual([]);
   }
 
-  async function signIn(key: string) {
-    await page.goto(url);
-    await page.getByLabel('API key').fill(key);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('nav').getByText('Sign out').waitFor();
-    await browser.settle();
-  }
-
   it('signs in with a key kept in session storage, never in a cookie', async () => {
     await page.goto(url);
     await page.getByLabel('API key').waitFor();
     await screenshot(page, 'sign-in');
-    await signIn(keys.approver);
+    await page.getByLabel('API key').fill('plumb_not-a-key');
+    browser.expectError(401, /\/api\/v1\/whoami$/);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').count()).toBeGreaterThan(0);
+    await signIn(page, url, keys.approver);
     expect(await page.evaluate(() => sessionStorage.getItem('plumb.apiKey'))).toBe(keys.approver);
     expect(await page.evaluate(() => localStorage.length)).toBe(0);
     expect(await page.evaluate(() => document.cookie)).toBe('');
@@ -70,123 +82,122 @@ describe('web UI in a browser', { timeout: 120_000 }, () => {
     await expectClean();
   });
 
-  it('lists every model in the inventory, filters and sorts it', async () => {
+  it('lists the model in the inventory with its champion, gate and health', async () => {
     await visit('inventory', '/', '[data-testid=inventory] tbody tr');
     const table = page.getByTestId('inventory');
-    await expect.poll(() => table.locator('tbody tr').count()).toBe(2);
-    await expect.poll(() => table.innerText()).toContain('weather@v1');
-    await expect.poll(() => table.innerText()).toContain(`ranker@v${VERSIONS}`);
-    await page.getByLabel('filter models').fill('rank');
     await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+    await expect.poll(() => table.innerText()).toContain(demo.champion.version.ref);
+    await expect.poll(() => page.getByTestId(`health-${MODEL}`).innerText()).toMatch(/drift/);
+    await page.getByLabel('filter models').fill('no such model');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(0);
     await page.getByLabel('filter models').fill('');
-    await table.getByRole('button', { name: 'Versions' }).click();
-    await expect.poll(() => table.locator('tbody tr').first().innerText()).toContain('weather');
     await expectClean();
   });
 
-  it('approves a pending promotion on the model page and shows the alias move', async () => {
-    await visit('model', `/models/${filled.model}`, '[data-testid=versions] tbody tr');
-    await expect.poll(() => page.getByTestId('aliases').innerText()).toContain('weather@v1');
-    await expect.poll(() => page.getByTestId('eval-slices').innerText()).toContain('rain');
+  it('shows the model: versions, aliases, evaluation slices and lineage', async () => {
+    await visit('model', `/models/${MODEL}`, '[data-testid=versions] tbody tr');
+    await expect.poll(() => page.getByTestId('versions').locator('tbody tr').count()).toBe(2);
+    await expect.poll(() => page.getByTestId('aliases').innerText()).toContain(demo.champion.version.ref);
+    await expect.poll(() => page.getByTestId('eval-slices').innerText()).toContain('from ORD');
     await page.getByTestId('lineage').locator('.react-flow__node').first().waitFor();
-    await page.getByLabel('decision comment').fill('looks good on every slice');
-    await page.getByRole('button', { name: 'Approve' }).click();
-    await expect.poll(() => page.getByTestId('aliases').innerText()).toContain('weather@v2');
-    await expect.poll(() => page.getByTestId('promotion-requests').innerText()).toContain('approved');
-    await expect.poll(() => page.getByTestId('alias-history').innerText()).toContain('v1 → v2');
-    await screenshot(page, 'model-approved');
-    expect((await t.call('GET', `/api/v1/models/${filled.model}`)).json().aliases.champion).toBe(
-      'weather@v2',
-    );
+    await screenshot(page, 'model');
     await expectClean();
   });
 
-  it(`opens a model with ${VERSIONS} versions a page at a time`, async () => {
-    await visit('model-many-versions', `/models/${filled.bigModel}`, '[data-testid=versions] tbody tr');
-    await expect.poll(() => page.getByTestId('versions').locator('tbody tr').count()).toBe(50);
-    await page.getByRole('button', { name: 'Show more versions' }).click();
-    await expect.poll(() => page.getByTestId('versions').locator('tbody tr').count()).toBe(VERSIONS);
-    await expectClean();
-  });
-
-  it('shows datasets, a version profile, validation, the diff and rows', async () => {
+  it('shows datasets, a version profile, validation and rows', async () => {
     await visit('datasets', '/datasets', '[data-testid=datasets] tbody tr');
-    await visit('dataset', `/datasets/${filled.dataset}`, '[data-testid=profile-temp_max]');
-    await expect.poll(() => page.getByTestId('validation').innerText()).toContain('not_null');
-    await expect.poll(() => page.getByTestId('diff-shift').innerText()).toContain('temp_max');
+    await expect.poll(() => page.getByTestId('datasets').innerText()).toContain('flights-traffic');
+    await visit('dataset', '/datasets/flights', '[data-testid=profile-distance]');
+    await expect.poll(() => page.getByTestId('validation').innerText()).toContain('passed');
     await expect.poll(() => page.getByTestId('rows').locator('tbody tr').count()).toBe(25);
-    await expect.poll(() => page.getByTestId('profile-weather').innerText()).toContain('rain');
+    await expect.poll(() => page.getByTestId('profile-origin').innerText()).toContain('ORD');
+    // Hundreds of airports: the largest slices first, the rest when asked for.
+    const slices = page.getByTestId('slice-coverage').locator('li');
+    await expect.poll(() => slices.count()).toBe(12);
+    await page.getByRole('button', { name: /^Show all \d+ slices$/ }).click();
+    await expect.poll(() => slices.count()).toBeGreaterThan(100);
     await expectClean();
   });
 
-  it('follows lineage from an endpoint back to its dataset', async () => {
+  it('follows lineage from the endpoint back to its training dataset', async () => {
     await visit('endpoints', '/endpoints', '[data-testid=endpoints] tbody tr');
-    await visit('endpoint', `/endpoints/${filled.endpoint}`, '.split-bar');
-    await page.getByTestId('lineage').locator('.react-flow__node').first().waitFor();
-    await screenshot(page, 'endpoint');
+    await visit('endpoint', `/endpoints/${ENDPOINT}`, '.split-bar');
+    await expect.poll(() => page.getByTestId('shadows').innerText()).toContain(demo.retraining.candidate);
     await expect.poll(() => page.getByTestId('events').locator('tbody tr').count()).toBe(25);
-    await expect.poll(() => page.getByTestId('shadows').innerText()).toContain('weather@v2');
-    await page
-      .getByTestId('lineage')
-      .locator('.react-flow__node', { hasText: 'weather@v1' })
-      .filter({ hasText: 'dataset' })
-      .click();
-    await page.waitForURL(/\/datasets\/weather\?v=1$/);
-    await page.getByTestId('profile-temp_max').waitFor();
+    const train = demo.champion.train.ref;
+    const node = page.getByTestId('lineage').locator('.react-flow__node', { hasText: train });
+    await node.first().waitFor();
+    await screenshotOf(page.getByTestId('lineage'), 'endpoint-lineage');
+    await node.filter({ hasText: 'dataset' }).first().click();
+    await page.waitForURL(new RegExp(`/datasets/flights\\?v=${train.split('@v')[1]}$`));
+    await page.getByTestId('profile-distance').waitFor();
     await screenshot(page, 'lineage-to-dataset');
     await expectClean();
   });
 
-  it('draws drift over hourly windows with the threshold, traffic, performance and the open alert', async () => {
-    await visit(
-      'endpoint-drift',
-      `/endpoints/${filled.endpoint}?range=7d`,
-      '[data-testid=drift-chart] canvas',
-    );
-    await page.getByLabel('drift feature').selectOption('temp_max');
+  it('draws a feature drift chart over the replayed months, with the alert the rule opened', async () => {
+    await visit('endpoint-drift', `/endpoints/${ENDPOINT}?range=1y`, '[data-testid=drift-chart] canvas');
+    await page.getByLabel('drift feature').selectOption('distance');
     await page.locator('[data-testid=drift-chart] canvas').waitFor();
-    await expect.poll(() => page.getByTestId('drift-features').innerText()).toContain('temp_max');
-    await expect.poll(() => page.getByTestId('alerts').innerText()).toContain('weather-drift');
+    await expect.poll(() => page.getByTestId('drift-features').innerText()).toContain('origin_rate');
+    if (demo.monitoring.openAlerts > 0) {
+      await expect.poll(() => page.getByTestId('alerts').innerText()).toContain(ALERT_RULE);
+    }
     await page.getByTestId('chart-Requests').locator('canvas').waitFor();
     await screenshot(page, 'endpoint-drift');
     await expectClean();
   });
 
-  it('approves a pipeline step and sees the alias it promotes move', async () => {
+  it("approves the retraining pipeline's approval step and sees the champion move", async () => {
+    const { candidate } = demo.retraining;
     await visit('pipelines', '/pipelines', '[data-testid=pipelines] tbody tr');
-    await visit('pipeline', `/pipelines/${filled.pipeline}`, '[data-testid=pipeline-approval]');
+    await visit('pipeline', `/pipelines/${PIPELINE}`, '[data-testid=pipeline-approval]');
     await page.getByTestId('pipeline-dag').locator('.react-flow__node').first().waitFor();
-    await page.getByLabel('approval comment').fill('release it');
+    await screenshotOf(page.getByTestId('pipeline-dag'), 'pipeline-dag');
+    await expect.poll(() => page.getByTestId('pipeline-approval').innerText()).toContain(APPROVAL_STEP);
+    await page.getByLabel('approval comment').fill('slices hold against the champion');
     await page.getByRole('button', { name: 'Approve step' }).click();
     await expect
-      .poll(() => page.getByTestId('pipeline-steps').innerText(), { timeout: 20_000 })
+      .poll(() => page.getByTestId('pipeline-steps').innerText(), { timeout: 30_000 })
       .toMatch(/promote\s+promote\s+succeeded/);
     await screenshot(page, 'pipeline-approved');
-    await browser.settle();
-    await page.goto(`${url}/models/${filled.bigModel}`);
-    await expect.poll(() => page.getByTestId('aliases').innerText()).toContain(`${filled.bigModel}@v3`);
+    await visit('model-promoted', `/models/${MODEL}`, '[data-testid=versions] tbody tr');
+    await expect.poll(() => page.getByTestId('aliases').innerText()).toContain(candidate);
+    await expect
+      .poll(() => page.getByTestId('alias-history').innerText())
+      .toContain(`v${demo.champion.version.version} → v${candidate?.split('@v')[1]}`);
+    expect((await t.call('GET', `/api/v1/models/${MODEL}`)).json().aliases.champion).toBe(candidate);
     await expectClean();
   });
 
-  it('shows the audit chain, verified', async () => {
+  it('shows the audit chain, verified, with the approval in it', async () => {
     await visit('audit', '/audit', '[data-testid=audit] tbody tr');
     await expect.poll(() => page.getByTestId('audit-verified').innerText()).toContain('intact');
-    await page.getByLabel('action').fill('promotion.approve');
+    await page.getByLabel('action').fill('pipeline.approval.approve');
     await page.getByLabel('action').press('Enter');
+    await expect.poll(() => page.getByTestId('audit').innerText()).toContain(demo.retraining.run.id);
     await expectClean();
   });
 
   it('offers a viewer nothing it may not do', async () => {
-    await browser.settle();
-    await page.getByText('Sign out').click();
-    await signIn(keys.viewer);
-    await page.goto(`${url}/models/${filled.model}?v=1`);
-    await page.getByTestId('versions').waitFor();
+    await signIn(page, url, keys.viewer);
+    await visit('viewer-model', `/models/${MODEL}`, '[data-testid=versions] tbody tr');
     await expect.poll(() => page.getByRole('button', { name: 'Promote to champion' }).count()).toBe(0);
-    await browser.settle();
-    await page.goto(`${url}/audit`);
-    await page.getByTestId('audit').waitFor();
+    await visit('viewer-pipeline', `/pipelines/${PIPELINE}`, '[data-testid=pipeline-steps] tbody tr');
+    await expect.poll(() => page.getByRole('button', { name: 'Run pipeline' }).count()).toBe(0);
+    await visit('viewer-audit', '/audit', '[data-testid=audit] tbody tr');
     await expect.poll(() => page.getByText('Chain verification').count()).toBe(0);
     await expectClean();
   });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
