@@ -1,6 +1,7 @@
 import type { InferenceEvent, ShadowReport } from '@plumb/sdk';
 import type OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import {
   eventually,
@@ -19,7 +20,7 @@ import { createEndpoint, eventsOf } from './serving.test-kit.js';
 const PRICE = { inputPer1m: 0.15, outputPer1m: 0.6 };
 const ALT_PRICE = { inputPer1m: 1, outputPer1m: 2 };
 
-describe('OpenAI chat completions: cache and shadows', () => {
+describeEachBackend('OpenAI chat completions: cache and shadows', (backend) => {
   let t: TestPlumb;
   let client: OpenAI;
   let good: Awaited<ReturnType<typeof startChatUpstream>>;
@@ -40,7 +41,7 @@ describe('OpenAI chat completions: cache and shadows', () => {
   const byTime = (events: InferenceEvent[]) => [...events].sort((a, b) => a.time.localeCompare(b.time));
 
   beforeAll(async () => {
-    t = await createTestPlumb('sqlite');
+    t = await createTestPlumb(backend);
     good = await startChatUpstream('ok');
     alt = await startChatUpstream('ok', { greeting: 'They' });
     failing = await startChatUpstream('fail');
