@@ -6,6 +6,8 @@ import { ENDPOINT, MODEL } from './demo-champion.js';
 import { connectDemo, type DemoContext } from './demo-context.js';
 import { MONITORED } from './demo-monitoring.js';
 import { type DemoPlan, QUICK_PLAN } from './demo-plan.js';
+import { replayForShadow } from './demo-shadow.js';
+import { FlightsData } from './flights-data.js';
 import { closingLines, type DemoResult, runDemo } from './run-demo.js';
 
 // The loop on `--quick`'s shorter replay, the same code path as `plumb demo`: March alone, with
@@ -179,6 +181,34 @@ describe('plumb demo', () => {
     expect(closingLines(first, ctx.url).join('\n')).toMatch(
       new RegExp(`agreed with the champion on [0-9.]+ % of ${shadow.report!.compared} predictions`),
     );
+  });
+
+  it('sends a week the replay did not sample through the endpoint when the shadow needs copies', async () => {
+    const candidate = first.retraining.candidate!;
+    const before = (await ctx.client.endpoints.shadows(ENDPOINT)).shadows.find(
+      (s) => s.shadow === candidate,
+    )!;
+    const data = await FlightsData.open();
+    const replay = await replayForShadow(ctx, data, PLAN, first.champion.encoding).finally(() =>
+      data.close(),
+    );
+    expect(replay).toMatchObject({ from: '2001-03-25T00:00:00.000Z', to: '2001-04-01T00:00:00.000Z' });
+    expect(replay.predictions).toBeGreaterThan(100);
+    const after = (await ctx.client.endpoints.shadows(ENDPOINT)).shadows.find((s) => s.shadow === candidate)!;
+    expect(after.compared + after.failed + after.dropped).toBe(
+      before.compared + before.failed + before.dropped + replay.predictions,
+    );
+    const sent = await ctx.client.events.list({
+      endpoint: ENDPOINT,
+      arm: 'primary',
+      tag: 'source:demo-shadow-replay',
+      limit: 500,
+    });
+    expect(sent.items.length).toBe(Math.min(500, replay.predictions));
+    for (const e of sent.items) {
+      expect(e.time >= replay.from && e.time < replay.to).toBe(true);
+      expect(e.feedback?.label).toMatch(/^[01]$/);
+    }
   });
 
   it('reuses what is there when run again', async () => {
