@@ -224,9 +224,10 @@ export class OpenAiChatService {
     let rawUsage: unknown;
     let error: string | null = null;
     let data: string | null = upstream.first;
+    // Kept for its id, model and time, should the answer go into the cache.
     const first = parseChunk(data);
+    let chunk = first;
     while (data !== null) {
-      const chunk = parseChunk(data);
       if (chunk) {
         message.add(chunk);
         const counted = usageOf(chunk.usage);
@@ -243,6 +244,7 @@ export class OpenAiChatService {
         error = e instanceof Error ? e.message : String(e);
         data = null;
       }
+      chunk = data === null ? null : parseChunk(data);
     }
     const latencyMs = performance.now() - call.startedMs;
     const outputs = message.value();
