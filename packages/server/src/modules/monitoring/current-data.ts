@@ -15,6 +15,9 @@ export interface Cdf {
   n: number;
   /** Bound on |estimated rank − true rank| / n. */
   error: number;
+  /** The exact smallest and largest values: below and from them the CDF is exactly 0 and 1. */
+  min: number;
+  max: number;
 }
 
 /** Counts in frozen bins: the estimate and an interval holding the true count. */
@@ -48,7 +51,7 @@ export function cdfOfSorted(sorted: ArrayLike<number>): Cdf {
       cum.push(i + 1);
     }
   }
-  return { values, cum, n: sorted.length, error: 0 };
+  return { values, cum, n: sorted.length, error: 0, min: sorted[0]!, max: sorted[sorted.length - 1]! };
 }
 
 /** The current side from stored profiles: exact bin counts when every window counted them. */
@@ -76,6 +79,8 @@ export function profileCdf(p: ColumnProfile): Cdf | null {
     cum: view.cum,
     n: q.count,
     error: q.retained === q.count ? 0 : SKETCH_RANK_ERROR,
+    min: q.min,
+    max: q.max,
   };
 }
 
