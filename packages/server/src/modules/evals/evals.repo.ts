@@ -177,7 +177,28 @@ export class EvalsRepo {
       .executeTakeFirst();
     return row && normalizeDecision(row);
   }
+
+  /** The newest decision of each candidate that has one (decision ids sort by time). */
+  async latestDecisions(candidateVersionIds: string[]): Promise<GateDecisionsTable[]> {
+    const newest = new Map<string, GateDecisionsTable>();
+    for (let i = 0; i < candidateVersionIds.length; i += IDS_PER_QUERY) {
+      const rows = await this.db.kysely
+        .selectFrom('gate_decisions')
+        .selectAll()
+        .where('candidate_version_id', 'in', candidateVersionIds.slice(i, i + IDS_PER_QUERY))
+        .orderBy('id', 'desc')
+        .execute();
+      for (const row of rows) {
+        if (!newest.has(row.candidate_version_id))
+          newest.set(row.candidate_version_id, normalizeDecision(row));
+      }
+    }
+    return [...newest.values()];
+  }
 }
+
+/** Ids bound per statement at most, well inside SQLite's and PostgreSQL's limits. */
+const IDS_PER_QUERY = 500;
 
 function normalizeSuite(row: EvalSuitesTable): EvalSuitesTable {
   return { ...row, version: Number(row.version) };

@@ -239,6 +239,9 @@ describeEachBackend('evaluations on seattle-weather with two trained classifiers
       reasons: expected,
     });
     expect(await lookup.latestDecision(v1.id)).toBeNull();
+    const both = await lookup.latestDecisions([v1.id, v2.id]);
+    expect([...both.keys()]).toEqual([v2.id]);
+    expect(both.get(v2.id)).toEqual(await lookup.latestDecision(v2.id));
     const [summary] = await lookup.evaluationsOf(v2.id);
     expect(Object.keys(summary!.metrics)[0]).toBe('overall');
     expect(summary!.metrics.overall!.accuracy).toBeCloseTo(cand.overall!.accuracy, 12);

@@ -20,6 +20,11 @@ export class EvalGateLookup implements GateLookup {
     return row ? toDecisionInfo(row) : null;
   }
 
+  async latestDecisions(candidateVersionIds: string[]): Promise<Map<string, GateDecisionInfo>> {
+    const rows = await this.repo.latestDecisions(candidateVersionIds);
+    return new Map(rows.map((row) => [row.candidate_version_id, toDecisionInfo(row)]));
+  }
+
   async evaluationsOf(versionId: string): Promise<EvalSummary[]> {
     const runs = await this.repo.succeededRunsOf(versionId);
     const decisions = new Map(

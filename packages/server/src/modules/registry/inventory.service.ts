@@ -38,11 +38,9 @@ export class InventoryService {
       this.requests.pendingCounts(ids),
     ]);
     const inputs = await this.models.inputsOf(versions.map((v) => v.id));
-    // One lookup per version: the evaluations module answers per candidate, and inventories are
-    // read by people, not on a hot path.
-    const decisions = await Promise.all(
-      versions.map(async (v) => ({ version: v, decision: await this.deps.gates.latestDecision(v.id) })),
-    );
+    // One read for every version: a model retrained hourly has thousands.
+    const latest = await this.deps.gates.latestDecisions(versions.map((v) => v.id));
+    const decisions = versions.map((v) => ({ version: v, decision: latest.get(v.id) ?? null }));
     const names = new Map(kept.map((m) => [m.id, m.name]));
     const refOf = new Map(versions.map((v) => [v.id, versionRef(names.get(v.model_id)!, v.version)]));
     const datasetsOf = (versionIds: Set<string>) => {

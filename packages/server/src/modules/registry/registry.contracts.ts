@@ -65,6 +65,8 @@ export interface EvalSummary {
 export interface GateLookup {
   /** The newest gate decision for this candidate version (any suite), or null. */
   latestDecision(candidateVersionId: string, executor?: Executor): Promise<GateDecisionInfo | null>;
+  /** The newest gate decision of each of these candidates that has one, in one read. */
+  latestDecisions(candidateVersionIds: string[]): Promise<Map<string, GateDecisionInfo>>;
   /** Evaluation results of a version, newest first. */
   evaluationsOf(versionId: string): Promise<EvalSummary[]>;
 }

@@ -111,6 +111,8 @@ export const registryKit = {
     let n = 0;
     const lookup: GateLookup = {
       latestDecision: async (id) => decisions.get(id) ?? null,
+      latestDecisions: async (ids) =>
+        new Map(ids.flatMap((id) => (decisions.has(id) ? [[id, decisions.get(id)!] as const] : []))),
       evaluationsOf: async (id) => evaluations.get(id) ?? [],
     };
     return {
