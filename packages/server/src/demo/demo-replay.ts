@@ -33,9 +33,9 @@ type Tally = { predictions: number; labelled: number; delayed: number; score: nu
  * another, through the endpoint as any caller's traffic goes (routing, the served model file,
  * shadows, the inference log): each request carries the flights' own departure times, so
  * monitoring windows are real days and months. Ground truth follows `labelDelayHours` later as
- * feedback. After each tick `onTick` is told how far the replay clock got. A month an earlier
- * run logged to its end is read back from the log instead of sent again; one it logged part of
- * goes on after its newest logged flight.
+ * feedback. After each tick `onTick` is told how far the replay clock got. What an earlier run
+ * logged is read back from the log instead of sent again, flight by flight, so a replay stopped
+ * midway goes on where it stopped.
  */
 export async function replayTraffic(
   ctx: DemoContext,
@@ -64,20 +64,26 @@ async function replayMonth(
   flights: Flight[],
   onTick?: ReplayClock,
 ): Promise<MonthReplay> {
-  const earlier = await loggedBefore(ctx, month);
-  const newest = earlier.newest;
-  const complete =
-    newest !== null &&
-    Date.parse(newest.time) === Date.parse(flights[flights.length - 1]?.time ?? '') &&
-    newest.feedback !== null;
-  const tally = complete ? earlier.tally : { ...earlier.tally };
-  const alreadyLogged = earlier.tally.predictions;
-  const toSend = complete
-    ? []
-    : newest === null
-      ? flights
-      : flights.filter((f) => Date.parse(f.time) > Date.parse(newest.time));
-  if (!complete) await sendMonth(ctx, encoding, plan, month, toSend, tally, onTick);
+  const { logged, tally } = await loggedBefore(ctx, month);
+  const alreadyLogged = tally.predictions;
+  // Each flight an earlier run logged is matched to its event and not sent again; an event whose
+  // label that run had not sent yet (it stopped within a day of it) gets it now.
+  const toSend: Flight[] = [];
+  const unlabelled: { id: string; flight: Flight; label: string | null }[] = [];
+  for (const f of flights) {
+    const e = logged.get(flightKey(f.time, f))?.pop();
+    if (!e) toSend.push(f);
+    else if (e.feedback === null) unlabelled.push({ id: e.id, flight: f, label: e.label });
+  }
+  if (unlabelled.length > 0) {
+    await sendLabels(ctx, plan, unlabelled);
+    for (const u of unlabelled) {
+      tally.labelled++;
+      if (u.flight.delayed === 1) tally.delayed++;
+      if (u.label === String(u.flight.delayed)) tally.correct++;
+    }
+  }
+  if (toSend.length > 0) await sendMonth(ctx, encoding, plan, month, toSend, tally, onTick);
   else if (onTick) await onTick(monthEnd(month));
   const n = Math.max(1, tally.predictions);
   const line = {
@@ -156,16 +162,15 @@ export async function predictAt(
 
 /**
  * What an earlier run logged of this month: its primary predictions counted (labels, the
- * champion's answers against them) and the newest of them. A month the last run logged to its
- * end, labels included, is not sent again.
+ * champion's answers against them) and held by flight (departure time, airports, distance).
  */
 async function loggedBefore(
   ctx: DemoContext,
   month: string,
-): Promise<{ newest: InferenceEvent | null; tally: Tally }> {
+): Promise<{ logged: Map<string, InferenceEvent[]>; tally: Tally }> {
   const [from, to] = monthRange(month);
   const tally: Tally = { predictions: 0, labelled: 0, delayed: 0, score: 0, correct: 0 };
-  let newest: InferenceEvent | null = null;
+  const logged = new Map<string, InferenceEvent[]>();
   const query = {
     endpoint: ENDPOINT,
     arm: 'primary' as const,
@@ -175,7 +180,10 @@ async function loggedBefore(
     limit: 500,
   };
   for await (const e of ctx.client.paginate((q) => ctx.client.events.list({ ...query, ...q }))) {
-    newest ??= e;
+    const key = flightKey(e.time, e.inputs as Partial<Flight>);
+    const same = logged.get(key);
+    if (same) same.push(e);
+    else logged.set(key, [e]);
     tally.predictions++;
     tally.score += e.score ?? 0;
     if (e.feedback?.label === undefined || e.feedback.label === null) continue;
@@ -183,7 +191,11 @@ async function loggedBefore(
     if (e.feedback.label === '1') tally.delayed++;
     if (e.label === e.feedback.label) tally.correct++;
   }
-  return { newest, tally };
+  return { logged, tally };
+}
+
+function flightKey(time: string, f: Partial<Flight>): string {
+  return `${Date.parse(time)}|${f.origin}|${f.destination}|${f.distance}`;
 }
 
 async function sendLabels(ctx: DemoContext, plan: DemoPlan, due: { id: string; flight: Flight }[]) {

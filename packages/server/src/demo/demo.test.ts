@@ -6,6 +6,7 @@ import { ENDPOINT, MODEL } from './demo-champion.js';
 import { connectDemo, type DemoContext } from './demo-context.js';
 import { MONITORED } from './demo-monitoring.js';
 import { type DemoPlan, QUICK_PLAN } from './demo-plan.js';
+import { replayTraffic } from './demo-replay.js';
 import { replayForShadow } from './demo-shadow.js';
 import { FlightsData } from './flights-data.js';
 import { closingLines, type DemoResult, runDemo } from './run-demo.js';
@@ -209,6 +210,24 @@ describe('plumb demo', () => {
       expect(e.time >= replay.from && e.time < replay.to).toBe(true);
       expect(e.feedback?.label).toMatch(/^[01]$/);
     }
+  });
+
+  it('sends only the flights an earlier replay did not log, each with its label', async () => {
+    const data = await FlightsData.open();
+    const wider = { ...PLAN, replayPerMille: PLAN.replayPerMille + 1 };
+    const [march] = await replayTraffic(ctx, data, wider, first.champion.encoding).finally(() =>
+      data.close(),
+    );
+    expect(march!.alreadyLogged).toBe(first.months[0]!.predictions);
+    expect(march!.predictions).toBeGreaterThan(march!.alreadyLogged);
+    expect(march!.labelled).toBe(march!.predictions);
+    let logged = 0;
+    const query = { endpoint: ENDPOINT, arm: 'primary' as const, tag: 'source:demo-replay', limit: 500 };
+    for await (const e of ctx.client.paginate((q) => ctx.client.events.list({ ...query, ...q }))) {
+      logged++;
+      expect(e.feedback).not.toBeNull();
+    }
+    expect(logged).toBe(march!.predictions);
   });
 
   it('reuses what is there when run again', async () => {
