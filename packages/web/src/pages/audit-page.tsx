@@ -77,7 +77,7 @@ export function AuditPage() {
                   testId="audit"
                   columns={[
                     { key: 'seq', label: '#', align: 'right', render: (r) => r.seq },
-                    { key: 'time', label: 'Time', render: (r) => <Time at={r.time} /> },
+                    { key: 'time', label: 'Time', render: (r) => <Time at={r.time} />, nowrap: true },
                     { key: 'action', label: 'Action', render: (r) => <Badge>{r.action}</Badge> },
                     {
                       key: 'resource',
@@ -85,7 +85,8 @@ export function AuditPage() {
                       render: (r) => (
                         <button
                           type="button"
-                          className="link-button"
+                          className="link-button clamp narrow"
+                          title={r.resource}
                           onClick={() => setQuery('resource', r.resource)}
                         >
                           {r.resource}
@@ -95,6 +96,7 @@ export function AuditPage() {
                     {
                       key: 'actor',
                       label: 'Actor',
+                      nowrap: true,
                       render: (r) => (
                         <button
                           type="button"
@@ -108,7 +110,11 @@ export function AuditPage() {
                     {
                       key: 'change',
                       label: 'Change',
-                      render: (r) => <code className="clamp">{JSON.stringify(r.change)}</code>,
+                      render: (r) => (
+                        <code className="clamp narrow" title={JSON.stringify(r.change, null, 2)}>
+                          {JSON.stringify(r.change)}
+                        </code>
+                      ),
                     },
                     {
                       key: 'hash',
