@@ -39,6 +39,18 @@ describeEachBackend('endpoint performance', (backend) => {
         score: 0.8,
         latencyMs: 5,
       },
+      // A shadow's copy of a request: never served, so no part of the endpoint's figures.
+      {
+        id: 'prd_s1',
+        time: at(6),
+        endpoint: 'churn',
+        modelVersion: 'churn@v2',
+        arm: 'shadow',
+        label: 'yes',
+        score: 0.95,
+        latencyMs: 500,
+        costUsd: 1,
+      },
       { id: 'prd_r1', time: at(1), endpoint: 'price', modelVersion: 'price@v1', score: 10, latencyMs: 1 },
       { id: 'prd_r2', time: at(2), endpoint: 'price', modelVersion: 'price@v1', score: 20, latencyMs: 1 },
     ];

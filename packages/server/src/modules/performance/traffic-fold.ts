@@ -90,7 +90,9 @@ function foldEvents(projectId: string, events: InferenceEvent[]): Map<string, Pe
     PerformanceTrafficTable & { sketch: QuantileSketch; counts: ScoreCounts }
   >();
   for (const e of events) {
-    if (e.endpoint === null) continue;
+    // A shadow's answers never reached a caller: the endpoint's traffic, estimates and cost are
+    // of what it served (the shadow report compares shadows with the primary).
+    if (e.endpoint === null || e.arm === 'shadow') continue;
     const windowStart = Math.floor(Date.parse(e.time) / TRAFFIC_WINDOW_MS) * TRAFFIC_WINDOW_MS;
     const version = e.modelVersion ?? '';
     const key = `${e.endpoint}\u0000${version}\u0000${windowStart}`;
