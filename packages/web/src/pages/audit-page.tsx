@@ -85,11 +85,12 @@ export function AuditPage() {
                       render: (r) => (
                         <button
                           type="button"
-                          className="link-button clamp narrow"
+                          className="link-button"
                           title={r.resource}
                           onClick={() => setQuery('resource', r.resource)}
                         >
-                          {r.resource}
+                          {/* A link button unsets every style, so the clipping is on the text. */}
+                          <span className="clamp narrow">{r.resource}</span>
                         </button>
                       ),
                     },
