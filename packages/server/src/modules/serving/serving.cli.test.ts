@@ -77,4 +77,30 @@ describe('plumb endpoint and plumb predict', () => {
     const neither = await plumb('predict', 'daily');
     expect(neither.stderr).toContain('give exactly one of --input and --file');
   });
+
+  it('predict at a given time logs the prediction at that time', async () => {
+    const time = '2001-03-04T05:06:07.000Z';
+    const res = await plumb(
+      'predict',
+      'daily',
+      '--input',
+      JSON.stringify(rowInput(7)),
+      '--time',
+      time,
+      '--json',
+    );
+    expect(res.stderr).toBe('');
+    const [p] = JSON.parse(res.stdout).predictions;
+    const events = await cli.t.call(
+      'GET',
+      `/api/v1/events?endpoint=daily&from=2001-03-04T00:00:00Z&to=2001-03-05T00:00:00Z`,
+    );
+    expect(events.statusCode, events.body).toBe(200);
+    expect(events.json().items.map((e: { id: string; time: string }) => [e.id, e.time])).toEqual([
+      [p.predictionId, time],
+    ]);
+    const bad = await plumb('predict', 'daily', '--input', JSON.stringify(rowInput(7)), '--time', 'soon');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('time');
+  });
 });

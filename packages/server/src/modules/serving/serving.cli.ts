@@ -213,11 +213,12 @@ export function registerServingCommands(program: Command): void {
     .option('--input <json>', 'one row: a JSON object of feature values')
     .option('--file <rows.jsonl>', 'rows, one JSON object a line')
     .option('--route-key <key>', 'keep this caller on one route')
+    .option('--time <iso>', 'when the rows happened, for replays and backfills (a key that may write events)')
     .action(
       action(
         async (
           name: string,
-          opts: { input?: string; file?: string; routeKey?: string },
+          opts: { input?: string; file?: string; routeKey?: string; time?: string },
           command: Command,
         ) => {
           if ((opts.input === undefined) === (opts.file === undefined)) {
@@ -232,6 +233,7 @@ export function registerServingCommands(program: Command): void {
             const result = await client.endpoints.predict(name, {
               inputs: rows.slice(i, i + 1000) as Record<string, unknown>[],
               ...(opts.routeKey ? { routeKey: opts.routeKey } : {}),
+              ...(opts.time !== undefined ? { time: opts.time } : {}),
             });
             predictions.push(...result.predictions);
           }
