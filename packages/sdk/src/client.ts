@@ -48,7 +48,14 @@ import {
   RecordedEvents,
 } from './schemas/events.js';
 import { Health } from './schemas/health.js';
-import { ApiKey, type CreateApiKey, CreatedApiKey, type ListApiKeys, WhoAmI } from './schemas/keys.js';
+import {
+  ApiKey,
+  type CreateApiKey,
+  CreatedApiKey,
+  KeyNames,
+  type ListApiKeys,
+  WhoAmI,
+} from './schemas/keys.js';
 import {
   AliasMove,
   type CreateModel,
@@ -136,6 +143,8 @@ export class PlumbClient {
         schema: Page(ApiKey),
       }),
     revoke: (id: string) => this.request('POST', `/api/v1/keys/${enc(id)}/revoke`, { schema: ApiKey }),
+    /** Every key of the caller's project by id and name, revoked ones too (audit records name them). */
+    names: () => this.request('GET', '/api/v1/key-names', { schema: KeyNames }),
   };
 
   /** Content-addressed bytes: dataset files, run artifacts and model files are uploaded here first. */

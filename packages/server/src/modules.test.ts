@@ -15,6 +15,7 @@ const EXPECTED_GRANTS: Record<Exclude<Role, 'admin'>, string[]> = {
   maintainer: [
     'self:read',
     'projects:read',
+    'keys:names',
     'audit:read',
     'blobs:read',
     'blobs:write',
@@ -51,6 +52,7 @@ const EXPECTED_GRANTS: Record<Exclude<Role, 'admin'>, string[]> = {
   approver: [
     'self:read',
     'projects:read',
+    'keys:names',
     'audit:read',
     'audit:verify',
     'blobs:read',
@@ -74,6 +76,7 @@ const EXPECTED_GRANTS: Record<Exclude<Role, 'admin'>, string[]> = {
   viewer: [
     'self:read',
     'projects:read',
+    'keys:names',
     'audit:read',
     'blobs:read',
     'datasets:read',
@@ -89,7 +92,7 @@ const EXPECTED_GRANTS: Record<Exclude<Role, 'admin'>, string[]> = {
     'annotation-projects:read',
     'annotation:read',
   ],
-  annotator: ['self:read', 'annotation-projects:read', 'annotation:label'],
+  annotator: ['self:read', 'keys:names', 'annotation-projects:read', 'annotation:label'],
   service: ['self:read', 'events:write', 'feedback:write', 'endpoints:predict'],
 };
 

@@ -43,6 +43,12 @@ export type ListApiKeys = PageParams & { includeRevoked?: boolean; project?: str
 
 export const KeyIdParams = z.object({ id: Id }).strict();
 
+/** A key of the caller's project by id and name, to show who did something; nothing else of it. */
+export const KeyName = z.object({ id: Id, name: z.string(), revoked: z.boolean() });
+export type KeyName = z.infer<typeof KeyName>;
+export const KeyNames = z.object({ items: z.array(KeyName) });
+export type KeyNames = z.infer<typeof KeyNames>;
+
 export const WhoAmI = z.object({
   keyId: Id,
   keyName: z.string(),

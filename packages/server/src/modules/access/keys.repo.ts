@@ -49,6 +49,16 @@ export class KeysRepo {
     return this.withProject(trx).where('api_keys.id', '=', id).executeTakeFirst();
   }
 
+  /** Id, name and revocation of every key of a project. */
+  names(projectId: string): Promise<{ id: string; name: string; revoked_at: string | null }[]> {
+    return this.db.kysely
+      .selectFrom('api_keys')
+      .select(['id', 'name', 'revoked_at'])
+      .where('project_id', '=', projectId)
+      .orderBy('id', 'asc')
+      .execute();
+  }
+
   list(
     filter: { projectId?: string; includeRevoked: boolean; afterId?: string },
     limit: number,

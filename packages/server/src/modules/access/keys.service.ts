@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { ApiKey, CreatedApiKey, Page, Role } from '@plumb/sdk';
+import type { ApiKey, CreatedApiKey, KeyNames, Page, Role } from '@plumb/sdk';
 import type { AuditService } from '../../core/audit/audit.service.js';
 import {
   displayPrefix,
@@ -85,6 +85,12 @@ export class KeysService {
       query.limit + 1,
     );
     return pageOf(rows, query.limit, toApiKey, (r) => r.id);
+  }
+
+  /** The names behind the key ids that audit records and authorship fields show. */
+  async names(ctx: RequestContext): Promise<KeyNames> {
+    const rows = await this.repo.names(ctx.principal.projectId);
+    return { items: rows.map((r) => ({ id: r.id, name: r.name, revoked: r.revoked_at !== null })) };
   }
 
   async revoke(ctx: RequestContext, id: string): Promise<ApiKey> {
