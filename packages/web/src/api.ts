@@ -1,4 +1,4 @@
-import type { PlumbClient } from '@plumb/sdk';
+import type { KeyName, PlumbClient } from '@plumb/sdk';
 import { createContext, useCallback, useContext, useEffect, useState } from 'react';
 import type { Session } from './session.js';
 
@@ -51,4 +51,32 @@ export async function all<T>(
   const items: T[] = [];
   for await (const item of client.paginate(list, 500)) items.push(item);
   return items;
+}
+
+/** The project's key names, read once per signed-in client and shared by every name shown. */
+const keyNames = new WeakMap<PlumbClient, Promise<Map<string, KeyName>>>();
+
+/** Key id → name for showing who did what; empty until loaded, or when the role may not read them. */
+export function useKeyNames(): Map<string, KeyName> {
+  const { client, can } = useSession();
+  const [names, setNames] = useState<Map<string, KeyName>>(new Map());
+  useEffect(() => {
+    if (!can('keys:names')) return;
+    let live = true;
+    let loading = keyNames.get(client);
+    if (!loading) {
+      loading = client.keys.names().then((r) => new Map(r.items.map((k) => [k.id, k])));
+      // A failed read is tried again by the next page, not kept.
+      loading.catch(() => keyNames.delete(client));
+      keyNames.set(client, loading);
+    }
+    loading.then(
+      (map) => live && setNames(map),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, can]);
+  return names;
 }

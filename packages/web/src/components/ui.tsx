@@ -1,6 +1,6 @@
 import { PlumbError } from '@plumb/sdk';
 import type { ReactNode } from 'react';
-import { useSession } from '../api.js';
+import { useKeyNames, useSession } from '../api.js';
 import { navigate } from '../router.js';
 
 export type Tone = 'good' | 'bad' | 'warn' | 'info' | 'neutral';
@@ -182,8 +182,18 @@ export function formatBytes(bytes: number): string {
  */
 export function Actor({ id }: { id: string | null | undefined }) {
   const { me } = useSession();
+  const names = useKeyNames();
   if (!id) return <span className="muted">—</span>;
   if (id === me.keyId) return <span title={id}>you ({me.keyName})</span>;
+  const key = names.get(id);
+  if (key) {
+    return (
+      <span className="actor-name" title={id}>
+        {key.name}
+        {key.revoked ? <span className="muted small"> (revoked)</span> : null}
+      </span>
+    );
+  }
   if (!id.startsWith('key_') || id.length <= 14) return <span>{id}</span>;
   return (
     <span className="actor" title={id}>

@@ -173,6 +173,9 @@ describe('web UI on the demo loop', { timeout: 120_000 }, () => {
   it('shows the audit chain, verified, with the approval in it', async () => {
     await visit('audit', '/audit', '[data-testid=audit] tbody tr');
     await expect.poll(() => page.getByTestId('audit-verified').innerText()).toContain('intact');
+    // Who did what reads as the key's name: the demo acts as its own key.
+    await expect.poll(() => page.getByTestId('audit').innerText()).toContain('plumb-demo');
+    expect(await page.getByTestId('audit').innerText()).not.toMatch(/key_…/);
     await page.getByLabel('action').fill('pipeline.approval.approve');
     await page.getByLabel('action').press('Enter');
     await expect.poll(() => page.getByTestId('audit').innerText()).toContain(demo.retraining.run.id);
