@@ -68,7 +68,12 @@ export function ModelPage({ name }: { name: string }) {
                             label: 'Gated',
                             render: (a) => (a.gated ? <Badge tone="info">gated</Badge> : 'no'),
                           },
-                          { key: 'by', label: 'Moved by', render: (a) => <Actor id={a.updatedBy} /> },
+                          {
+                            key: 'by',
+                            label: 'Moved by',
+                            render: (a) => <Actor id={a.updatedBy} />,
+                            nowrap: true,
+                          },
                           { key: 'at', label: 'When', render: (a) => <Time at={a.updatedAt} /> },
                         ]}
                       />
