@@ -11,8 +11,10 @@ import { loadConfig } from '../../packages/server/dist/core/config.js';
 import { createPlumb } from '../../packages/server/dist/main.js';
 import { EventsService } from '../../packages/server/dist/modules/events/events.service.js';
 import { FeatureWindow } from '../../packages/server/dist/modules/monitoring/feature-window.js';
+import { DRIFT_QUEUE } from '../../packages/server/dist/modules/monitoring/monitors.service.js';
 import { BASE_WINDOW_MS } from '../../packages/server/dist/modules/monitoring/profile-writer.js';
 import { ProfilesRepo } from '../../packages/server/dist/modules/monitoring/profiles.repo.js';
+import { Worker } from '../../packages/server/dist/storage/queue/worker.js';
 import { Xoshiro128 } from '../../packages/stats/dist/index.js';
 
 const events = Number(process.argv[2] ?? 10_000_000);
@@ -48,6 +50,34 @@ function inputs(i, drift) {
     children: Math.floor(u() * 4),
     active: i % 5 !== 0,
   };
+}
+
+/**
+ * The same read as `plumb serve` answers it when it merges more than a few profiles: in a
+ * `monitoring.drift` job the request waits for. A worker of that queue alone runs on this thread
+ * here (the job thread under serve, where other jobs may share it), so the figure is the merge
+ * plus the queue's claim (polled every 500 ms when idle) and the read's result polls (100 ms).
+ */
+async function driftInJob(env, monitorId, from, to) {
+  const served = await createPlumb(loadConfig({ PLUMB_HOME: env.home }), {
+    logger: false,
+    jobsRunElsewhere: true,
+  });
+  const worker = new Worker({ queue: env.plumb.services.jobs, logger: env.plumb.app.log });
+  worker.register(DRIFT_QUEUE, (job) => env.plumb.services.monitors.computeDrift(job.payload));
+  worker.start();
+  try {
+    const start = process.hrtime.bigint();
+    const d = await served.services.monitorViews.drift(env.ctx.principal.projectId, monitorId, {
+      from,
+      to,
+      mode: 'profile',
+    });
+    return { d, ms: ms(start) };
+  } finally {
+    await worker.stop();
+    await served.close();
+  }
 }
 
 async function open() {
@@ -209,6 +239,8 @@ async function part1() {
   start = process.hrtime.bigint();
   d = await plumb.services.monitorViews.drift(projectId, monitor.id, { from, to, mode: 'profile' });
   console.log(`drift over the whole range from ${d.windows} rolled-up profiles: ${ms(start).toFixed(0)} ms`);
+  const job = await driftInJob(env, monitor.id, from, to);
+  console.log(`… the same read through the drift job, as under plumb serve: ${job.ms.toFixed(0)} ms`);
   start = process.hrtime.bigint();
   const second = await plumb.services.monitorViews.drift(projectId, monitor.id, {
     from: new Date(T0 + 15 * DAY).toISOString(),
@@ -302,6 +334,8 @@ async function part2() {
   console.log(
     `drift over all ${hours.toLocaleString('en-US')} windows × ${wide} features merged, from ${d.windows} rolled-up profiles: ${ms(start).toFixed(0)} ms`,
   );
+  const job = await driftInJob(env, monitor.id, new Date(from).toISOString(), new Date(to).toISOString());
+  console.log(`… the same read through the drift job, as under plumb serve: ${job.ms.toFixed(0)} ms`);
   await plumb.close();
   rmSync(env.home, { recursive: true, force: true });
 }
