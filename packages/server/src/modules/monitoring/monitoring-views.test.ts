@@ -1,6 +1,7 @@
 import type { Coverage, EndpointPerformance, Monitor, MonitorStatus } from '@plumb/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
+import { registryKit } from '../registry/registry.test-kit.js';
 import { trendWindow } from './monitor-views.service.js';
 import {
   accuracyOf,
@@ -153,5 +154,23 @@ describe('an endpoint’s monitoring status and coverage over REST', () => {
     expect(c.evaluation).toEqual(['weather-holdout@v1']);
     expect(c.rows.reduce((a, r) => a + (r.evaluationShare ?? 0), 0)).toBeCloseTo(1, 9);
     expect((await t.call('GET', '/api/v1/endpoints/nowhere/coverage?field=season')).statusCode).toBe(404);
+  });
+
+  it('has no evaluation shares for a version no evaluation run has read', async () => {
+    const run = (await t.call('GET', '/api/v1/runs?limit=1')).json().items[0];
+    await t.plumb.services.registry.registration.register(t.adminCtx, 'weather', {
+      artifact: { kind: 'onnx', blobRef: await registryKit.upload(t, registryKit.weatherModel().bytes) },
+      description: '',
+      runId: run.id,
+    });
+    const endpoint = await t.call('POST', '/api/v1/endpoints', {
+      body: { name: 'weather-next', routes: [{ target: 'weather@v2', weight: 100 }] },
+    });
+    expect(endpoint.statusCode, endpoint.body).toBe(201);
+    const c: Coverage = (await t.call('GET', '/api/v1/endpoints/weather-next/coverage?field=season')).json();
+    expect(c.training).toEqual(['weather@v1']);
+    expect(c.evaluation).toEqual([]);
+    expect(c.rows.map((r) => r.value).sort()).toEqual(['autumn', 'spring', 'summer', 'winter']);
+    expect(c.rows.every((r) => r.evaluationShare === null && r.evaluationGap === null)).toBe(true);
   });
 });
