@@ -249,6 +249,30 @@ export const SetModelAlias = z
   .strict();
 export type SetModelAlias = z.input<typeof SetModelAlias>;
 
+/** The pipeline run whose promote step moved an alias; the run's key is the move's `actor`. */
+export const MovePipelineRun = z.object({
+  id: z.string(),
+  pipeline: z.string(),
+  /** The promote step. */
+  step: z.string(),
+  /** The name of the key the run acts as. */
+  keyName: z.string(),
+});
+export type MovePipelineRun = z.infer<typeof MovePipelineRun>;
+
+/** One approval that authorized a pipeline's move: a decision at an approval step the move waited for. */
+export const MoveApproval = z.object({
+  /** The approving key's id, or `system` when the step's timeout approved by default. */
+  keyId: z.string(),
+  keyName: z.string(),
+  step: z.string(),
+  /** How many approvals the step needed. */
+  quorum: z.number().int(),
+  comment: z.string(),
+  at: Timestamp,
+});
+export type MoveApproval = z.infer<typeof MoveApproval>;
+
 export const AliasMove = z.object({
   seq: z.number().int(),
   alias: z.string(),
@@ -258,6 +282,10 @@ export const AliasMove = z.object({
   actor: z.string(),
   reason: z.string(),
   requestId: z.string().nullable(),
+  /** Set when a pipeline moved the alias; null for a person's move. */
+  pipelineRun: MovePipelineRun.nullable().default(null),
+  /** Who approved the pipeline's move at its approval steps; empty when nobody had to. */
+  approvedBy: z.array(MoveApproval).default([]),
   at: Timestamp,
 });
 export type AliasMove = z.infer<typeof AliasMove>;
