@@ -1,11 +1,11 @@
-import type { PipelineStepSpec } from '@plumb/sdk';
+import type { MoveApproval, PipelineSpec, PipelineStepSpec } from '@plumb/sdk';
 import { isoNow } from '../../core/clock.js';
-import { actorOf, type RequestContext } from '../../core/context.js';
+import { actorOf, type RequestContext, SYSTEM_ACTOR } from '../../core/context.js';
 import { PlumbError } from '../../core/errors.js';
 import type { Executor } from '../../storage/database.js';
 import { durationMs } from './pipeline-spec.js';
 import type { PipelinesDeps } from './pipelines.ports.js';
-import type { PipelinesRepo, RunRow } from './pipelines.repo.js';
+import { PipelinesRepo, type RunRow } from './pipelines.repo.js';
 
 export const APPROVAL_TIMEOUT_QUEUE = 'pipeline.approval-timeout';
 
@@ -183,4 +183,50 @@ export class ApprovalDesk {
 
   /** Set by the engine: ends a run whose approval was rejected. */
   endRunHook: ((trx: Executor, run: RunRow, error: string) => Promise<void>) | undefined;
+}
+
+/**
+ * The approvals a step waited for: every approving decision at the approval steps it depends on,
+ * directly or through other steps, oldest first, with the approvers' key names. Approval steps
+ * elsewhere in the run did not gate this step and are left out.
+ */
+export async function approvalsBefore(
+  deps: PipelinesDeps,
+  ctx: RequestContext,
+  run: RunRow,
+  pipeline: PipelineSpec,
+  step: string,
+): Promise<MoveApproval[]> {
+  const needs = new Map(pipeline.steps.map((s) => [s.name, s.needs]));
+  const upstream = new Set<string>();
+  const stack = [...(needs.get(step) ?? [])];
+  while (stack.length > 0) {
+    const name = stack.pop()!;
+    if (upstream.has(name)) continue;
+    upstream.add(name);
+    stack.push(...(needs.get(name) ?? []));
+  }
+  const gates = new Set(
+    pipeline.steps.filter((s) => s.kind === 'approval' && upstream.has(s.name)).map((s) => s.name),
+  );
+  if (gates.size === 0) return [];
+  const repo = new PipelinesRepo(deps.db);
+  const quorums = new Map<string, number>();
+  for (const row of await repo.steps(run.id)) {
+    if (gates.has(row.name) && row.approval)
+      quorums.set(row.name, (JSON.parse(row.approval) as ApprovalState).quorum);
+  }
+  const decisions = (await repo.approvals(run.id)).filter(
+    (a) => gates.has(a.step) && a.decision === 'approve',
+  );
+  if (decisions.length === 0) return [];
+  const names = new Map((await deps.keys.names(ctx)).items.map((k) => [k.id, k.name]));
+  return decisions.map((a) => ({
+    keyId: a.actor,
+    keyName: a.actor === SYSTEM_ACTOR ? SYSTEM_ACTOR : (names.get(a.actor) ?? a.actor),
+    step: a.step,
+    quorum: quorums.get(a.step) ?? 1,
+    comment: a.comment,
+    at: a.decided_at,
+  }));
 }

@@ -1,7 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateEndpoint, FeedbackInput, InferenceEventInput, type PipelineRun } from '@plumb/sdk';
+import {
+  type AliasMove,
+  type AuditRecord,
+  CreateEndpoint,
+  FeedbackInput,
+  InferenceEventInput,
+  type PipelineRun,
+} from '@plumb/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import {
@@ -11,6 +18,7 @@ import {
   trainWeatherModels,
   WEATHER_CSV,
 } from '../evals/evals.test-kit.js';
+import { describeMover } from '../registry/registry-format.js';
 import type { PipelinesService } from './pipelines.service.js';
 
 const MODELS = trainWeatherModels();
@@ -78,17 +86,22 @@ describe('built-in steps', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  async function waitFor(id: string, done: (r: PipelineRun) => boolean): Promise<PipelineRun> {
+    const deadline = Date.now() + 40_000;
+    for (;;) {
+      const current = await pipelines.getRun(t.adminCtx, id);
+      if (done(current)) return current;
+      if (Date.now() > deadline) throw new Error(JSON.stringify(current.steps));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const ended = (r: PipelineRun) => ['succeeded', 'failed', 'cancelled'].includes(r.status);
+
   async function run(yaml: string): Promise<PipelineRun> {
     await pipelines.apply(t.adminCtx, yaml, dir);
     const name = /^name: (\S+)/m.exec(yaml)![1]!;
     const { run } = await pipelines.run(t.adminCtx, name, { params: {} });
-    const deadline = Date.now() + 40_000;
-    for (;;) {
-      const current = await pipelines.getRun(t.adminCtx, run.id);
-      if (['succeeded', 'failed', 'cancelled', 'waiting'].includes(current.status)) return current;
-      if (Date.now() > deadline) throw new Error(JSON.stringify(current.steps));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    return waitFor(run.id, (r) => ended(r) || r.status === 'waiting');
   }
   const step = (r: PipelineRun, name: string) => r.steps.find((s) => s.name === name)!;
 
@@ -148,6 +161,102 @@ steps:
     expect(champion?.ref).toBe('weather@v2');
     const logs = await pipelines.logs(t.adminCtx, done.id, { step: 'train', after: 0, limit: 100 });
     expect(logs.lines.map((l) => l.text)).toContain('training on seattle-weather.csv seattle@v1');
+  }, 60_000);
+
+  it('credit a promotion after approval to the run that acted and to the approvers who authorized it', async () => {
+    const s = t.plumb.services;
+    await s.registry.models.create(t.adminCtx, {
+      name: 'audited',
+      description: '',
+      riskClass: 'limited',
+      policy: { gatedAliases: [], approvalRequired: false },
+    });
+    const key = async (name: string, role: 'maintainer' | 'approver') =>
+      s.keys.create(t.adminCtx, { name, role });
+    const [trainer, alice, carol, bob] = await Promise.all([
+      key('trainer', 'maintainer'),
+      key('alice', 'approver'),
+      key('carol', 'approver'),
+      key('bob', 'approver'),
+    ]);
+    // `audit` gates the promotion; `notes` waits beside it and does not.
+    await pipelines.apply(
+      t.adminCtx,
+      `name: audited-release
+steps:
+  - name: train
+    kind: train
+    inputs: { data: { dataset: seattle@v1 } }
+    run: [node, train.mjs]
+  - name: register
+    kind: register
+    needs: [train]
+    inputs: { artifact: steps.train.outputs.model }
+    with: { model: audited }
+  - name: audit
+    kind: approval
+    needs: [register]
+    with: { approvers: [alice, carol], quorum: 2 }
+  - name: notes
+    kind: approval
+    with: { approvers: [bob] }
+  - name: release
+    kind: promote
+    needs: [audit]
+    inputs: { model: steps.register.outputs.model }
+`,
+      dir,
+    );
+    const started = await t.call('POST', '/api/v1/pipelines/audited-release/runs', {
+      key: trainer.secret,
+      body: { params: {} },
+    });
+    expect(started.statusCode, started.body).toBe(201);
+    const runId = (started.json() as PipelineRun).id;
+    const decide = async (secret: string, stepName: string, comment: string) => {
+      const res = await t.call('POST', `/api/v1/pipeline-runs/${runId}/steps/${stepName}/approve`, {
+        key: secret,
+        body: { comment },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+    };
+    await waitFor(
+      runId,
+      (r) => step(r, 'audit').status === 'waiting' && step(r, 'notes').status === 'waiting',
+    );
+    await decide(bob.secret, 'notes', 'noted');
+    await decide(alice.secret, 'audit', 'looks good');
+    await decide(carol.secret, 'audit', '');
+    const done = await waitFor(runId, ended);
+    expect(done.status, JSON.stringify(done.steps.map((x) => [x.name, x.status, x.error]))).toBe('succeeded');
+    expect(step(done, 'release').outputs).toMatchObject({ outcome: 'moved', model: { model: 'audited@v1' } });
+
+    const history = await t.call('GET', '/api/v1/models/audited/aliases/champion/history');
+    expect(history.statusCode, history.body).toBe(200);
+    const [move] = (history.json() as { items: AliasMove[] }).items;
+    const authorization = {
+      pipelineRun: { id: runId, pipeline: 'audited-release', step: 'release', keyName: 'trainer' },
+      approvedBy: [
+        { keyId: alice.key.id, keyName: 'alice', step: 'audit', quorum: 2, comment: 'looks good' },
+        { keyId: carol.key.id, keyName: 'carol', step: 'audit', quorum: 2, comment: '' },
+      ],
+    };
+    // The key that acted stays the actor; the approvals ride beside it.
+    expect(move).toMatchObject({ action: 'promote', actor: trainer.key.id, toVersion: 1, ...authorization });
+    expect(move!.approvedBy).toHaveLength(2);
+    expect(describeMover(move!)).toBe(
+      `pipeline run ${runId} (key trainer), approved by alice: 'looks good', carol`,
+    );
+
+    const audit = await t.call(
+      'GET',
+      '/api/v1/audit?action=model.alias.promote&resource=model:audited@champion',
+    );
+    expect(audit.statusCode, audit.body).toBe(200);
+    const records = (audit.json() as { items: AuditRecord[] }).items;
+    expect(records).toHaveLength(1);
+    expect(records[0]!.actor).toBe(trainer.key.id);
+    expect(records[0]!.change).toMatchObject({ to: 'audited@v1', ...authorization });
   }, 60_000);
 
   it('stop the run when validation fails, without retrying', async () => {

@@ -4,6 +4,7 @@ import type { PipelineSpec, PipelineStepSpec, Role } from '@plumb/sdk';
 import { stringify } from 'yaml';
 import type { RequestContext } from '../../core/context.js';
 import { PlumbError } from '../../core/errors.js';
+import { approvalsBefore } from './approval-desk.js';
 import { runCommand } from './command-runner.js';
 import { recordProcess } from './orphan-process.js';
 import type { PipelinesDeps } from './pipelines.ports.js';
@@ -270,13 +271,30 @@ async function deploy(c: StepRunContext): Promise<Executed> {
   return { outputs: { endpoint: name, mode: 'canary', target, share } };
 }
 
-/** Moves an alias (champion by default) through the model's promotion policy. */
+/**
+ * Moves an alias (champion by default) through the model's promotion policy. The run's key acts;
+ * the run and the approvals this step waited for go with the move as what authorized it.
+ */
 async function promote(c: StepRunContext): Promise<Executed> {
   const ref = refOf(c, 'model', 'model');
   const alias = typeof c.spec.with.alias === 'string' ? c.spec.with.alias : 'champion';
+  const approvedBy = await approvalsBefore(c.deps, c.ctx, c.run, c.pipeline, c.spec.name);
+  if (approvedBy.length > 0) {
+    const who = approvedBy.map((a) => `${a.keyName} at ${a.step}`).join(', ');
+    c.log('system', `promoting ${ref} to ${alias}, approved by ${who}`);
+  }
   const outcome = await c.deps.registry.promotion.promote(c.ctx, ref, {
     alias,
     reason: typeof c.spec.with.reason === 'string' ? c.spec.with.reason : `pipeline run ${c.run.id}`,
+    authorization: {
+      pipelineRun: {
+        id: c.run.id,
+        pipeline: c.run.pipeline_name,
+        step: c.spec.name,
+        keyName: c.ctx.principal.keyName,
+      },
+      approvedBy,
+    },
   });
   if (outcome.outcome === 'moved') return { outputs: { alias, model: { model: ref }, outcome: 'moved' } };
   return {

@@ -1,3 +1,4 @@
+import type { MoveApproval, MovePipelineRun } from '@plumb/sdk';
 import { isoNow } from '../../core/clock.js';
 import { actorOf, type RequestContext } from '../../core/context.js';
 import { PlumbError } from '../../core/errors.js';
@@ -19,6 +20,16 @@ export interface Move {
   action: 'set' | 'promote' | 'approve' | 'rollback';
   reason: string;
   requestId?: string;
+  authorization?: MoveAuthorization;
+}
+
+/**
+ * What authorized a move a pipeline made. The run's key stays the actor; this records the run
+ * and the approvals its move waited for, so the history and the audit record name both.
+ */
+export interface MoveAuthorization {
+  pipelineRun: MovePipelineRun;
+  approvedBy: MoveApproval[];
 }
 
 /**
@@ -37,7 +48,7 @@ export class AliasMover {
   }
 
   async move(trx: Executor, ctx: RequestContext, move: Move): Promise<AliasRow> {
-    const { model, alias, expected, to } = move;
+    const { model, alias, expected, to, authorization: auth } = move;
     const actor = actorOf(ctx);
     const now = isoNow(this.deps.clock);
     let moved: boolean;
@@ -71,6 +82,8 @@ export class AliasMover {
       reason: move.reason,
       request_id: move.requestId ?? null,
       created_at: now,
+      pipeline_run: auth ? JSON.stringify(auth.pipelineRun) : null,
+      approved_by: auth && auth.approvedBy.length > 0 ? JSON.stringify(auth.approvedBy) : null,
     });
     if (alias === 'champion' && to.status !== 'production') {
       await this.models.setStatus(trx, to.id, 'production', now);
@@ -90,6 +103,7 @@ export class AliasMover {
         reason: move.reason,
         requestId: move.requestId ?? null,
         staleRequests: stale,
+        ...(auth ? { pipelineRun: auth.pipelineRun, approvedBy: auth.approvedBy } : {}),
       },
     });
     return (await this.aliases.find(model.id, alias, trx))!;

@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { action, clientFromEnv, output, print } from '../../cli/cli-context.js';
 import { fetchPages, type PagingOptions, pagingOptions } from '../../cli/paging.js';
 import { PlumbError } from '../../core/errors.js';
-import { describeAlias, describeOutcome, describeRequest } from './registry-format.js';
+import { describeAlias, describeMover, describeOutcome, describeRequest } from './registry-format.js';
 
 /** `--expect v3` / `3`: the alias must point there; `none`: it must not be set yet. */
 function parseExpect(value: string): number | null {
@@ -68,8 +68,9 @@ export function registerPromotionCommands(model: Command): void {
           ...m,
           from: m.fromVersion ? `v${m.fromVersion}` : '-',
           to: `v${m.toVersion}`,
+          by: describeMover(m),
         })),
-        columns: ['seq', 'action', 'from', 'to', 'actor', 'reason', 'at'],
+        columns: ['seq', 'action', 'from', 'to', 'by', 'reason', 'at'],
       });
     }),
   );

@@ -5,7 +5,7 @@ import { PlumbError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { decodeCursor, isNumber, isString, pageOf } from '../../core/pagination.js';
 import type { Executor } from '../../storage/database.js';
-import { AliasMover } from './alias-mover.js';
+import { AliasMover, type MoveAuthorization } from './alias-mover.js';
 import { AliasesRepo } from './aliases.repo.js';
 import type { VersionRow } from './models.repo.js';
 import { type ModelsService, refOf } from './models.service.js';
@@ -99,11 +99,13 @@ export class PromotionService {
   /**
    * Promotes a version to an alias (champion by default). When the model needs approval, this
    * files a pending request that remembers the alias's current target instead of moving it.
+   * `authorization` comes from a pipeline's promote step (never from a request body): the run
+   * and the approvals it waited for, recorded beside the acting key.
    */
   async promote(
     ctx: RequestContext,
     ref: string,
-    input: { alias: string; reason: string; expectedVersion?: Expected },
+    input: { alias: string; reason: string; expectedVersion?: Expected; authorization?: MoveAuthorization },
   ): Promise<PromotionOutcome> {
     const projectId = ctx.principal.projectId;
     const target = await this.models.resolveRow(projectId, ref);
@@ -121,6 +123,7 @@ export class PromotionService {
           to: version,
           action: 'promote',
           reason: input.reason,
+          ...(input.authorization ? { authorization: input.authorization } : {}),
         });
         return { outcome: 'moved' as const, alias: toAlias(row, model) };
       }
@@ -150,7 +153,15 @@ export class PromotionService {
         projectId,
         action: 'model.promotion.request',
         resource: `model:${refOf(version)}`,
-        change: { requestId: id, alias, from: current ? `v${current.version}` : null, reason: input.reason },
+        change: {
+          requestId: id,
+          alias,
+          from: current ? `v${current.version}` : null,
+          reason: input.reason,
+          ...(input.authorization
+            ? { pipelineRun: input.authorization.pipelineRun, approvedBy: input.authorization.approvedBy }
+            : {}),
+        },
       });
       return { outcome: 'pending_approval' as const, requestId: id };
     });

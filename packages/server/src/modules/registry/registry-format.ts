@@ -1,4 +1,4 @@
-import type { ModelAlias, ModelVersion, PromotionOutcome, PromotionRequest } from '@plumb/sdk';
+import type { AliasMove, ModelAlias, ModelVersion, PromotionOutcome, PromotionRequest } from '@plumb/sdk';
 import { formatTable } from '../../cli/cli-context.js';
 import { formatTime } from '../../cli/format-time.js';
 import { formatBytes } from '../../cli/progress.js';
@@ -37,6 +37,18 @@ export function describeVersion(v: ModelVersion): string {
 
 export function describeAlias(model: string, a: ModelAlias): string {
   return `${model}@${a.alias} → ${a.ref}\n`;
+}
+
+/**
+ * Who moved an alias and, for a pipeline's move, what authorized it:
+ * `pipeline run prun_… (key plumb-demo), approved by alice: 'looks good'`.
+ */
+export function describeMover(m: AliasMove): string {
+  if (!m.pipelineRun) return m.actor;
+  const run = `pipeline run ${m.pipelineRun.id} (key ${m.pipelineRun.keyName})`;
+  if (m.approvedBy.length === 0) return run;
+  const approvals = m.approvedBy.map((a) => (a.comment ? `${a.keyName}: '${a.comment}'` : a.keyName));
+  return `${run}, approved by ${approvals.join(', ')}`;
 }
 
 export function describeRequest(r: PromotionRequest): string {

@@ -4,6 +4,8 @@ import type {
   ModelAlias,
   ModelArtifact,
   ModelVersion,
+  MoveApproval,
+  MovePipelineRun,
   PromotionPolicy,
   PromotionRequest,
   RiskClass,
@@ -117,6 +119,8 @@ export function toMove(row: MoveRow): AliasMove {
     actor: row.actor,
     reason: row.reason,
     requestId: row.request_id,
+    pipelineRun: row.pipeline_run === null ? null : (JSON.parse(row.pipeline_run) as MovePipelineRun),
+    approvedBy: row.approved_by === null ? [] : (JSON.parse(row.approved_by) as MoveApproval[]),
     at: row.created_at,
   };
 }

@@ -142,4 +142,11 @@ export const registryMigrations = {
       await db.schema.alterTable('model_versions').addColumn('upstream_credential', 'text').execute();
     },
   },
+  // What authorized a pipeline's move: its run (JSON) and the approvals it waited for (JSON array).
+  'registry/0003_alias_move_authorization': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('model_alias_history').addColumn('pipeline_run', 'text').execute();
+      await db.schema.alterTable('model_alias_history').addColumn('approved_by', 'text').execute();
+    },
+  },
 };

@@ -73,6 +73,10 @@ export interface ModelAliasHistoryTable {
   reason: string;
   request_id: string | null;
   created_at: string;
+  /** JSON MovePipelineRun: the pipeline run whose step made the move; null for a person's move. */
+  pipeline_run: string | null;
+  /** JSON array of MoveApproval: the approvals the pipeline's move waited for; null when none. */
+  approved_by: string | null;
 }
 
 export interface PromotionRequestsTable {
