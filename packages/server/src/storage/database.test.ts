@@ -1,7 +1,13 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PlumbError } from '../core/errors.js';
 import { migrate } from '../main.js';
 import { createTestDatabase, describeEachBackend, type TestDatabase } from '../testing/test-database.js';
+import { type Db, openDatabase } from './database.js';
 
 describeEachBackend('database adapter', (backend) => {
   let t: TestDatabase;
@@ -90,5 +96,67 @@ describeEachBackend('database adapter', (backend) => {
 
   it('running migrations again changes nothing', async () => {
     expect(await migrate(t.db)).toEqual([]);
+  });
+});
+
+describe("SQLite writes wait for another connection's lock without blocking the event loop", () => {
+  let dir: string;
+  let db: Db;
+  let other: SQLite.Database;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'plumb-lock-'));
+    db = openDatabase(`sqlite:${join(dir, 'plumb.db')}`, { lockWaitMs: 400 });
+    other = new SQLite(join(dir, 'plumb.db'));
+  });
+  afterEach(async () => {
+    other.close();
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const create = () => sql`create table t (id integer primary key, body text not null)`.execute(db.kysely);
+  const count = async () =>
+    Number((await sql<{ n: number }>`select count(*) as n from t`.execute(db.kysely)).rows[0]!.n);
+
+  it('a transaction and a lone insert wait for the lock while timers and reads go on', async () => {
+    await create();
+    other.exec('begin immediate');
+    other.exec("insert into t (body) values ('theirs')");
+    const settled: string[] = [];
+    const trx = db.kysely
+      .transaction()
+      .execute(async (t) => {
+        await sql`insert into t (body) values ('in a transaction')`.execute(t);
+      })
+      .then(() => settled.push('transaction'));
+    const lone = sql`insert into t (body) values ('alone')`
+      .execute(db.kysely)
+      .then(() => settled.push('insert'));
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    clearInterval(timer);
+    // A busy timeout would have held the thread: no timer would have fired, no read run.
+    expect(ticks).toBeGreaterThanOrEqual(5);
+    expect(settled).toEqual([]);
+    expect(await count()).toBe(0);
+    other.exec('commit');
+    await Promise.all([trx, lone]);
+    expect(settled.sort()).toEqual(['insert', 'transaction']);
+    expect(await count()).toBe(3);
+  });
+
+  it('gives up with conflict once the lock is held past the wait limit', async () => {
+    await create();
+    other.exec('begin immediate');
+    const started = Date.now();
+    const error = await db.kysely
+      .transaction()
+      .execute((t) => sql`insert into t (body) values ('late')`.execute(t))
+      .catch((e: unknown) => e);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(390);
+    expect(error).toBeInstanceOf(PlumbError);
+    expect((error as PlumbError).code).toBe('conflict');
+    other.exec('rollback');
+    expect(await count()).toBe(0);
   });
 });

@@ -20,6 +20,9 @@ import { WalCheckpointer } from './wal-checkpointer.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
+/** How long a statement waits for another connection's write lock before failing, as busy_timeout did. */
+const LOCK_WAIT_MS = 5000;
+
 export interface Db {
   kysely: Kysely<Database>;
   dialect: DialectName;
@@ -40,15 +43,17 @@ export interface OpenDatabaseOptions {
   /** PostgreSQL schema to use (created if missing); tests use one schema per suite. */
   schema?: string;
   poolSize?: number;
+  /** SQLite: how long a write waits for another connection's lock before failing; default 5 s. */
+  lockWaitMs?: number;
 }
 
 /** Opens the metadata database named by URL: `sqlite:PATH`, `:memory:` or `postgres://…`. */
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Db {
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
-  return openSqlite(url);
+  return openSqlite(url, options.lockWaitMs);
 }
 
-function openSqlite(url: string): Db {
+function openSqlite(url: string, lockWaitMs = LOCK_WAIT_MS): Db {
   const memory = url === ':memory:' || url === 'sqlite::memory:';
   const path = memory ? ':memory:' : pathFromUrl(url);
   if (!memory) mkdirSync(dirname(path), { recursive: true });
@@ -58,10 +63,15 @@ function openSqlite(url: string): Db {
   // transactions, which FULL would prevent at a large cost per commit.
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  // No busy timeout: SQLite's waits by sleeping the calling thread, which here is the event loop
+  // that answers requests. A write that finds another connection holding the lock (the inference
+  // log's writer thread, the job thread, the WAL checkpointer, a `plumb` process) waits for it
+  // asynchronously instead (SqliteLockWait), leaving the loop and the connection to other work.
+  sqlite.pragma('busy_timeout = 0');
   const kysely = new Kysely<Database>({
     dialect: withMappedErrors(new SqliteDialect({ database: withStatementCache(sqlite) }), {
       beginImmediate: true,
+      lockWait: new SqliteLockWait(sqlite, lockWaitMs),
     }),
   });
   const checkpointer = memory ? undefined : new WalCheckpointer(sqlite, path);
@@ -131,21 +141,66 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Db {
  * afterwards (SQLITE_BUSY_SNAPSHOT, which no busy timeout retries), while one that begins with
  * the lock waits for the other writer as the busy timeout allows and then reads current data.
  */
-function withMappedErrors(dialect: Dialect, options: { beginImmediate?: boolean } = {}): Dialect {
+function withMappedErrors(
+  dialect: Dialect,
+  options: { beginImmediate?: boolean; lockWait?: SqliteLockWait } = {},
+): Dialect {
   return {
     createAdapter: () => dialect.createAdapter(),
     createIntrospector: (db) => dialect.createIntrospector(db),
     createQueryCompiler: () => dialect.createQueryCompiler(),
-    createDriver: () => new MappedErrorsDriver(dialect.createDriver(), options.beginImmediate === true),
+    createDriver: () =>
+      new MappedErrorsDriver(dialect.createDriver(), options.beginImmediate === true, options.lockWait),
   };
 }
 
 const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
 
+/**
+ * Waits for SQLite's write lock without blocking the thread. A statement that finds the lock
+ * taken fails at once (busy timeout 0) and is tried again after a pause of 1 ms, growing to
+ * 10 ms, for up to `LOCK_WAIT_MS`; during each pause the connection is released, so the reads
+ * of other requests run meanwhile (outside a transaction nothing is half done: the statement
+ * that failed changed nothing). Inside a transaction, which began holding the lock, a statement
+ * never finds it taken.
+ */
+class SqliteLockWait {
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    private readonly limitMs: number,
+  ) {}
+
+  /**
+   * Runs `attempt` until it does not fail for a lock held elsewhere, calling `pause` (which
+   * releases the connection, sleeps, and takes it again) between tries.
+   */
+  async retry<T>(attempt: () => Promise<T>, pause: (ms: number) => Promise<void>): Promise<T> {
+    const deadline = Date.now() + this.limitMs;
+    for (let tries = 0; ; tries++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!isLockBusy(error) || this.sqlite.inTransaction || Date.now() >= deadline) throw error;
+        await pause(Math.min(10, 1 + tries));
+      }
+    }
+  }
+}
+
+// BUSY_SNAPSHOT is not a lock held elsewhere: the transaction's snapshot is stale, and only a new
+// transaction helps (begin immediate avoids it).
+function isLockBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY') && code !== 'SQLITE_BUSY_SNAPSHOT';
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 class MappedErrorsDriver implements Driver {
   constructor(
     private readonly inner: Driver,
     private readonly beginImmediate: boolean,
+    private readonly lockWait?: SqliteLockWait,
   ) {}
   init() {
     return this.inner.init().catch((e) => Promise.reject(mapDriverError(e)));
@@ -157,12 +212,30 @@ class MappedErrorsDriver implements Driver {
     } catch (e) {
       throw mapDriverError(e);
     }
-    return new MappedErrorsConnection(connection);
+    const lockWait = this.lockWait;
+    if (!lockWait) return new MappedErrorsConnection(connection);
+    return new MappedErrorsConnection(connection, (attempt) =>
+      lockWait.retry(attempt, (ms) => this.pause(connection, ms)),
+    );
+  }
+  /** Lets other queries use the (single) connection while this one waits for the write lock. */
+  private async pause(connection: DatabaseConnection, ms: number): Promise<void> {
+    await this.inner.releaseConnection(connection);
+    await sleep(ms);
+    const again = await this.inner.acquireConnection();
+    // SQLite's driver has one connection; holding the same one again keeps Kysely's reference good.
+    if (again !== connection) throw new Error('the SQLite driver handed out a second connection');
   }
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
     if (!this.beginImmediate) return this.inner.beginTransaction(unwrap(connection), settings);
+    const inner = unwrap(connection);
     try {
-      await unwrap(connection).executeQuery(BEGIN_IMMEDIATE);
+      if (!this.lockWait) await inner.executeQuery(BEGIN_IMMEDIATE);
+      else
+        await this.lockWait.retry(
+          () => inner.executeQuery(BEGIN_IMMEDIATE),
+          (ms) => this.pause(inner, ms),
+        );
     } catch (e) {
       throw mapDriverError(e);
     }
@@ -181,11 +254,17 @@ class MappedErrorsDriver implements Driver {
   }
 }
 
+type Retry = <T>(attempt: () => Promise<T>) => Promise<T>;
+
 class MappedErrorsConnection implements DatabaseConnection {
-  constructor(readonly inner: DatabaseConnection) {}
+  constructor(
+    readonly inner: DatabaseConnection,
+    private readonly retry?: Retry,
+  ) {}
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     try {
-      return await this.inner.executeQuery<R>(query);
+      if (!this.retry) return await this.inner.executeQuery<R>(query);
+      return await this.retry(() => this.inner.executeQuery<R>(query));
     } catch (e) {
       throw mapDriverError(e);
     }
