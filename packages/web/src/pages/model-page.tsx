@@ -1,6 +1,6 @@
-import type { ModelVersion } from '@plumb/sdk';
+import type { AliasMove, ModelAlias, ModelVersion } from '@plumb/sdk';
 import { useEffect, useState } from 'react';
-import { useLoad, useSession } from '../api.js';
+import { type Loaded, useLoad, useSession } from '../api.js';
 import { type Column, DataTable } from '../components/data-table.js';
 import {
   Actor,
@@ -9,6 +9,7 @@ import {
   Empty,
   Fields,
   formatNumber,
+  Link,
   PageHeader,
   Section,
   StatusBadge,
@@ -23,6 +24,7 @@ const PAGE = 50;
 export function ModelPage({ name }: { name: string }) {
   const model = useLoad((c) => c.models.get(name), [name]);
   const aliases = useLoad((c) => c.models.aliases(name), [name]);
+  const moves = useAliasMoves(name, aliases.data?.items);
   const { query } = useLocation();
   const reloadAll = () => {
     model.reload();
@@ -71,7 +73,7 @@ export function ModelPage({ name }: { name: string }) {
                           {
                             key: 'by',
                             label: 'Moved by',
-                            render: (a) => <Actor id={a.updatedBy} />,
+                            render: (a) => <MovedBy alias={a} moves={moves.data} />,
                             nowrap: true,
                           },
                           { key: 'at', label: 'When', render: (a) => <Time at={a.updatedAt} /> },
@@ -95,7 +97,7 @@ export function ModelPage({ name }: { name: string }) {
                 />
               </Section>
             </div>
-            <AliasHistory name={m.name} aliases={m.aliases} />
+            <AliasHistory aliases={m.aliases} moves={moves} />
             <PromotionRequests model={m.name} onDecided={reloadAll} />
             <VersionList name={m.name} selected={selected} revision={JSON.stringify(m.aliases)} />
             {selected ? (
@@ -108,21 +110,48 @@ export function ModelPage({ name }: { name: string }) {
   );
 }
 
-/** Reloads whenever an alias moves, since `aliases` maps each alias to its version. */
-function AliasHistory({ name, aliases }: { name: string; aliases: Record<string, string> }) {
-  const key = JSON.stringify(aliases);
-  const history = useLoad(
+/** Every alias's recent moves, newest first; reloads whenever an alias moves. */
+function useAliasMoves(name: string, aliases: ModelAlias[] | undefined): Loaded<AliasMove[]> {
+  const key = JSON.stringify(aliases?.map((a) => [a.alias, a.version]) ?? []);
+  return useLoad(
     async (c) => {
-      const names = Object.keys(aliases);
-      const lists = await Promise.all(names.map((a) => c.models.aliasHistory(name, a, { limit: 20 })));
+      const lists = await Promise.all(
+        (aliases ?? []).map((a) => c.models.aliasHistory(name, a.alias, { limit: 20 })),
+      );
       return lists.flatMap((l) => l.items).sort((a, b) => b.at.localeCompare(a.at));
     },
     [name, key],
   );
+}
+
+/** The key that last moved the alias and, when a pipeline moved it after approval, its approvers. */
+function MovedBy({ alias, moves }: { alias: ModelAlias; moves: AliasMove[] | undefined }) {
+  const last = moves?.find((m) => m.alias === alias.alias);
+  const approvals = last && last.toVersion === alias.version ? last.approvedBy : [];
+  return (
+    <>
+      <Actor id={alias.updatedBy} />
+      {approvals.length > 0 ? (
+        // The key's name stays on one line; the approvers wrap below it rather than widen the table.
+        <div className="muted small" style={{ whiteSpace: 'normal' }}>
+          approved by{' '}
+          {approvals.map((a, i) => (
+            <span key={`${a.step}-${a.keyId}`}>
+              {i === 0 ? null : ', '}
+              <Actor id={a.keyId} />
+            </span>
+          ))}
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+function AliasHistory({ aliases, moves }: { aliases: Record<string, string>; moves: Loaded<AliasMove[]> }) {
   if (Object.keys(aliases).length === 0) return null;
   return (
     <Section title="Alias history">
-      <Async state={history}>
+      <Async state={moves}>
         {(moves) => (
           <DataTable
             rows={moves}
@@ -137,13 +166,35 @@ function AliasHistory({ name, aliases }: { name: string; aliases: Record<string,
                 render: (m) => `${m.fromVersion === null ? 'unset' : `v${m.fromVersion}`} → v${m.toVersion}`,
               },
               { key: 'action', label: 'How', render: (m) => <StatusBadge status={m.action} /> },
-              { key: 'actor', label: 'By', render: (m) => <Actor id={m.actor} /> },
+              { key: 'actor', label: 'By', render: (m) => <Mover move={m} /> },
               { key: 'reason', label: 'Reason', render: (m) => m.reason || <span className="muted">—</span> },
             ]}
           />
         )}
       </Async>
     </Section>
+  );
+}
+
+/** The key that moved the alias; for a pipeline's move, its run and who approved it. */
+function Mover({ move }: { move: AliasMove }) {
+  const run = move.pipelineRun;
+  if (!run) return <Actor id={move.actor} />;
+  return (
+    <span>
+      pipeline run{' '}
+      <Link to={`/pipelines/${encodeURIComponent(run.pipeline)}?run=${encodeURIComponent(run.id)}`}>
+        {run.id}
+      </Link>{' '}
+      (<Actor id={move.actor} />)
+      {move.approvedBy.map((a, i) => (
+        <span key={`${a.step}-${a.keyId}`}>
+          {i === 0 ? ', approved by ' : ', '}
+          <Actor id={a.keyId} />
+          {a.comment ? `: '${a.comment}'` : null}
+        </span>
+      ))}
+    </span>
   );
 }
 
