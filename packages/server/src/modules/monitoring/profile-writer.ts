@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { ulid } from '../../core/ids.js';
 import type { CommittedEvent } from '../events/events.service.js';
 import { type BinIndex, FeatureWindow } from './feature-window.js';
@@ -7,6 +8,12 @@ import type { ProfileRow, ProfilesRepo } from './profiles.repo.js';
 export const BASE_WINDOW_MS = 3_600_000;
 /** Input fields profiled per event at most, so one odd event cannot grow memory without bound. */
 const MAX_FEATURES_PER_EVENT = 200;
+/**
+ * A flush step serializes rows for about this long (a row of a busy feature takes 0.1–0.3 ms)
+ * or up to this many rows (each at most 16 KB), then writes them and lets requests run.
+ */
+const FLUSH_STEP_MS = 2;
+const FLUSH_STEP_ROWS = 64;
 /** The prediction's own outputs, monitored like inputs under these names. */
 export const OUTPUT_FEATURES = ['output.label', 'output.score', 'output.confidence'] as const;
 
@@ -101,15 +108,37 @@ export class ProfileWriter {
     await this.flush();
   }
 
+  /**
+   * Writes dirty windows in steps: each step serializes rows for at most `FLUSH_STEP_MS` or
+   * `FLUSH_STEP_ROWS` rows, writes them in one transaction, and yields to the event loop before
+   * the next, so a flush of many endpoints × features never holds up the requests it serves by
+   * more than a step. A part is rewritten whole, so a failed step leaves its windows (and those
+   * not reached) dirty for the next flush; steps written before it stay.
+   */
   private async write(): Promise<void> {
     const now = this.options.now();
-    const rows: ProfileRow[] = [];
-    const written: OpenWindow[] = [];
-    for (const w of this.open.values()) {
-      if (!w.dirty) continue;
-      w.dirty = false;
-      written.push(w);
-      for (const [feature, fw] of w.features) {
+    // Features added while the flush yields mark their window dirty: they go in the next flush.
+    const pending: [OpenWindow, string, FeatureWindow][] = [];
+    for (const w of this.open.values())
+      if (w.dirty) for (const [feature, fw] of w.features) pending.push([w, feature, fw]);
+    const reached = new Set<OpenWindow>();
+    let next = 0;
+    while (next < pending.length) {
+      const started = performance.now();
+      const rows: ProfileRow[] = [];
+      const step = new Set<OpenWindow>();
+      while (
+        next < pending.length &&
+        rows.length < FLUSH_STEP_ROWS &&
+        (rows.length === 0 || performance.now() - started < FLUSH_STEP_MS)
+      ) {
+        const [w, feature, fw] = pending[next++]!;
+        // Events ingested from here on (also between this window's steps) mark it dirty again.
+        if (!reached.has(w)) {
+          w.dirty = false;
+          reached.add(w);
+        }
+        step.add(w);
         rows.push({
           project_id: w.projectId,
           endpoint: w.endpoint,
@@ -123,12 +152,15 @@ export class ProfileWriter {
           updated_at: now,
         });
       }
-    }
-    try {
-      await this.repo.upsert(rows);
-    } catch (error) {
-      for (const w of written) w.dirty = true;
-      throw error;
+      try {
+        await this.repo.upsert(rows);
+      } catch (error) {
+        for (const w of step) w.dirty = true;
+        // Windows not reached are still dirty; the rest of a window cut by this step is too.
+        for (let i = next; i < pending.length; i++) pending[i]![0].dirty = true;
+        throw error;
+      }
+      if (next < pending.length) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     for (const [key, w] of this.open) {
       if (!w.dirty && w.start + BASE_WINDOW_MS <= now) this.open.delete(key);
