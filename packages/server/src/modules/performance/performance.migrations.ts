@@ -50,4 +50,30 @@ export const performanceMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  'performance/0002_traffic_days': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('performance_traffic_days')
+        .addColumn('project_id', 'text', (c) => c.notNull())
+        .addColumn('endpoint', 'text', (c) => c.notNull())
+        .addColumn('model_version', 'text', (c) => c.notNull())
+        .addColumn('window_start', 'bigint', (c) => c.notNull())
+        .addColumn('hours', 'bigint', (c) => c.notNull())
+        .addColumn('predictions', 'bigint', (c) => c.notNull())
+        .addColumn('errors', 'bigint', (c) => c.notNull())
+        .addColumn('fallbacks', 'bigint', (c) => c.notNull())
+        .addColumn('cost_usd', 'double precision', (c) => c.notNull())
+        .addColumn('prompt_tokens', 'bigint', (c) => c.notNull())
+        .addColumn('completion_tokens', 'bigint', (c) => c.notNull())
+        .addColumn('latency', 'text')
+        .addColumn('scores', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('performance_traffic_days_pk', [
+          'project_id',
+          'endpoint',
+          'window_start',
+          'model_version',
+        ])
+        .execute();
+    },
+  },
 };

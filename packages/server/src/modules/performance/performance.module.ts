@@ -5,7 +5,13 @@ import type { EventsService } from '../events/events.service.js';
 import { registerPerformanceCommands } from './performance.cli.js';
 import { performanceMigrations } from './performance.migrations.js';
 import { performanceRoutes } from './performance.routes.js';
-import { FOLD_QUEUE, type FoldJob, PerformanceService } from './performance.service.js';
+import {
+  FOLD_QUEUE,
+  type FoldJob,
+  PerformanceService,
+  SERIES_QUEUE,
+  type SeriesJob,
+} from './performance.service.js';
 
 /** How long a read waits for the fold job when jobs run elsewhere, before answering without it. */
 const READ_FOLD_WAIT_MS = 10_000;
@@ -53,8 +59,11 @@ export const performanceModule = defineModule<
   jobs: ({ performance }) => ({
     // Idempotent: each step moves the project's cursor with a compare-and-set.
     [FOLD_QUEUE]: (job) => performance.foldJob(job.payload as FoldJob | null),
+    // A large read's merge: it only reads, so a rerun gives the same answer.
+    [SERIES_QUEUE]: (job) => performance.seriesJob(job.payload as SeriesJob),
   }),
-  // Every minute, so a query folds at most a minute of events itself.
+  // Every minute, so a query folds at most a minute of events itself; each run also rolls the
+  // whole days folded into since the last one up (a day is rewritten when folding changed it).
   schedules: { [FOLD_QUEUE]: { cron: '* * * * *', queue: FOLD_QUEUE, maxAttempts: 3 } },
   cli: registerPerformanceCommands,
 });

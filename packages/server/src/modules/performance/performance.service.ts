@@ -8,12 +8,25 @@ import type { Db } from '../../storage/database.js';
 import type { JobQueue } from '../../storage/queue/job-queue.js';
 import { enqueueAndWait } from '../../storage/queue/job-wait.js';
 import type { PerformanceEvents, ProjectDirectory } from './performance.ports.js';
-import { PerformanceRepo } from './performance.repo.js';
+import {
+  type OutcomeFilter,
+  type OutcomeRow,
+  PerformanceRepo,
+  type ReferenceRow,
+} from './performance.repo.js';
 import type { PerformanceOutcomesTable, PerformanceTrafficTable } from './performance.tables.js';
-import { addCounts, mergeTraffic, type ScoreCounts, TRAFFIC_WINDOW_MS, TrafficFold } from './traffic-fold.js';
+import {
+  DAY_MS,
+  mergeHours,
+  planDays,
+  readDays,
+  rollUpDays,
+  type ServedTraffic,
+  windowKey,
+} from './traffic-days.js';
+import { type ScoreCounts, TRAFFIC_WINDOW_MS, TrafficFold } from './traffic-fold.js';
 import { estimatedMetrics, positiveClassOf, realisedMetrics, trafficFigures } from './window-metrics.js';
 
-const DAY_MS = 86_400_000;
 /** Most windows one answer may hold: a year of hours. */
 export const MAX_WINDOWS = 8_784;
 /** Inputs and tags kept per outcome for segments. */
@@ -24,6 +37,30 @@ const FOLD_ON_READ_MAX = 20_000;
 
 /** The queue (and schedule) of the job that folds new inference events into traffic windows. */
 export const FOLD_QUEUE = 'performance.fold';
+/** The queue of a large read's merge, which the read waits for. */
+export const SERIES_QUEUE = 'performance.series';
+/**
+ * The cost of a read (see readCost) done on the loop answering HTTP at most; costlier reads go to
+ * a job. bench/performance on the 2-core machine (load 1.5–4.5): an outcome read costs 2–3 µs, a
+ * stored traffic window merged 8–9 µs; 10,000 (about 30 ms there) keep a year of daily windows
+ * of an hourly-labelled endpoint inline once its days are rolled up, and send the year before its
+ * roll-up (35,000) or any read over 175,000 labelled predictions to the job.
+ */
+export const INLINE_COST = 10_000;
+/** What a traffic window costs to read and merge, in outcome reads. */
+const WINDOW_COST = 3;
+/** How long a read waits for its merge job before answering `unavailable`. */
+export const SERIES_WAIT_MS = 60_000;
+/** Fitted calibrations kept in memory, each checked against its inputs before use. */
+const CALIBRATIONS_KEPT = 64;
+
+export interface SeriesJob {
+  projectId: string;
+  endpoint: string;
+  options: SeriesOptions;
+}
+type SeriesAnswer = Omit<EndpointPerformance, 'window' | 'stale'>;
+
 /** A fold job's payload: one project (a read waiting for it), or every project (the schedule). */
 export interface FoldJob {
   projectId?: string;
@@ -35,7 +72,16 @@ export interface FoldJob {
  * run in other threads or processes), it enqueues the project's fold job and waits for it up to
  * `waitMs`. Either way the answer says when its traffic figures may lag.
  */
-export type ReadFolding = { inline: true } | { jobs: JobQueue; waitMs: number };
+export type ReadFolding =
+  | { inline: true }
+  | {
+      jobs: JobQueue;
+      waitMs: number;
+      /** Reads costing more than this (default INLINE_COST) are merged in SERIES_QUEUE's job. */
+      inlineCost?: number;
+      /** How long such a read waits for its job (default SERIES_WAIT_MS) before `unavailable`. */
+      seriesWaitMs?: number;
+    };
 
 export interface SeriesOptions {
   fromMs: number;
@@ -63,6 +109,10 @@ export function windowMs(text: string): number {
 export class PerformanceService {
   readonly repo: PerformanceRepo;
   readonly fold: TrafficFold;
+  private readonly calibrations = new Map<
+    string,
+    { scores: Float64Array; truth: Uint8Array; fitted: IsotonicRegression }
+  >();
 
   constructor(
     db: Db,
@@ -106,11 +156,10 @@ export class PerformanceService {
     return this.foldAll();
   }
 
-  /** Folds every project's new traffic: the scheduled job. */
+  /** Folds every project's new traffic and rolls its whole days up: the scheduled job. */
   async foldAll(): Promise<{ events: number }> {
     let events = 0;
-    for (const id of await this.projects.projectIds())
-      events += await this.fold.catchUp(id, Number.POSITIVE_INFINITY);
+    for (const id of await this.projects.projectIds()) events += await this.foldProject(id);
     return { events };
   }
 
@@ -169,35 +218,124 @@ export class PerformanceService {
       );
     }
     const stale = await this.foldPending(projectId);
-    const filter = { projectId, endpoint, fromMs: start, toMs: o.toMs, modelVersion: o.version };
-    const [outcomes, traffic] = await Promise.all([this.repo.outcomes(filter), this.repo.traffic(filter)]);
-    const reference =
-      o.referenceFromMs !== undefined || o.referenceToMs !== undefined
-        ? await this.repo.outcomes({
-            ...filter,
-            fromMs: o.referenceFromMs ?? 0,
-            toMs: o.referenceToMs ?? o.toMs,
-          })
-        : await this.repo.outcomes({ ...filter, fromMs: 0, toMs: o.toMs });
+    if (
+      'jobs' in this.folding &&
+      (await this.readCost(projectId, endpoint, o)) > (this.folding.inlineCost ?? INLINE_COST)
+    ) {
+      const { jobs, seriesWaitMs } = this.folding;
+      return {
+        ...(await this.seriesInJob(jobs, seriesWaitMs ?? SERIES_WAIT_MS, {
+          projectId,
+          endpoint,
+          options: o,
+        })),
+        stale,
+      };
+    }
+    return { ...(await this.computeSeries(projectId, endpoint, o)), stale };
+  }
 
-    const allCounts = traffic.reduce<ScoreCounts>(
-      (acc, t) => addCounts(acc, JSON.parse(t.scores) as ScoreCounts),
-      {},
+  /** The handler of SERIES_QUEUE: a large read's merge, off the loop that answers HTTP. */
+  seriesJob(job: SeriesJob): Promise<SeriesAnswer> {
+    return this.computeSeries(job.projectId, job.endpoint, job.options);
+  }
+
+  /** Folds the project's new traffic, then rolls its whole days up: the scheduled job's step. */
+  private async foldProject(projectId: string): Promise<number> {
+    const events = await this.fold.catchUp(projectId, Number.POSITIVE_INFINITY);
+    await rollUpDays(this.repo, projectId, this.clock.now().getTime());
+    return events;
+  }
+
+  /**
+   * What a read would read and merge, in outcome reads: its outcomes and reference, and its
+   * traffic windows (hourly, and day roll-ups that still match their hours) at WINDOW_COST each.
+   */
+  async readCost(projectId: string, endpoint: string, o: SeriesOptions): Promise<number> {
+    const start = Math.floor(o.fromMs / o.windowMs) * o.windowMs;
+    const filter = { projectId, endpoint, fromMs: start, toMs: o.toMs, modelVersion: o.version };
+    const outcomes = hasReference(o)
+      ? (await this.repo.countOutcomes(filter)) +
+        (await this.repo.countOutcomes({
+          ...filter,
+          fromMs: o.referenceFromMs ?? 0,
+          toMs: o.referenceToMs ?? o.toMs,
+        }))
+      : await this.repo.countOutcomes({ ...filter, fromMs: 0 });
+    const windows =
+      o.windowMs === DAY_MS
+        ? await planDays(this.repo, filter).then((plan) => plan.hours + plan.rolled.length)
+        : (await this.repo.dayExtents(filter)).reduce((n, e) => n + e.hours, 0);
+    return outcomes + WINDOW_COST * windows;
+  }
+
+  private async seriesInJob(jobs: JobQueue, waitMs: number, payload: SeriesJob): Promise<SeriesAnswer> {
+    const { projectId, endpoint, options: o } = payload;
+    const key = `series:${projectId}:${endpoint}:${JSON.stringify([o.fromMs, o.toMs, o.windowMs, o.version, o.segment, o.positiveClass, o.referenceFromMs, o.referenceToMs])}`;
+    const ended = await enqueueAndWait(jobs, SERIES_QUEUE, payload, key, waitMs);
+    if (ended.status === 'succeeded') return ended.result as SeriesAnswer;
+    if (ended.status === 'queued' || ended.status === 'running') {
+      throw new PlumbError(
+        'unavailable',
+        `the performance of this range (job ${ended.id}) is still ${ended.status}; try again when it has finished`,
+      );
+    }
+    throw new PlumbError(
+      'internal',
+      `the performance of this range failed: ${ended.lastError ?? ended.status}`,
     );
-    const positive = o.positiveClass ?? positiveClassOf([...reference, ...outcomes], allCounts);
+  }
+
+  /** Traffic of the read merged per window: 1d windows from day roll-ups where they match their hours. */
+  private async servedTraffic(filter: OutcomeFilter, windowMs: number): Promise<ServedTraffic> {
+    if (windowMs === DAY_MS) return readDays(this.repo, filter, await planDays(this.repo, filter));
+    return mergeHours(await this.repo.traffic(filter), windowMs);
+  }
+
+  /** The fitted calibration of a version's labelled reference, refitted only when those inputs changed. */
+  private calibrator(key: string, labelled: readonly ReferenceRow[], positive: string): IsotonicRegression {
+    const hit = this.calibrations.get(key);
+    if (hit && sameCalibrationInputs(hit, labelled, positive)) return hit.fitted;
+    const scores = Float64Array.from(labelled, (r) => r.score!);
+    const truth = Uint8Array.from(labelled, (r) => (r.actual_label === positive ? 1 : 0));
+    const fitted = fitCalibrator(scores, truth);
+    this.calibrations.delete(key);
+    this.calibrations.set(key, { scores, truth, fitted });
+    if (this.calibrations.size > CALIBRATIONS_KEPT) {
+      const [oldest] = this.calibrations.keys();
+      this.calibrations.delete(oldest!);
+    }
+    return fitted;
+  }
+
+  private async computeSeries(projectId: string, endpoint: string, o: SeriesOptions): Promise<SeriesAnswer> {
+    const start = Math.floor(o.fromMs / o.windowMs) * o.windowMs;
+    const filter = { projectId, endpoint, fromMs: start, toMs: o.toMs, modelVersion: o.version };
+    const withSegments = o.segment !== undefined;
+    // The default reference is everything labelled before `to`: what precedes the range, then the
+    // range's own outcomes, in time order as one read of [0, to) gives them.
+    const [reference, outcomes, served] = await Promise.all([
+      this.repo.referenceOutcomes(
+        hasReference(o)
+          ? { ...filter, fromMs: o.referenceFromMs ?? 0, toMs: o.referenceToMs ?? o.toMs }
+          : { ...filter, fromMs: 0, toMs: start },
+      ),
+      this.repo.outcomes(filter, withSegments),
+      this.servedTraffic(filter, o.windowMs),
+    ]);
+    if (!hasReference(o)) for (const r of outcomes) reference.push(r);
+
+    const positive = o.positiveClass ?? positiveClassOf([...reference, ...outcomes], served.counts);
     const calibrators = new Map<string, IsotonicRegression | null>();
     const calibration: EndpointPerformance['calibration'] = [];
-    for (const version of new Set(traffic.map((t) => t.model_version))) {
+    for (const version of served.versions) {
       const labelled =
         positive === null ? [] : reference.filter((r) => r.model_version === version && isBinaryLabelled(r));
       calibrators.set(
         version,
-        labelled.length === 0
+        labelled.length === 0 || positive === null
           ? null
-          : fitCalibrator(
-              labelled.map((r) => r.score!),
-              labelled.map((r) => (r.actual_label === positive ? 1 : 0)),
-            ),
+          : this.calibrator(JSON.stringify([projectId, endpoint, version, positive]), labelled, positive),
       );
       calibration.push({ modelVersion: version || null, labelled: labelled.length });
     }
@@ -205,10 +343,10 @@ export class PerformanceService {
     const windowOf = (t: number) => Math.floor(t / o.windowMs) * o.windowMs;
     const groups = new Map<
       string,
-      { version: string; window: number; segment: string | null; rows: PerformanceOutcomesTable[] }
+      { version: string; window: number; segment: string | null; rows: OutcomeRow[] }
     >();
     const groupOf = (version: string, window: number, segment: string | null) => {
-      const key = JSON.stringify([window, version, segment]);
+      const key = windowKey(window, version, segment);
       let g = groups.get(key);
       if (!g) {
         g = { version, window, segment, rows: [] };
@@ -220,15 +358,8 @@ export class PerformanceService {
       const segment = o.segment === undefined ? null : segmentValue(r, o.segment);
       groupOf(r.model_version, windowOf(r.time), segment).rows.push(r);
     }
-    const served = new Map<string, PerformanceTrafficTable>();
-    if (o.segment === undefined) {
-      for (const t of traffic) {
-        const key = JSON.stringify([windowOf(t.window_start), t.model_version, null]);
-        const prev = served.get(key);
-        served.set(key, prev ? mergeTraffic(prev, t) : t);
-        groupOf(t.model_version, windowOf(t.window_start), null);
-      }
-    }
+    const windows = o.segment === undefined ? served.windows : new Map<string, PerformanceTrafficTable>();
+    for (const t of windows.values()) groupOf(t.model_version, windowOf(t.window_start), null);
     const series: PerformanceWindow[] = [...groups.entries()]
       .sort(
         ([, a], [, b]) =>
@@ -237,7 +368,7 @@ export class PerformanceService {
           (a.segment ?? '').localeCompare(b.segment ?? ''),
       )
       .map(([key, g]) => {
-        const t = served.get(key);
+        const t = windows.get(key);
         return {
           windowStart: new Date(g.window).toISOString(),
           windowEnd: new Date(g.window + o.windowMs).toISOString(),
@@ -252,7 +383,7 @@ export class PerformanceService {
                 calibrators.get(g.version) ?? null,
               )
             : null,
-          traffic: o.segment === undefined && t ? trafficFigures(t) : null,
+          traffic: t ? trafficFigures(t) : null,
         };
       });
     return {
@@ -263,12 +394,26 @@ export class PerformanceService {
       positiveClass: positive,
       calibration,
       series,
-      stale,
     };
   }
 }
 
-function isBinaryLabelled(r: PerformanceOutcomesTable): boolean {
+const hasReference = (o: SeriesOptions) => o.referenceFromMs !== undefined || o.referenceToMs !== undefined;
+
+function sameCalibrationInputs(
+  hit: { scores: Float64Array; truth: Uint8Array },
+  labelled: readonly ReferenceRow[],
+  positive: string,
+): boolean {
+  if (hit.scores.length !== labelled.length) return false;
+  for (let i = 0; i < labelled.length; i++) {
+    const r = labelled[i]!;
+    if (hit.scores[i] !== r.score || hit.truth[i] !== (r.actual_label === positive ? 1 : 0)) return false;
+  }
+  return true;
+}
+
+function isBinaryLabelled(r: ReferenceRow): boolean {
   return r.actual_label !== null && r.score !== null && r.score >= 0 && r.score <= 1;
 }
 
@@ -294,6 +439,6 @@ function segmentsOf(e: InferenceEvent): Record<string, string> {
   return out;
 }
 
-function segmentValue(r: PerformanceOutcomesTable, segment: string): string {
-  return (JSON.parse(r.segments) as Record<string, string>)[segment] ?? MISSING_SEGMENT;
+function segmentValue(r: OutcomeRow, segment: string): string {
+  return (JSON.parse(r.segments ?? '{}') as Record<string, string>)[segment] ?? MISSING_SEGMENT;
 }

@@ -39,6 +39,16 @@ export interface PerformanceTrafficTable {
   scores: string;
 }
 
+/**
+ * A UTC day of one endpoint × model version: its hourly traffic windows merged in time order, as
+ * a read with 1d windows merges them. Valid while the day still has `hours` hourly windows holding
+ * `predictions` predictions between them: folding adds predictions to an hour, so a day folded
+ * into after its roll-up no longer matches and is read from its hours until rolled up again.
+ */
+export interface PerformanceTrafficDaysTable extends PerformanceTrafficTable {
+  hours: number;
+}
+
 /** How far into a project's inference log (by seq) the traffic windows have been folded. */
 export interface PerformanceCursorsTable {
   project_id: string;
@@ -48,6 +58,7 @@ export interface PerformanceCursorsTable {
 export interface PerformanceTables {
   performance_outcomes: PerformanceOutcomesTable;
   performance_traffic: PerformanceTrafficTable;
+  performance_traffic_days: PerformanceTrafficDaysTable;
   performance_cursors: PerformanceCursorsTable;
 }
 

@@ -165,11 +165,15 @@ export function mergeTraffic(
 }
 
 export function addCounts(a: ScoreCounts, b: ScoreCounts): ScoreCounts {
-  const out: ScoreCounts = structuredClone(a);
+  return addCountsInto(structuredClone(a), b);
+}
+
+/** Adds `b` into `into` in place and returns it: what a merge of many windows accumulates with. */
+export function addCountsInto(into: ScoreCounts, b: ScoreCounts): ScoreCounts {
   for (const [label, bins] of Object.entries(b)) {
-    const into = out[label] ?? {};
-    out[label] = into;
-    for (const [bin, n] of Object.entries(bins)) into[bin] = (into[bin] ?? 0) + n;
+    const to = into[label] ?? {};
+    into[label] = to;
+    for (const [bin, n] of Object.entries(bins)) to[bin] = (to[bin] ?? 0) + n;
   }
-  return out;
+  return into;
 }

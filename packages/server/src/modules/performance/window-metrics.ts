@@ -9,7 +9,8 @@ import {
   rmse,
   rocAuc,
 } from '@plumb/stats';
-import type { PerformanceOutcomesTable, PerformanceTrafficTable } from './performance.tables.js';
+import type { OutcomeRow, ReferenceRow } from './performance.repo.js';
+import type { PerformanceTrafficTable } from './performance.tables.js';
 import { decodeSketch, SCORE_BINS, type ScoreCounts } from './traffic-fold.js';
 
 const EMPTY: RealisedPerformance = {
@@ -31,10 +32,7 @@ const isProbability = (s: number | null): s is number => s !== null && s >= 0 &&
  * calibration error (10 bins) of the score as the positive class's probability, when both
  * classes were seen. Regressors (a score and no label): MAE and RMSE of the score.
  */
-export function realisedMetrics(
-  rows: readonly PerformanceOutcomesTable[],
-  positive: string | null,
-): RealisedPerformance {
+export function realisedMetrics(rows: readonly OutcomeRow[], positive: string | null): RealisedPerformance {
   const out = { ...EMPTY };
   const cls = rows.filter((r) => r.actual_label !== null && r.predicted_label !== null);
   if (cls.length > 0) {
@@ -72,10 +70,7 @@ export function realisedMetrics(
  * (a binary model's score is its second class's probability), or the other class seen when even
  * that mean is below one half. Null when more than two classes occur.
  */
-export function positiveClassOf(
-  rows: readonly PerformanceOutcomesTable[],
-  counts: ScoreCounts,
-): string | null {
+export function positiveClassOf(rows: readonly ReferenceRow[], counts: ScoreCounts): string | null {
   const sums = new Map<string, { s: number; n: number }>();
   const add = (label: string, s: number, n: number) => {
     const acc = sums.get(label) ?? { s: 0, n: 0 };
