@@ -6,15 +6,19 @@
 // p50/p99), then closed-loop with many connections (most predictions per second).
 // Plumb on a temporary SQLite home. Run after `npm run build`:
 //   node bench/serving/run.mjs [rate=1000] [seconds=10] [max-seconds=5] [connections=32]
-// BENCH_ONLY=rest|oip runs one path; BENCH_CPU_PROFILE=DIR writes the server's CPU profile of each
-// path's measured phases (fixed rate and closed loop) there, for chrome://inspect or speedscope.
+// Background jobs run in a job thread, as `plumb serve` runs them (BENCH_JOBS=loop: on the event
+// loop). BENCH_ONLY=rest|oip runs one path; BENCH_CPU_PROFILE=DIR writes the server's CPU profile of each
+// path's measured phases (fixed rate and closed loop) there, for chrome://inspect or speedscope;
+// BENCH_STALLS=1 lists each event-loop stall of the fixed-rate phase over 3 ms with what ran in it
+// (SQLite statements over 1 ms with their SQL, GC pauses, background jobs).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { exportLogisticRegression } from '../../examples/dist/logistic-onnx.js';
@@ -201,6 +205,140 @@ async function startProfile() {
   };
 }
 
+/**
+ * BENCH_STALLS: attributes event-loop stalls. Every SQLite statement this thread runs is timed
+ * (the writer and checkpoint threads load their own copy of the driver, untouched), and so are
+ * GC pauses and the job worker's handlers; a 1 ms timer chain finds the stalls themselves.
+ * Returns null when the variable is unset.
+ */
+function stallTracer(plumb) {
+  if (!process.env.BENCH_STALLS) return null;
+  const spans = [];
+  const Database = createRequire(import.meta.url)('better-sqlite3');
+  const probe = new Database(':memory:');
+  const statement = Object.getPrototypeOf(probe.prepare('select 1'));
+  probe.close();
+  for (const method of ['run', 'get', 'all', 'iterate']) {
+    const original = statement[method];
+    statement[method] = function (...args) {
+      const at = performance.now();
+      try {
+        return original.apply(this, args);
+      } finally {
+        const ms = performance.now() - at;
+        if (ms > 1)
+          spans.push({ at, ms, what: `sqlite ${method} ${this.source.replace(/\s+/g, ' ').slice(0, 90)}` });
+      }
+    };
+  }
+  for (const [queue, handler] of plumb.worker.handlers) {
+    plumb.worker.handlers.set(queue, async (...args) => {
+      const at = performance.now();
+      try {
+        return await handler(...args);
+      } finally {
+        spans.push({ at, ms: performance.now() - at, what: `job ${queue} (wall time)` });
+      }
+    });
+  }
+  const writer = plumb.services.profileWriter;
+  const write = writer.write.bind(writer);
+  writer.write = async () => {
+    const at = performance.now();
+    try {
+      return await write();
+    } finally {
+      spans.push({ at, ms: performance.now() - at, what: 'monitoring profile flush (wall time)' });
+    }
+  };
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      if (e.duration > 1) spans.push({ at: e.startTime, ms: e.duration, what: 'GC' });
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  const stalls = [];
+  let timer;
+  let last = performance.now();
+  // Linux's schedstat of this thread: nanoseconds on a CPU and waiting for one. A stall whose
+  // time went to waiting is the machine's other work, not this process's.
+  const sched = () => {
+    try {
+      return readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ').map(Number);
+    } catch {
+      return [Number.NaN, Number.NaN];
+    }
+  };
+  let lastSched = sched();
+  const tick = () => {
+    const now = performance.now();
+    const [run, wait] = sched();
+    if (now - last > 4)
+      stalls.push({
+        at: last + 1,
+        ms: now - last - 1,
+        cpu: (run - lastSched[0]) / 1e6,
+        queued: (wait - lastSched[1]) / 1e6,
+      });
+    last = now;
+    lastSched = [run, wait];
+    timer = setTimeout(tick, 1);
+    timer.unref();
+  };
+  const describe = (s) => {
+    const inside = spans
+      .filter((p) => p.at < s.at + s.ms && p.at + p.ms > s.at - 1)
+      .map((p) => `${p.what} ${p.ms.toFixed(1)} ms`);
+    return `${s.ms.toFixed(1)} ms (on CPU ${s.cpu.toFixed(1)}, waiting for a core ${s.queued.toFixed(1)})${inside.length ? `: ${[...new Set(inside)].slice(0, 6).join('; ')}` : ''}`;
+  };
+  let phase = 'start-up';
+  let phaseAt = performance.now();
+  timer = setTimeout(tick, 1);
+  timer.unref();
+  return {
+    /** Names the phase that starts now; stalls are reported with the phase and time they fell in. */
+    phase(name) {
+      phase = name;
+      phaseAt = performance.now();
+      stalls.push({ mark: name, at: phaseAt });
+    },
+    /** Prints the phase's longest stalls; `all` also prints every stall over 30 ms of the whole run. */
+    report(all = false) {
+      const own = stalls.filter((s) => s.ms !== undefined && s.at >= phaseAt);
+      const lines = [...own]
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 15)
+        .sort((a, b) => a.at - b.at)
+        .map((s) => `  +${((s.at - phaseAt) / 1000).toFixed(2)} s: ${describe(s)}`);
+      const sum = (f) => own.reduce((a, x) => a + f(x), 0);
+      const busy = own.filter((x) => x.cpu > 3).length;
+      console.log(
+        `${phase}: event-loop stalls over 3 ms: ${own.length}, ${sum((x) => x.ms).toFixed(0)} ms in all, of which ` +
+          `${sum((x) => x.cpu).toFixed(0)} ms on a CPU and ${sum((x) => x.queued).toFixed(0)} ms waiting for one; ` +
+          `${busy} with over 3 ms on a CPU; the longest 15 in order:\n${lines.join('\n')}`,
+      );
+      if (!all) return;
+      let name = 'start-up';
+      let at = 0;
+      const long = [];
+      for (const s of stalls) {
+        if (s.mark) [name, at] = [s.mark, s.at];
+        else if (s.ms > 30) long.push(`  ${name} +${((s.at - at) / 1000).toFixed(2)} s: ${describe(s)}`);
+      }
+      const jobs = spans
+        .filter((p) => p.what.startsWith('job'))
+        .map((p) => `${p.what} ${p.ms.toFixed(0)} ms`);
+      const niced = readdirSync('/proc/self/task').filter(
+        (tid) =>
+          Number(readFileSync(`/proc/self/task/${tid}/stat`, 'latin1').split(') ')[1].split(' ')[16]) > 0,
+      );
+      console.log(`threads of this process below normal priority: ${niced.length}`);
+      console.log(
+        `every stall over 30 ms:\n${long.join('\n')}\njobs run on this thread: ${jobs.join('; ') || 'none'}`,
+      );
+    },
+  };
+}
+
 function runClient(options) {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -227,6 +365,7 @@ async function main() {
   const connections = Number(process.argv[5] ?? 32);
   const { loadConfig } = await import('../../packages/server/dist/core/config.js');
   const { startServer } = await import('../../packages/server/dist/server.js');
+  const { ThreadWorker } = await import('../../packages/server/dist/storage/queue/thread-worker.js');
 
   const csv = fileURLToPath(
     new URL('../../node_modules/vega-datasets/data/seattle-weather.csv', import.meta.url),
@@ -245,7 +384,22 @@ async function main() {
 
   const home = mkdtempSync(join(tmpdir(), 'plumb-bench-serving-'));
   const config = loadConfig({ PLUMB_HOME: home, PLUMB_PORT: '0', PLUMB_LOG_LEVEL: 'silent' });
-  const { plumb, url, adminSecret } = await startServer(config, { print: () => {} });
+  // As `plumb serve` runs on a database file: background jobs (the minute's traffic fold, alert
+  // and monitor evaluations, retention) in a thread of their own, never on the event loop that
+  // answers requests. BENCH_JOBS=loop runs them on that loop instead, as an in-memory server does.
+  const jobsOnLoop = process.env.BENCH_JOBS === 'loop';
+  const { plumb, url, adminSecret } = await startServer(config, {
+    print: () => {},
+    worker: jobsOnLoop,
+    jobsRunElsewhere: !jobsOnLoop,
+  });
+  const jobThread = jobsOnLoop
+    ? null
+    : await ThreadWorker.start({
+        entry: new URL('../../packages/server/dist/job-thread.js', import.meta.url),
+        data: { config },
+        logger: plumb.app.log,
+      });
   try {
     const s = plumb.services;
     const admin = { principal: await s.keys.authenticate(adminSecret), requestId: 'bench' };
@@ -295,9 +449,13 @@ async function main() {
     direct.sort((a, b) => a - b);
     const d50 = percentile(direct, 0.5);
     const d99 = percentile(direct, 0.99);
-    console.log(`node ${process.version}, Plumb ${url} on SQLite, every prediction logged before its answer`);
+    console.log(
+      `node ${process.version}, Plumb ${url} on SQLite, every prediction logged before its answer, ` +
+        `background jobs ${jobsOnLoop ? 'on the event loop' : 'in a job thread'}`,
+    );
     console.log(`onnxruntime direct, batch 1: p50 ${d50.toFixed(3)} ms, p99 ${d99.toFixed(3)} ms`);
 
+    const stalls = stallTracer(plumb);
     const only = process.env.BENCH_ONLY; // 'rest' or 'oip'
     for (const [name, path, bodies] of [
       ['REST predict', '/api/v1/endpoints/weather/predict', restBodies],
@@ -307,8 +465,10 @@ async function main() {
       // optimizing compiler (a function is optimized only after many calls; at 200 requests a
       // second for 1 s the measured phase began on unoptimized code and queued behind it) and the
       // SQLite page cache. A server that has been up for a few seconds is in this state.
+      stalls?.phase(`${name} warm-up`);
       await runClient({ url, key, path, bodies, rate, seconds: 3, connections: 64 });
       const profile = await startProfile();
+      stalls?.phase(`${name} at ${rate}/s`);
       const loop = monitorEventLoopDelay({ resolution: 5 });
       const gc = gcPauses();
       loop.enable();
@@ -317,6 +477,8 @@ async function main() {
       const fixedUsage = process.cpuUsage(fixedCpu[0]);
       const fixedLoopUs = (mainThreadCpuMs() - fixedCpu[1]) * 1000;
       loop.disable();
+      stalls?.report();
+      stalls?.phase(`${name} closed loop`);
       const pauses = gc.stop();
       const sorted = fixed.latencies.sort((a, b) => a - b);
       const p50 = percentile(sorted, 0.5);
@@ -352,13 +514,14 @@ async function main() {
       );
       await profile.stop(name.split(' ')[0].toLowerCase());
     }
+    stalls?.report(true);
     const logged = await plumb.db.kysely
       .selectFrom('inference_events')
       .select((eb) => eb.fn.countAll().as('n'))
       .executeTakeFirst();
     console.log(`inference events logged: ${Number(logged?.n ?? 0).toLocaleString('en-US')}`);
   } finally {
-    await plumb.close();
+    await Promise.all([plumb.close(), jobThread?.stop()]);
     rmSync(home, { recursive: true, force: true });
   }
 }
