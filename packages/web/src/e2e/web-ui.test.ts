@@ -165,6 +165,11 @@ describe('web UI on the demo loop', { timeout: 120_000 }, () => {
     await expect
       .poll(() => page.getByTestId('alias-history').innerText())
       .toContain(`v${demo.champion.version.version} → v${candidate?.split('@v')[1]}`);
+    // The move is the pipeline run's, authorized by the approval just given.
+    const history = await page.getByTestId('alias-history').innerText();
+    expect(history).toMatch(/pipeline run prun_\w+/);
+    expect(history).toContain('approved by');
+    expect(history).toContain('slices hold against the champion');
     expect((await t.call('GET', `/api/v1/models/${MODEL}`)).json().aliases.champion).toBe(candidate);
     await expectClean();
   });
