@@ -286,9 +286,15 @@ export class PerformanceService {
     );
   }
 
-  /** Traffic of the read merged per window: 1d windows from day roll-ups where they match their hours. */
+  /**
+   * Traffic of the read merged per window: 1d windows from day roll-ups where they match their
+   * hours, storing those of the whole past days it had to merge.
+   */
   private async servedTraffic(filter: OutcomeFilter, windowMs: number): Promise<ServedTraffic> {
-    if (windowMs === DAY_MS) return readDays(this.repo, filter, await planDays(this.repo, filter));
+    if (windowMs === DAY_MS) {
+      const plan = await planDays(this.repo, filter);
+      return readDays(this.repo, filter, plan, this.clock.now().getTime());
+    }
     return mergeHours(await this.repo.traffic(filter), windowMs);
   }
 

@@ -120,60 +120,81 @@ describeEachBackend('day roll-ups of traffic', (backend) => {
   }, 120_000);
   afterAll(() => t.dispose());
 
+  const plan = () => planDays(t.plumb.services.performance.repo, filter());
+  const stamps = async () =>
+    (await plan()).rolled.map((d) => [iso(d.window_start), d.model_version, d.hours, d.predictions]);
+  const dropRollUps = () => t.plumb.db.kysely.deleteFrom('performance_traffic_days').execute();
+  // Days 1–3 of v1 and days 2–3 of v2 (hours with traffic: 21, 20, 21 and 15, 21).
+  const WHOLE_DAYS = [
+    [iso(D0), 'churn@v1', 21, 21 * 80],
+    [iso(D0 + DAY_MS), 'churn@v1', 20, 20 * 80],
+    [iso(D0 + DAY_MS), 'churn@v2', 15, 15 * 3],
+    [iso(D0 + 2 * DAY_MS), 'churn@v1', 21, 21 * 80],
+    [iso(D0 + 2 * DAY_MS), 'churn@v2', 21, 21 * 3],
+  ];
+
   it('answers exactly as the merge of the hours, reading one row per version and whole day', async () => {
+    expect((await plan()).rolled).toEqual([]);
     const fromHours = await read();
     const segmented = await read('&segment=tag:none');
-    expect(fromHours.series.map((w) => [w.windowStart, w.modelVersion])).toHaveLength(3 + 4);
-    expect((await planDays(t.plumb.services.performance.repo, filter())).rolled).toEqual([]);
-
-    await t.plumb.services.performance.foldAll();
-    const plan = await planDays(t.plumb.services.performance.repo, filter());
-    // Days 1–3 of v1 and days 2–3 of v2; the cut fourth day reads its 5 hours (one without traffic).
-    expect(plan.rolled.map((d) => [iso(d.window_start), d.model_version, d.hours])).toEqual([
-      [iso(D0), 'churn@v1', 21],
-      [iso(D0 + DAY_MS), 'churn@v1', 20],
-      [iso(D0 + DAY_MS), 'churn@v2', 15],
-      [iso(D0 + 2 * DAY_MS), 'churn@v1', 21],
-      [iso(D0 + 2 * DAY_MS), 'churn@v2', 21],
-    ]);
-    expect(plan.hourRanges).toEqual([[D0 + 3 * DAY_MS, to]]);
-    expect(plan.hours).toBe(2 * 4);
-
+    expect(fromHours.series).toHaveLength(3 + 4);
+    // The read stored the whole days it merged; the cut fourth day reads its 4 hours per version.
+    expect(await stamps()).toEqual(WHOLE_DAYS);
+    const p = await plan();
+    expect(p.hourRanges).toEqual([[D0 + 3 * DAY_MS, to]]);
+    expect(p.hours).toBe(2 * 4);
     expect(await read()).toEqual(fromHours);
     expect(await read('&segment=tag:none')).toEqual(segmented);
-    // A second run finds nothing to roll up.
-    const again = await planDays(t.plumb.services.performance.repo, filter());
-    expect(again.rolled).toHaveLength(5);
+
+    // The fold job's roll-ups are the same.
+    await dropRollUps();
+    expect((await plan()).rolled).toEqual([]);
+    await t.plumb.services.performance.foldAll();
+    expect(await stamps()).toEqual(WHOLE_DAYS);
+    expect(await read()).toEqual(fromHours);
+    expect(await read('&segment=tag:none')).toEqual(segmented);
   });
 
   it('reads a day folded into after its roll-up from its hours until it is rolled up again', async () => {
     const before = await read();
-    await post([
-      {
-        id: 'prd_late',
-        time: iso(D0 + DAY_MS + 3 * HOUR + 1),
-        endpoint: 'churn',
-        modelVersion: 'churn@v1',
-        label: 'yes',
-        score: 0.9,
-        latencyMs: 10_000,
-      },
+    const late = (id: string) =>
+      post([
+        {
+          id,
+          time: iso(D0 + DAY_MS + 3 * HOUR + 1),
+          endpoint: 'churn',
+          modelVersion: 'churn@v1',
+          label: 'yes',
+          score: 0.9,
+          latencyMs: 10_000,
+        },
+      ]);
+    await late('prd_late1');
+    await t.plumb.services.performance.fold.catchUp(projectId);
+    const stale = [iso(D0 + DAY_MS), 'churn@v1', 20, 20 * 80];
+    expect(await stamps()).toEqual(WHOLE_DAYS.filter((d) => d !== WHOLE_DAYS[1]));
+    expect((await plan()).hourRanges).toEqual([
+      [D0 + DAY_MS, D0 + 2 * DAY_MS],
+      [D0 + 3 * DAY_MS, to],
     ]);
-    const after = await read(); // the read folds the late event
+    const after = await read();
     const day2 = (p: EndpointPerformance) =>
       p.series.find((w) => w.windowStart === iso(D0 + DAY_MS) && w.modelVersion === 'churn@v1')!;
     expect(day2(after).traffic!.predictions).toBe(day2(before).traffic!.predictions + 1);
-    const plan = await planDays(t.plumb.services.performance.repo, filter());
-    expect(plan.rolled.filter((d) => d.model_version === 'churn@v1').map((d) => iso(d.window_start))).toEqual(
-      [iso(D0), iso(D0 + 2 * DAY_MS)],
-    );
-    // Every other day is as it was.
+    expect(day2(after).traffic).not.toEqual(day2(before).traffic);
+    // Every other day is as it was, and the read stored the day again with the late event.
     expect(after.series.filter((w) => w !== day2(after))).toEqual(
       before.series.filter((w) => w !== day2(before)),
     );
+    expect((await stamps())[1]).toEqual([stale[0], stale[1], 20, 20 * 80 + 1]);
 
+    // Folded by the schedule, no read: the job rolls the day up again.
+    await late('prd_late2');
     await t.plumb.services.performance.foldAll();
-    expect((await planDays(t.plumb.services.performance.repo, filter())).rolled).toHaveLength(5);
-    expect(await read()).toEqual(after);
+    expect((await stamps())[1]).toEqual([stale[0], stale[1], 20, 20 * 80 + 2]);
+    const rolled = await read();
+    await dropRollUps();
+    expect(await read()).toEqual(rolled);
+    expect(day2(rolled).traffic!.predictions).toBe(day2(before).traffic!.predictions + 2);
   });
 });

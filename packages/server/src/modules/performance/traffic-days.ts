@@ -118,17 +118,36 @@ function rangesOf(days: ReadonlySet<number>, filter: OutcomeFilter): [number, nu
   return out;
 }
 
-/** The merged traffic of a 1d read from its plan: roll-ups where they match, hours elsewhere. */
+/**
+ * The merged traffic of a 1d read from its plan: roll-ups where they match, hours elsewhere. The
+ * whole days before `before` it merged from hours are stored as their roll-ups, so the next read
+ * of them does not merge again whether or not the roll-up job has run since.
+ */
 export async function readDays(
   repo: PerformanceRepo,
   filter: OutcomeFilter,
   plan: DayPlan,
+  before: number,
 ): Promise<ServedTraffic> {
   const rolledKeys = new Set(plan.rolled.map((d) => dayKey(d.endpoint, d.model_version, d.window_start)));
   const hourly = (await repo.trafficIn(filter, plan.hourRanges)).filter(
     (t) => !rolledKeys.has(dayKey(t.endpoint, t.model_version, dayOf(t.window_start))),
   );
   const served = mergeHours(hourly, DAY_MS);
+  const merged = new Map<string, number>();
+  const wholeBefore = Math.min(before, filter.toMs);
+  for (const t of hourly) {
+    if (dayOf(t.window_start) + DAY_MS > wholeBefore) continue;
+    const key = windowKey(dayOf(t.window_start), t.model_version);
+    merged.set(key, (merged.get(key) ?? 0) + 1);
+  }
+  await repo.putTrafficDays(
+    [...merged].map(([key, hours]) => {
+      const row = served.windows.get(key)!;
+      // The stamp is of the hours merged here, whatever folded since the plan was made.
+      return { ...row, window_start: dayOf(row.window_start), hours };
+    }),
+  );
   for (const { hours: _, ...d } of plan.rolled)
     served.windows.set(windowKey(d.window_start, d.model_version), d);
   // Integer sums per label and bin: the same whichever rows they come from.
