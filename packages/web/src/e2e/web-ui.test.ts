@@ -140,6 +140,8 @@ describe('web UI on the demo loop', { timeout: 120_000 }, () => {
     await page.getByLabel('drift feature').selectOption('distance');
     await page.locator('[data-testid=drift-chart] canvas').waitFor();
     await expect.poll(() => page.getByTestId('drift-features').innerText()).toContain('origin_rate');
+    // Distances drift at or above their threshold (Evidently's rule), as the server judges.
+    expect(await page.getByTestId('drift-features').innerText()).toMatch(/wasserstein\s+[\d.]+\s+≥ 0\.1/);
     // The drift alert that started the retraining stays open until someone acknowledges it.
     await expect.poll(() => page.getByTestId('alerts').innerText()).toContain(ALERT_RULE);
     await page.getByTestId('chart-Requests').locator('canvas').waitFor();

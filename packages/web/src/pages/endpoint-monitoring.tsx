@@ -10,6 +10,12 @@ import type { Period } from './endpoint-range.js';
 const BUCKETS = 1000;
 const P_VALUE_TESTS = new Set(['ks', 'chisquare', 'z']);
 
+/** The comparison that makes a feature drift, as the server judges it (KS by p ≤, Evidently's). */
+function driftsWhen(test: string): string {
+  if (test === 'ks') return 'p ≤';
+  return P_VALUE_TESTS.has(test) ? 'p <' : '≥';
+}
+
 /** Each monitor of the endpoint: current verdicts per feature, and drift over the period. */
 export function DriftSection({ endpoint, period }: { endpoint: Endpoint; period: Period }) {
   const monitors = useLoad((c) => c.monitors.list({ endpoint: endpoint.name }), [endpoint.name]);
@@ -124,7 +130,7 @@ function MonitorView({ monitor, period }: { monitor: Monitor; period: Period }) 
                 key: 'threshold',
                 label: 'Threshold',
                 align: 'right',
-                render: (f) => `${P_VALUE_TESTS.has(f.test) ? 'p <' : '>'} ${f.threshold}`,
+                render: (f) => `${driftsWhen(f.test)} ${f.threshold}`,
               },
               { key: 'count', label: 'Values', align: 'right', render: (f) => f.count.toLocaleString() },
               {
