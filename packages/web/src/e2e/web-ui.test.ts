@@ -85,9 +85,11 @@ describe('web UI on the demo loop', { timeout: 120_000 }, () => {
   it('lists the model in the inventory with its champion, gate and health', async () => {
     await visit('inventory', '/', '[data-testid=inventory] tbody tr');
     const table = page.getByTestId('inventory');
-    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
-    await expect.poll(() => table.innerText()).toContain(demo.champion.version.ref);
-    await expect.poll(() => page.getByTestId(`health-${MODEL}`).innerText()).toMatch(/drift/);
+    // Health loads after the table, from the endpoint's monitoring: give a busy machine time.
+    const slow = { timeout: 15_000 };
+    await expect.poll(() => table.locator('tbody tr').count(), slow).toBe(1);
+    await expect.poll(() => table.innerText(), slow).toContain(demo.champion.version.ref);
+    await expect.poll(() => page.getByTestId(`health-${MODEL}`).innerText(), slow).toMatch(/drift/);
     await page.getByLabel('filter models').fill('no such model');
     await expect.poll(() => table.locator('tbody tr').count()).toBe(0);
     await page.getByLabel('filter models').fill('');
@@ -161,6 +163,10 @@ describe('web UI on the demo loop', { timeout: 120_000 }, () => {
     await expect
       .poll(() => page.getByTestId('pipeline-steps').innerText(), { timeout: 30_000 })
       .toMatch(/promote\s+promote\s+succeeded/);
+    // The log is followed again once the run goes on past its approval.
+    await expect
+      .poll(() => page.getByTestId('pipeline-logs').innerText(), { timeout: 10_000 })
+      .toMatch(/promote\s+attempt 1 succeeded/);
     await screenshot(page, 'pipeline-approved');
     await visit('model-promoted', `/models/${MODEL}`, '[data-testid=versions] tbody tr');
     await expect.poll(() => page.getByTestId('aliases').innerText()).toContain(candidate);
