@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../core/clock.js';
 import { loadConfig } from '../../core/config.js';
 import { createPlumb, type Plumb } from '../../main.js';
-import { INLINE_COST, PerformanceService, SERIES_QUEUE } from './performance.service.js';
+import { FOLD_QUEUE, INLINE_COST, PerformanceService, SERIES_QUEUE } from './performance.service.js';
 
 const H = Date.parse('2026-03-01T10:00:00.000Z');
 const at = (minutes: number) => new Date(H + minutes * 60_000).toISOString();
@@ -26,13 +26,13 @@ describe('costly performance reads with jobs elsewhere', () => {
       payload: payload as object,
     });
   /** The module's service, with every read over the inline budget. */
-  const costly = (seriesWaitMs: number) =>
+  const costly = (seriesWaitMs: number, waitMs = 300) =>
     new PerformanceService(
       plumb.db,
       systemClock,
       plumb.services.events,
       { projectIds: async () => [projectId] },
-      { jobs: plumb.services.jobs, waitMs: 300, inlineCost: 0, seriesWaitMs },
+      { jobs: plumb.services.jobs, waitMs, inlineCost: 0, seriesWaitMs },
     );
 
   beforeAll(async () => {
@@ -75,7 +75,7 @@ describe('costly performance reads with jobs elsewhere', () => {
 
   it('waits for the job a worker runs and answers as the inline merge does', async () => {
     plumb.worker.start();
-    const viaJob = await costly(60_000).series(projectId, 'churn', RANGE);
+    const viaJob = await costly(60_000, 10_000).series(projectId, 'churn', RANGE);
     const jobs = await plumb.services.jobs.list({ queue: SERIES_QUEUE });
     // The job the first read left, and this read's own unless it found that one still queued.
     expect(jobs.length).toBeGreaterThanOrEqual(1);
@@ -87,8 +87,13 @@ describe('costly performance reads with jobs elsewhere', () => {
     expect(viaJob.series[0]!.labelled).toBe(6);
     expect(viaJob.series[0]!.traffic!.predictions).toBe(12);
     expect(viaJob.calibration).toEqual([{ modelVersion: 'churn@v1', labelled: 6 }]);
-    // Reads under the budget start no job.
+    // Reads under the budget start no job, nor does a read with nothing left to fold.
     expect((await plumb.services.jobs.list({ queue: SERIES_QUEUE })).length).toBe(jobs.length);
+    const folds = async () =>
+      (await plumb.services.jobs.list({ queue: FOLD_QUEUE })).filter((j) => j.scheduleName === null).length;
+    const foldJobs = await folds();
+    expect((await plumb.services.performance.series(projectId, 'churn', RANGE)).stale).toBeNull();
+    expect(await folds()).toBe(foldJobs);
   });
 
   it('refits the calibration when labelled reference data arrives', async () => {

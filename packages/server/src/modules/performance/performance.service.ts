@@ -171,6 +171,8 @@ export class PerformanceService {
         ? null
         : `traffic figures may miss recent events: more than ${FOLD_ON_READ_MAX} were waiting to be folded, and the minute job folds the rest`;
     }
+    // Nothing past the fold position: every event committed before this read is folded already.
+    if (!(await this.fold.hasPending(projectId))) return null;
     // Readers at once share one queued job. One already running when this read arrived may have
     // passed the newest events; those are folded by the next read or the minute schedule.
     const { jobs, waitMs } = this.folding;

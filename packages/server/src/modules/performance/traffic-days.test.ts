@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachBackend } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
 import type { PerformanceTrafficTable } from './performance.tables.js';
-import { DAY_MS, mergeTrafficRows, planDays } from './traffic-days.js';
+import { DAY_MS, mergeTrafficRows, planDays, ROLL_UP_RECENT_DAYS, rollUpDays } from './traffic-days.js';
 import { mergeTraffic } from './traffic-fold.js';
 
 const HOUR = 3_600_000;
@@ -84,7 +84,8 @@ describeEachBackend('day roll-ups of traffic', (backend) => {
   };
 
   beforeAll(async () => {
-    t = await createTestPlumb(backend);
+    // The roll-up job looks at recent days: a clock a day after the traffic's end.
+    t = await createTestPlumb(backend, {}, { clock: { now: () => new Date(D0 + 5 * DAY_MS) } });
     projectId = t.adminCtx.principal.projectId;
     const u = stream(7);
     const events: object[] = [];
@@ -196,5 +197,16 @@ describeEachBackend('day roll-ups of traffic', (backend) => {
     await dropRollUps();
     expect(await read()).toEqual(rolled);
     expect(day2(rolled).traffic!.predictions).toBe(day2(before).traffic!.predictions + 2);
+  });
+
+  it('rolls up only the recent days, leaving older ones to the first read of them', async () => {
+    await dropRollUps();
+    const repo = t.plumb.services.performance.repo;
+    // Seen from a month and a half later, the three days are past the job's look-back.
+    expect(await rollUpDays(repo, projectId, D0 + (ROLL_UP_RECENT_DAYS + 4) * DAY_MS)).toBe(0);
+    expect(await stamps()).toEqual([]);
+    // The third and fourth days, two versions each (the read's range cuts the fourth).
+    expect(await rollUpDays(repo, projectId, D0 + (ROLL_UP_RECENT_DAYS + 2) * DAY_MS)).toBe(4);
+    expect((await stamps()).map((d) => d[0])).toEqual([iso(D0 + 2 * DAY_MS), iso(D0 + 2 * DAY_MS)]);
   });
 });

@@ -5,6 +5,11 @@ import { addCountsInto, decodeSketch, type ScoreCounts } from './traffic-fold.js
 export const DAY_MS = 86_400_000;
 /** Days one roll-up call writes at most; the next scheduled call goes on. */
 const ROLL_UP_MAX_DAYS = 2_000;
+/**
+ * How far back the roll-up job looks: its minute runs scan this many days of hourly windows, not
+ * the whole history. Older days folded into late are stored again by the first 1d read of them.
+ */
+export const ROLL_UP_RECENT_DAYS = 35;
 
 /**
  * Rows of one endpoint × model version merged in the order given: exactly what chaining
@@ -165,11 +170,17 @@ export async function readDays(
 const dayOf = (t: number) => Math.floor(t / DAY_MS) * DAY_MS;
 
 /**
- * Rolls a project's whole days before `before` up from their hourly windows, each once, again
- * when folding added to it after its roll-up. Returns the days written (at most ROLL_UP_MAX_DAYS).
+ * Rolls a project's whole days of the ROLL_UP_RECENT_DAYS before `before` up from their hourly
+ * windows, each once, again when folding added to it after its roll-up. Returns the days written
+ * (at most ROLL_UP_MAX_DAYS).
  */
 export async function rollUpDays(repo: PerformanceRepo, projectId: string, before: number): Promise<number> {
-  const all = { projectId, endpoint: '', fromMs: 0, toMs: dayOf(before) };
+  const all = {
+    projectId,
+    endpoint: '',
+    fromMs: dayOf(before) - ROLL_UP_RECENT_DAYS * DAY_MS,
+    toMs: dayOf(before),
+  };
   const stamps = new Map(
     (await repo.dayStamps(all)).map((d) => [dayKey(d.endpoint, d.model_version, d.window_start), d]),
   );

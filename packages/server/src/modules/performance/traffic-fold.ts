@@ -38,6 +38,16 @@ export class TrafficFold {
     private readonly events: PerformanceEvents,
   ) {}
 
+  /** Whether the project's inference log holds events past its fold position. */
+  async hasPending(projectId: string): Promise<boolean> {
+    const from = await this.db.kysely.transaction().execute((trx) => this.repo.cursor(trx, projectId));
+    const page = await this.events.list(
+      systemContext(projectId),
+      ListEvents.parse({ order: 'asc', limit: 1, cursor: encodeCursor({ order: 'asc', seq: from }) }),
+    );
+    return page.items.length > 0;
+  }
+
   /** Folds up to `maxEvents` new events; returns how many events it read. */
   async catchUp(projectId: string, maxEvents = 20_000): Promise<number> {
     let read = 0;
