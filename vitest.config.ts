@@ -12,5 +12,8 @@ export default defineConfig({
     include: ['packages/*/src/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // What a page or a background job shows may take a machine running the whole suite longer
+    // than expect.poll's default second; a poll that succeeds returns as soon as it does.
+    expect: { poll: { timeout: 10_000 } },
   },
 });
