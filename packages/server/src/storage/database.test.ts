@@ -160,3 +160,43 @@ describe("SQLite writes wait for another connection's lock without blocking the 
     expect(await count()).toBe(0);
   });
 });
+
+describe('a chain of SQLite queries', () => {
+  it('lets the event loop run between its queries once it has held it for a few milliseconds', async () => {
+    const db = openDatabase(':memory:');
+    try {
+      await sql`create table t (id integer primary key, body text not null)`.execute(db.kysely);
+      let turns = 0;
+      let counting = true;
+      const tick = () => {
+        if (!counting) return;
+        turns++;
+        setImmediate(tick);
+      };
+      setImmediate(tick);
+      let timerFired = false;
+      setTimeout(() => {
+        timerFired = true;
+      }, 1);
+      // 100 ms of queries, each awaited: without turns of the loop this is one block.
+      const started = Date.now();
+      let queries = 0;
+      while (Date.now() - started < 100) {
+        await sql`insert into t (body) values (${`row ${queries}`})`.execute(db.kysely);
+        await sql`select count(*) as n from t`.execute(db.kysely);
+        queries += 2;
+      }
+      const during = turns;
+      counting = false;
+      expect(timerFired).toBe(true);
+      // A turn after each 5 ms of queries: up to 20 in 100 ms, fewer on a slow, shared machine, and
+      // none at all if the chain never yielded.
+      expect(during).toBeGreaterThanOrEqual(3);
+      expect(
+        Number((await sql<{ n: number }>`select count(*) as n from t`.execute(db.kysely)).rows[0]!.n),
+      ).toBe(queries / 2);
+    } finally {
+      await db.close();
+    }
+  });
+});
