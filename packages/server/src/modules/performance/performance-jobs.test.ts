@@ -84,11 +84,14 @@ describe('performance reads with jobs elsewhere', () => {
     const perf = await read();
     expect(perf.stale).toBeNull();
     expect(perf.series.map((w) => [w.windowStart, w.traffic?.predictions])).toEqual([[at(0), 5]]);
-    // The queued job the first read left was the one this read waited for: one fold for both
-    // (the minute schedule's own job, if a minute turned meanwhile, has no project).
+    // The job the first read left queued is folded by the worker; a read arriving while it runs
+    // may queue one more (the running one may have passed its newest events). Every one of them
+    // ends folded, none is left behind (the minute schedule's own jobs have no project).
     const jobs = (await plumb.services.jobs.list({ queue: FOLD_QUEUE })).filter(
       (j) => j.scheduleName === null,
     );
-    expect(jobs.map((j) => [j.status, j.payload])).toEqual([['succeeded', { projectId }]]);
+    expect(jobs.length).toBeGreaterThanOrEqual(1);
+    expect(jobs.length).toBeLessThanOrEqual(2);
+    for (const j of jobs) expect([j.status, j.payload]).toEqual(['succeeded', { projectId }]);
   });
 });
