@@ -182,6 +182,7 @@ export class DatasetAnalysisService {
     while (up.length) {
       const id = up.pop()!;
       const version = await repo.findVersionById(id);
+      if (version) addTrafficSource(version, nodes, edges);
       if (version?.produced_by_run) {
         nodes.set(version.produced_by_run, {
           id: version.produced_by_run,
@@ -222,6 +223,37 @@ export class DatasetAnalysisService {
     }
     return { root: root.id, nodes: [...nodes.values()], edges };
   }
+}
+
+/**
+ * A version snapshotted from an endpoint's logged traffic (tagged `source_endpoint`, with the
+ * versions that served it in `source_models` and their ids in `source_model_ids`): the endpoint
+ * it was logged at, and the model versions that answered there.
+ */
+function addTrafficSource(
+  version: VersionRow,
+  nodes: Map<string, Lineage['nodes'][number]>,
+  edges: Lineage['edges'],
+): void {
+  let tags: Record<string, unknown>;
+  try {
+    tags = JSON.parse(version.tags) as Record<string, unknown>;
+  } catch {
+    return;
+  }
+  const endpoint = tags.source_endpoint;
+  if (typeof endpoint !== 'string' || endpoint === '') return;
+  const endpointId = `endpoint:${endpoint}`;
+  nodes.set(endpointId, { id: endpointId, kind: 'endpoint', label: endpoint });
+  edges.push({ from: endpointId, to: version.id, relation: 'logged_into' });
+  const refs = typeof tags.source_models === 'string' ? tags.source_models.split(',') : [];
+  const ids = typeof tags.source_model_ids === 'string' ? tags.source_model_ids.split(',') : [];
+  refs.forEach((ref, i) => {
+    const id = ids[i];
+    if (!ref || !id) return;
+    nodes.set(id, { id, kind: 'model_version', label: ref });
+    edges.push({ from: id, to: endpointId, relation: 'served_at' });
+  });
 }
 
 function refOf(row: VersionRow): string {

@@ -263,17 +263,18 @@ function describeReport(report: ValidationReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Edges read upward: parents, producing runs, and for traffic snapshots the endpoint and the versions that served it. */
+const UPSTREAM_RELATIONS = new Set(['parent_of', 'produced', 'logged_into', 'served_at']);
+
 function describeLineage(graph: Lineage): string {
   const label = new Map(graph.nodes.map((n) => [n.id, `${n.label} (${n.kind.replace('_', ' ')})`]));
   const up = (id: string, depth: number, seen: Set<string>): string[] =>
     graph.edges
-      .filter(
-        (e) => e.to === id && !seen.has(e.from) && (e.relation === 'parent_of' || e.relation === 'produced'),
-      )
+      .filter((e) => e.to === id && !seen.has(e.from) && UPSTREAM_RELATIONS.has(e.relation))
       .flatMap((e) => {
         seen.add(e.from);
         return [
-          `${'  '.repeat(depth)}↑ ${label.get(e.from)} [${e.relation.replace('_', ' ')}]`,
+          `${'  '.repeat(depth)}↑ ${label.get(e.from)} [${e.relation.replaceAll('_', ' ')}]`,
           ...up(e.from, depth + 1, seen),
         ];
       });

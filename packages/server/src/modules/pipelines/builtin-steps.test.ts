@@ -282,6 +282,9 @@ steps:
   it('snapshot labelled predictions into a dataset version tagged with their endpoint and models', async () => {
     const rows = loadWeather().slice(0, 30);
     const now = Date.now();
+    const served = await t.call('GET', '/api/v1/models/weather/versions/v1');
+    expect(served.statusCode, served.body).toBe(200);
+    const servedId = served.json().id as string;
     const ids = await t.plumb.services.events.recordFromApi(
       t.adminCtx,
       rows.map((r, i) =>
@@ -289,6 +292,7 @@ steps:
           time: new Date(now - (i + 1) * 60_000).toISOString(),
           endpoint: 'weather-api',
           modelVersion: 'weather@v1',
+          modelVersionId: servedId,
           inputs: {
             precipitation: r.precipitation,
             temp_max: r.temp_max,
@@ -329,6 +333,25 @@ steps:
     });
     expect(version.schema.map((c) => c.name)).toEqual(
       expect.arrayContaining(['precipitation', 'temp_max', 'weather', 'prediction', 'model_version']),
+    );
+    // Its lineage leads back to the endpoint it was logged at and the version that answered there.
+    const lineage = await t.call('GET', '/api/v1/datasets/weather-traffic/versions/v1/lineage');
+    expect(lineage.statusCode, lineage.body).toBe(200);
+    const graph = lineage.json() as {
+      nodes: { id: string; kind: string; label: string }[];
+      edges: unknown[];
+    };
+    expect(graph.nodes).toEqual(
+      expect.arrayContaining([
+        { id: 'endpoint:weather-api', kind: 'endpoint', label: 'weather-api' },
+        { id: servedId, kind: 'model_version', label: 'weather@v1' },
+      ]),
+    );
+    expect(graph.edges).toEqual(
+      expect.arrayContaining([
+        { from: 'endpoint:weather-api', to: version.id, relation: 'logged_into' },
+        { from: servedId, to: 'endpoint:weather-api', relation: 'served_at' },
+      ]),
     );
   }, 30_000);
 });

@@ -29,6 +29,7 @@ export async function snapshotTraffic(c: StepRunContext): Promise<Executed> {
   const path = join(c.workDir, 'snapshot.jsonl');
   const out = createWriteStream(path);
   const models = new Set<string>();
+  const modelIds = new Map<string, string>();
   let rows = 0;
   let cursor: string | undefined;
   do {
@@ -55,6 +56,7 @@ export async function snapshotTraffic(c: StepRunContext): Promise<Executed> {
         model_version: e.modelVersion,
       };
       if (e.modelVersion) models.add(e.modelVersion);
+      if (e.modelVersion && e.modelVersionId) modelIds.set(e.modelVersion, e.modelVersionId);
       if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, 'drain');
       rows++;
     }
@@ -76,6 +78,12 @@ export async function snapshotTraffic(c: StepRunContext): Promise<Executed> {
     tags: {
       source_endpoint: endpoint,
       source_models: [...models].sort().join(',').slice(0, 1000),
+      // The served versions' ids, in the same order: the dataset's lineage draws them.
+      source_model_ids: [...models]
+        .sort()
+        .map((m) => modelIds.get(m) ?? '')
+        .join(',')
+        .slice(0, 1000),
       pipeline_run: c.run.id,
     },
     timeColumn: 'predicted_at',
