@@ -2,6 +2,7 @@ import type { DriftReport, DriftTest, MonitorStatus } from '@plumb/sdk';
 import type { Command } from 'commander';
 import { action, clientFromEnv, formatTable, output, print } from '../../cli/cli-context.js';
 import { formatTime } from '../../cli/format-time.js';
+import { performanceRows } from '../../cli/performance-rows.js';
 
 const FEATURE_COLUMNS = ['feature', 'test', 'statistic', 'threshold', 'verdict', 'low', 'high', 'count'];
 
@@ -39,25 +40,10 @@ function formatReport(r: DriftReport): string {
   return `${head}${formatTable(rows, FEATURE_COLUMNS)}${share}`;
 }
 
-const fixed = (v: number | null | undefined, digits = 3) =>
-  v === null || v === undefined ? '-' : v.toFixed(digits);
-
 function formatPerformance(p: MonitorStatus['performance']): string {
   const head = `performance per ${p.window} window${p.positiveClass === null ? '' : ` (positive class ${p.positiveClass})`}:\n`;
   if (p.series.length === 0) return `${head}  (no predictions in the range)\n`;
-  const rows = p.series.map((w) => ({
-    window: w.windowStart,
-    version: w.modelVersion,
-    predictions: w.traffic?.predictions ?? null,
-    labelled: w.labelled,
-    accuracy: fixed(w.realised.accuracy),
-    'est.accuracy': fixed(w.estimated?.accuracy),
-    f1: fixed(w.realised.f1),
-    'est.f1': fixed(w.estimated?.f1),
-    auc: fixed(w.realised.rocAuc),
-    mae: fixed(w.realised.mae),
-    rmse: fixed(w.realised.rmse),
-  }));
+  const rows = performanceRows(p.series);
   return (
     head +
     formatTable(rows, [

@@ -1,28 +1,7 @@
-import { EndpointPerformance, type PerformanceWindow } from '@plumb/sdk';
+import { EndpointPerformance } from '@plumb/sdk';
 import type { Command } from 'commander';
 import { action, clientFromEnv, formatTable, print } from '../../cli/cli-context.js';
-
-const fixed = (v: number | null | undefined, digits = 3) =>
-  v === null || v === undefined ? '-' : v.toFixed(digits);
-
-function rows(series: PerformanceWindow[]) {
-  return series.map((w) => ({
-    window: w.windowStart,
-    version: w.modelVersion,
-    segment: w.segment,
-    predictions: w.traffic?.predictions ?? null,
-    labelled: w.labelled,
-    accuracy: fixed(w.realised.accuracy),
-    'est.accuracy': fixed(w.estimated?.accuracy),
-    f1: fixed(w.realised.f1),
-    'est.f1': fixed(w.estimated?.f1),
-    auc: fixed(w.realised.rocAuc),
-    mae: fixed(w.realised.mae),
-    p95ms: fixed(w.traffic?.latencyP95Ms, 1),
-    errors: fixed(w.traffic?.errorRate),
-    costUsd: fixed(w.traffic?.costUsd, 4),
-  }));
-}
+import { performanceRows } from '../../cli/performance-rows.js';
 
 /**
  * `plumb monitor performance ENDPOINT`: realised and estimated performance per window. Added to
@@ -100,7 +79,7 @@ export function registerPerformanceCommands(program: Command): void {
                   ]
                 : ['labelled', 'accuracy', 'f1', 'auc', 'mae'],
             );
-            return head + formatTable(rows(r.series), columns);
+            return head + formatTable(performanceRows(r.series), columns);
           });
         },
       ),
