@@ -2,6 +2,7 @@ import type * as Ort from 'onnxruntime-node';
 import { PlumbError } from '../core/errors.js';
 import { type ClassifierOutput, type OutputTensor, toClassifierOutput } from './classifier-output.js';
 import { type ClassLabel, prepareOnnxModel } from './onnx-model-prep.js';
+import { OnnxNativeSession } from './onnx-native-session.js';
 
 // onnxruntime's native library is loaded with the first model, not with the module: the CLI
 // imports the modules that use this file and never runs a model.
@@ -35,7 +36,7 @@ export class OnnxModel {
 
   private constructor(
     private readonly ort: typeof Ort,
-    private readonly session: Ort.InferenceSession,
+    private readonly session: OnnxNativeSession,
     readonly signature: ModelSignature,
     /** Declared or configured classes; null when the model names none (columns are then 0..C-1). */
     readonly classes: ClassLabel[] | null,
@@ -46,11 +47,11 @@ export class OnnxModel {
 
   static async load(bytes: Uint8Array, options: LoadOptions = {}): Promise<OnnxModel> {
     let prepared: ReturnType<typeof prepareOnnxModel>;
-    let session: Ort.InferenceSession;
+    let session: OnnxNativeSession;
     const ort = await loadRuntime();
     try {
       prepared = prepareOnnxModel(bytes);
-      session = await ort.InferenceSession.create(prepared.bytes, {
+      session = new OnnxNativeSession(prepared.bytes, {
         intraOpNumThreads: options.intraOpThreads ?? 1,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
@@ -95,17 +96,19 @@ export class OnnxModel {
     }
     const shape = input.shape.length === 1 ? [rows * width] : [rows, width];
     const fetches = this.signature.outputs.filter((o) => o.kind === 'tensor').map((o) => o.name);
-    let results: Ort.InferenceSession.ReturnType;
+    let results: Record<string, Ort.Tensor>;
     try {
-      results = await this.session.run(
+      // Synchronous: the prediction is answered in the turn of the event loop that parsed it.
+      results = this.session.run(
         { [input.name]: new this.ort.Tensor('float32', features, shape) },
         fetches,
+        this.ort.Tensor,
       );
     } catch (error) {
       throw new PlumbError('invalid_argument', `inference failed: ${messageOf(error)}`, { cause: error });
     }
     return fetches.map((name) => {
-      const t = results[name] as Ort.Tensor;
+      const t = results[name]!;
       return { name, type: t.type, dims: t.dims, data: t.data as OutputTensor['data'] };
     });
   }
@@ -118,7 +121,7 @@ export class OnnxModel {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.session.release();
+    this.session.release();
   }
 
   private floatInput(): Extract<ValueSignature, { kind: 'tensor' }> {

@@ -91,6 +91,33 @@ describe('a small real classifier trained on seattle-weather.csv', () => {
     }
   });
 
+  it("answers in the turn that asked, with onnxruntime's own outputs", async () => {
+    const onnx = await OnnxModel.load(bytes);
+    const ort = await import('onnxruntime-node');
+    const reference = await ort.InferenceSession.create(bytes);
+    try {
+      const features = Float32Array.from(test.x.slice(0, 8).flat());
+      let immediateRan = false;
+      setImmediate(() => {
+        immediateRan = true;
+      });
+      const outputs = await onnx.run(features, 8);
+      // No turn of the event loop passed: a batch-1 prediction is not queued behind one.
+      expect(immediateRan).toBe(false);
+      const expected = await reference.run({ features: new ort.Tensor('float32', features, [8, 4]) });
+      expect(outputs.map((o) => o.name)).toEqual(['label', 'probabilities']);
+      for (const o of outputs) {
+        expect(o.dims).toEqual(expected[o.name]!.dims);
+        expect(o.type).toBe(expected[o.name]!.type);
+        expect(Array.from(o.data as ArrayLike<number | bigint>)).toEqual(
+          Array.from(expected[o.name]!.data as ArrayLike<number | bigint>),
+        );
+      }
+    } finally {
+      await Promise.all([onnx.close(), reference.release()]);
+    }
+  });
+
   it('batch inference throughput (printed, not asserted)', async () => {
     const onnx = await OnnxModel.load(bytes);
     try {
