@@ -17,6 +17,7 @@ import pg from 'pg';
 import { pathFromUrl } from '../core/config.js';
 import { mapDriverError } from './db-errors.js';
 import type { Database } from './schema.js';
+import { SqliteDirect } from './sqlite-direct.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -31,6 +32,8 @@ export interface Db {
   schema?: string;
   /** The SQLite database file, which another connection (a thread's) may open; undefined in memory and on PostgreSQL. */
   file?: string;
+  /** SQLite: direct statements for the per-prediction hot path, used when the connection is free. */
+  direct?: SqliteDirect;
   close(): Promise<void>;
 }
 
@@ -79,6 +82,7 @@ function openSqlite(url: string, lockWaitMs = LOCK_WAIT_MS): Db {
   return {
     kysely,
     dialect: 'sqlite',
+    direct: new SqliteDirect(sqlite),
     ...(memory ? {} : { file: path }),
     close: async () => {
       await checkpointer?.close();

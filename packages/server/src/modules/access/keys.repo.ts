@@ -1,17 +1,18 @@
 import type { CompiledQuery } from 'kysely';
+import { changeStampReader } from '../../storage/change-stamp.js';
 import type { Db, Executor } from '../../storage/database.js';
 import type { ApiKeysTable } from './access.tables.js';
 
 export type KeyRow = ApiKeysTable & { project_name: string };
 
 export class KeysRepo {
-  private readonly stampQuery: CompiledQuery<{ seq: number }>;
+  private readonly readStamp: () => Promise<number>;
   private readonly byHashQuery: CompiledQuery<KeyRow>;
 
   constructor(private readonly db: Db) {
     // Compiled once: both run on every authenticated request. The key lookup is compiled with a
     // placeholder hash, its only parameter, which each call replaces.
-    this.stampQuery = db.kysely.selectFrom('audit_head').select('seq').where('id', '=', 1).compile();
+    this.readStamp = changeStampReader(db);
     this.byHashQuery = this.withProject().where('api_keys.secret_hash', '=', '').compile();
     if (this.byHashQuery.parameters.length !== 1)
       throw new TypeError('the key lookup must take one parameter');
@@ -22,9 +23,8 @@ export class KeysRepo {
    * record in their transaction (and project names never change), so a key read under an
    * unchanged stamp is still current, whichever process made the change.
    */
-  async changeStamp(): Promise<number> {
-    const { rows } = await this.db.kysely.executeQuery(this.stampQuery);
-    return Number(rows[0]!.seq);
+  changeStamp(): Promise<number> {
+    return this.readStamp();
   }
 
   async insert(trx: Executor, row: ApiKeysTable): Promise<void> {

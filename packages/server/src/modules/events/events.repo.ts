@@ -1,5 +1,6 @@
 import { CompiledQuery, type Insertable, type Selectable, sql } from 'kysely';
 import type { Db, DialectName } from '../../storage/database.js';
+import { HELD } from '../../storage/sqlite-direct.js';
 import type { InferenceEventsTable, InferenceFeedbackTable } from './events.tables.js';
 
 /**
@@ -107,6 +108,12 @@ export class EventsRepo {
    */
   async insertEvents(rows: EventRow[]): Promise<void> {
     if (rows.length === 0) return;
+    // SQLite: one prepared single-row insert per row in one `begin immediate` transaction, run
+    // directly when the connection is free (see SqliteDirect); through Kysely otherwise.
+    if (this.db.direct) {
+      const params = rows.map((r) => EVENT_COLUMNS.map((c) => r[c] ?? null));
+      if (this.db.direct.runInTransaction(sqliteInsert(1), params) !== HELD) return;
+    }
     await this.db.kysely.transaction().execute(async (trx) => {
       if (this.db.dialect === 'postgres') {
         const arrays = EVENT_COLUMNS.map(

@@ -1,4 +1,5 @@
-import { type CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
+import { changeStampReader } from '../../storage/change-stamp.js';
 import type { Db, Executor } from '../../storage/database.js';
 import { SharedRead } from '../../storage/shared-read.js';
 import type { EndpointsTable, ReviewQueueTable, ShadowStatsTable } from './serving.tables.js';
@@ -11,13 +12,7 @@ export class EndpointsRepo {
   private readonly stamp: SharedRead<number>;
 
   constructor(private readonly db: Db) {
-    // Compiled once: it runs before every prediction.
-    const query: CompiledQuery<{ seq: number }> = db.kysely
-      .selectFrom('audit_head')
-      .select('seq')
-      .where('id', '=', 1)
-      .compile();
-    this.stamp = new SharedRead(async () => Number((await db.kysely.executeQuery(query)).rows[0]!.seq));
+    this.stamp = new SharedRead(changeStampReader(db));
   }
 
   /**

@@ -1,0 +1,79 @@
+import type SQLite from 'better-sqlite3';
+import { mapDriverError } from './db-errors.js';
+
+/** What `attempt` answers when the connection or the write lock is taken: the caller goes through Kysely. */
+export const HELD: unique symbol = Symbol('held');
+
+/**
+ * Direct statements on the server's SQLite connection for the few that run on every prediction
+ * (the audit head read, the inference log's append). Through Kysely each one takes the driver's
+ * connection mutex, a lock-wait wrapper and some ten promises; at 1,000 lone requests a second,
+ * where nothing is amortized, that machinery cost more than the statements themselves.
+ *
+ * A direct statement runs only when the connection is free: no transaction open on it (a
+ * Kysely transaction awaiting between its statements would otherwise take the statement in) and,
+ * for a write, no query iterating on it. Otherwise, and when a write finds another connection holding the
+ * write lock (busy timeout 0), `attempt` answers `HELD` without having changed anything, and the
+ * caller takes the Kysely path, which waits its turn and for the lock without blocking the loop.
+ */
+export class SqliteDirect {
+  private readonly statements = new Map<string, SQLite.Statement>();
+  private readonly transactions = new Map<string, SQLite.Transaction<(params: unknown[][]) => void>>();
+
+  constructor(private readonly sqlite: SQLite.Database) {}
+
+  /** The first row of a read, or `HELD`. */
+  get<T>(sql: string, params: unknown[] = []): T | undefined | typeof HELD {
+    return this.attempt(() => this.statement(sql).get(...params) as T | undefined);
+  }
+
+  /**
+   * Runs `sql` once per parameter list in one `begin immediate` transaction, or answers `HELD`
+   * having written nothing. A statement's own failure (a constraint) rolls the whole transaction
+   * back and is thrown, mapped as the adapter maps driver errors.
+   */
+  runInTransaction(sql: string, params: unknown[][]): undefined | typeof HELD {
+    let run = this.transactions.get(sql);
+    if (!run) {
+      const statement = this.statement(sql);
+      run = this.sqlite.transaction((lists: unknown[][]) => {
+        for (const list of lists) statement.run(list);
+      });
+      this.transactions.set(sql, run);
+    }
+    const transaction = run;
+    return this.attempt(() => {
+      transaction.immediate(params);
+      return undefined;
+    });
+  }
+
+  private attempt<T>(fn: () => T): T | typeof HELD {
+    if (this.sqlite.inTransaction) return HELD;
+    try {
+      return fn();
+    } catch (error) {
+      if (isHeld(error)) return HELD;
+      throw mapDriverError(error);
+    }
+  }
+
+  private statement(sql: string): SQLite.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.sqlite.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+/**
+ * Another connection holds the write lock (`begin immediate` failed before changing anything),
+ * or a query of this connection is still iterating (better-sqlite3 refuses to run another).
+ */
+function isHeld(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
+  return error instanceof TypeError && /busy executing a query/.test(error.message);
+}
