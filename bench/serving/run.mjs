@@ -37,7 +37,7 @@ else await main();
  * cores it would have measured itself. One request at a time per connection, no pipelining; a
  * response counts when its whole body (by content-length) has arrived.
  */
-async function client({ url, key, path, bodies, rate, seconds, connections }) {
+async function client({ url, key, path, bodies, rate, warmup, seconds, connections }) {
   const target = new URL(path, url);
   const requests = bodies.map((body) =>
     Buffer.from(
@@ -48,6 +48,8 @@ async function client({ url, key, path, bodies, rate, seconds, connections }) {
   const latencies = [];
   const sentAt = [];
   let failed = 0;
+  // Requests sent before this time warm the client and the server up and are not counted.
+  let measureFrom = Number.POSITIVE_INFINITY;
   let i = 0;
   const idle = [];
   const waiting = [];
@@ -86,12 +88,15 @@ async function client({ url, key, path, bodies, rate, seconds, connections }) {
       return;
     }
     conn.current = (ok) => {
+      const counted = next.start >= measureFrom;
       if (conn.socket.destroyed && !ok) {
-        failed += 1;
+        if (counted) failed += 1;
         next.resolve();
         return;
       }
-      if (ok) {
+      if (!counted) {
+        if (!ok) failed += 1;
+      } else if (ok) {
         latencies.push(Number(process.hrtime.bigint() - next.start) / 1e6);
         sentAt.push(Date.now() - started);
       } else failed += 1;
@@ -107,15 +112,27 @@ async function client({ url, key, path, bodies, rate, seconds, connections }) {
       const conn = idle.pop();
       if (conn) dispatch(conn);
     });
-  const started = Date.now();
-  const cpuAtStart = process.cpuUsage();
-  const deadline = started + seconds * 1000;
+  // One process warms up and then measures, on the same connections: a client started for the
+  // measured phase alone would spend its first second compiling its own code, sending late and
+  // then in bursts, and that would be counted as the server's latency.
+  const begun = Date.now();
+  let started = begun + warmup * 1000;
+  let cpuAtStart = process.cpuUsage();
+  const warm = setTimeout(() => {
+    started = Date.now();
+    measureFrom = process.hrtime.bigint();
+    failed = 0;
+    cpuAtStart = process.cpuUsage();
+    // Tells the server's side to start its own measurements.
+    process.stdout.write('measuring\n');
+  }, warmup * 1000);
+  const deadline = begun + (warmup + seconds) * 1000;
   if (rate > 0) {
     // Open loop: requests leave on schedule whether or not earlier ones have been answered.
     const inFlight = new Set();
     let sent = 0;
     while (Date.now() < deadline) {
-      const due = Math.floor(((Date.now() - started) / 1000) * rate);
+      const due = Math.floor(((Date.now() - begun) / 1000) * rate);
       while (sent < due) {
         const p = send().then(() => inFlight.delete(p));
         inFlight.add(p);
@@ -131,6 +148,7 @@ async function client({ url, key, path, bodies, rate, seconds, connections }) {
       }),
     );
   }
+  clearTimeout(warm);
   const elapsed = (Date.now() - started) / 1000;
   const { user, system } = process.cpuUsage(cpuAtStart);
   for (const conn of pool) conn.socket.destroy();
@@ -339,7 +357,8 @@ function stallTracer(plumb) {
   };
 }
 
-function runClient(options) {
+/** Runs the client; `onMeasuring` is called when its warm-up ends and the counted part starts. */
+function runClient(options, onMeasuring = () => {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -349,11 +368,17 @@ function runClient(options) {
       },
     );
     let out = '';
+    let told = false;
     child.stdout.on('data', (d) => {
       out += d;
+      if (!told && out.startsWith('measuring\n')) {
+        told = true;
+        out = out.slice('measuring\n'.length);
+        onMeasuring();
+      }
     });
     child.on('close', (code) =>
-      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`client exited ${code}`)),
+      code === 0 && told ? resolve(JSON.parse(out)) : reject(new Error(`client exited ${code}`)),
     );
   });
 }
@@ -465,15 +490,23 @@ async function main() {
       // optimizing compiler (a function is optimized only after many calls; at 200 requests a
       // second for 1 s the measured phase began on unoptimized code and queued behind it) and the
       // SQLite page cache. A server that has been up for a few seconds is in this state.
+      // The same client process warms up and then measures, so neither side starts cold.
       stalls?.phase(`${name} warm-up`);
-      await runClient({ url, key, path, bodies, rate, seconds: 3, connections: 64 });
-      const profile = await startProfile();
-      stalls?.phase(`${name} at ${rate}/s`);
       const loop = monitorEventLoopDelay({ resolution: 5 });
-      const gc = gcPauses();
-      loop.enable();
-      const fixedCpu = [process.cpuUsage(), mainThreadCpuMs()];
-      const fixed = await runClient({ url, key, path, bodies, rate, seconds, connections: 64 });
+      let gc;
+      let profiling;
+      let fixedCpu;
+      const fixed = await runClient(
+        { url, key, path, bodies, rate, warmup: 3, seconds, connections: 64 },
+        () => {
+          profiling = startProfile();
+          stalls?.phase(`${name} at ${rate}/s`);
+          gc = gcPauses();
+          loop.enable();
+          fixedCpu = [process.cpuUsage(), mainThreadCpuMs()];
+        },
+      );
+      const profile = await profiling;
       const fixedUsage = process.cpuUsage(fixedCpu[0]);
       const fixedLoopUs = (mainThreadCpuMs() - fixedCpu[1]) * 1000;
       loop.disable();
@@ -493,9 +526,15 @@ async function main() {
           `(event loop thread ${(fixedLoopUs / Math.max(1, fixed.latencies.length)).toFixed(0)} µs); ` +
           `p99 by second ${fixed.timeline.map((v) => (v === null ? '-' : v.toFixed(1))).join(' ')} ms`,
       );
-      const cpu = process.cpuUsage();
-      const loopCpu = mainThreadCpuMs();
-      const max = await runClient({ url, key, path, bodies, rate: 0, seconds: maxSeconds, connections });
+      let cpu;
+      let loopCpu;
+      const max = await runClient(
+        { url, key, path, bodies, rate: 0, warmup: 1, seconds: maxSeconds, connections },
+        () => {
+          cpu = process.cpuUsage();
+          loopCpu = mainThreadCpuMs();
+        },
+      );
       const { user, system } = process.cpuUsage(cpu);
       const loopCpuMs = mainThreadCpuMs() - loopCpu;
       const maxSorted = max.latencies.sort((a, b) => a - b);
