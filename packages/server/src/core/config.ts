@@ -18,6 +18,7 @@ const ENV_NAMES = {
   httpIdleTimeoutMs: 'PLUMB_HTTP_IDLE_TIMEOUT_MS',
   httpRequestTimeoutMs: 'PLUMB_HTTP_REQUEST_TIMEOUT_MS',
   eventRetentionDays: 'PLUMB_EVENT_RETENTION_DAYS',
+  eventWriter: 'PLUMB_EVENT_WRITER',
   redactionKey: 'PLUMB_REDACTION_KEY',
   monitoringFlushMs: 'PLUMB_MONITORING_FLUSH_MS',
   databaseSchema: 'PLUMB_DATABASE_SCHEMA',
@@ -92,6 +93,10 @@ const RawConfig = z.object({
     .min(1, 'expected a whole number of days from 1 to 36500')
     .max(36_500, 'expected a whole number of days from 1 to 36500')
     .default(30),
+  // SQLite files: where the inference log's transactions run. `loop`: on the server's event loop
+  // (direct statements, the fewest wake-ups a prediction); `thread`: a thread with its own
+  // connection, for disks slow enough that a commit's write could block the loop.
+  eventWriter: z.enum(['loop', 'thread'], { message: 'expected loop or thread' }).default('loop'),
   // The HMAC key of endpoint fields redacted by hashing; generated under PLUMB_HOME when unset.
   redactionKey: z.string().min(16, 'expected a secret of at least 16 characters').optional(),
   // Open monitoring profiles are written this often: a crash loses at most this much of them.
@@ -147,6 +152,8 @@ export interface Config {
   httpRequestTimeoutMs: number;
   /** Days an inference event is kept. */
   eventRetentionDays: number;
+  /** SQLite files: inference log transactions on the event loop, or in a thread of their own. */
+  eventWriter: 'loop' | 'thread';
   redactionKey: string | undefined;
   /** How often open monitoring profiles are written. */
   monitoringFlushMs: number;

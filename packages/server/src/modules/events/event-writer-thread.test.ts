@@ -31,6 +31,7 @@ describe('inference log writer thread [sqlite file]', () => {
       maxBatch: 64,
       maxDelayMs: 0,
       retentionDays: 30,
+      writerThread: true,
     });
   });
   afterEach(async () => {

@@ -26,6 +26,7 @@ export const eventsModule = defineModule<{ events: EventsService }>({
       maxBatch: 512,
       maxDelayMs: 0,
       retentionDays: config.eventRetentionDays,
+      writerThread: config.eventWriter === 'thread',
     }),
   }),
   routes: eventsRoutes,
