@@ -515,11 +515,13 @@ async function main() {
       const pauses = gc.stop();
       const sorted = fixed.latencies.sort((a, b) => a - b);
       const p50 = percentile(sorted, 0.5);
+      const p90 = percentile(sorted, 0.9);
       const p99 = percentile(sorted, 0.99);
       console.log(
         `${name} at ${rate}/s for ${seconds} s: ${sorted.length} ok, ${fixed.failed} failed, ` +
-          `p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms; added over onnxruntime: ` +
-          `p50 ${(p50 - d50).toFixed(2)} ms, p99 ${(p99 - d99).toFixed(2)} ms; server event loop delay ` +
+          `p50 ${p50.toFixed(2)} ms, p90 ${p90.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms; added over onnxruntime: ` +
+          `p50 ${(p50 - d50).toFixed(2)} ms, p90 ${(p90 - percentile(direct, 0.9)).toFixed(2)} ms, ` +
+          `p99 ${(p99 - d99).toFixed(2)} ms; server event loop delay ` +
           `p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms; ` +
           `GC ${pauses.count} pauses, ${pauses.total.toFixed(0)} ms in all, longest ${pauses.max.toFixed(1)} ms; ` +
           `server CPU ${((fixedUsage.user + fixedUsage.system) / Math.max(1, fixed.latencies.length)).toFixed(0)} µs a prediction ` +
