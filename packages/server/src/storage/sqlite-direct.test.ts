@@ -31,16 +31,25 @@ describe('direct SQLite statements', () => {
   const insert = 'insert into t (body) values (?)';
 
   it('reads and writes at once when the connection is free, every row in one transaction', () => {
-    expect(direct.runInTransaction(insert, [['a'], ['b']])).toBeUndefined();
+    expect(
+      direct.runInTransaction([
+        [insert, ['a']],
+        [insert, ['b']],
+      ]),
+    ).toBeUndefined();
     expect(bodies()).toEqual(['a', 'b']);
     expect(direct.get<{ n: number }>('select count(*) as n from t')).toEqual({ n: 2 });
   });
 
   it('a failing row fails the whole batch, mapped, and writes none of it', () => {
-    direct.runInTransaction(insert, [['a']]);
+    direct.runInTransaction([[insert, ['a']]]);
     let error: unknown;
     try {
-      direct.runInTransaction(insert, [['b'], ['a'], ['c']]);
+      direct.runInTransaction([
+        [insert, ['b']],
+        [insert, ['a']],
+        [insert, ['c']],
+      ]);
     } catch (e) {
       error = e;
     }
@@ -54,7 +63,7 @@ describe('direct SQLite statements', () => {
     await expect(
       db.kysely.transaction().execute(async (trx) => {
         await sql`insert into t (body) values ('theirs')`.execute(trx);
-        inside = direct.runInTransaction(insert, [['mine']]);
+        inside = direct.runInTransaction([[insert, ['mine']]]);
         expect(direct.get('select 1 as one')).toBe(HELD);
         throw new Error('roll back');
       }),
@@ -66,15 +75,18 @@ describe('direct SQLite statements', () => {
 
   it('answers HELD, having written nothing, while another connection holds the write lock', () => {
     other.exec('begin immediate');
-    expect(direct.runInTransaction(insert, [['mine']])).toBe(HELD);
+    expect(direct.runInTransaction([[insert, ['mine']]])).toBe(HELD);
     other.exec('commit');
     expect(bodies()).toEqual([]);
-    expect(direct.runInTransaction(insert, [['mine']])).toBeUndefined();
+    expect(direct.runInTransaction([[insert, ['mine']]])).toBeUndefined();
     expect(bodies()).toEqual(['mine']);
   });
 
   it('writes nothing while a query is still iterating on the connection, and answers HELD', async () => {
-    direct.runInTransaction(insert, [['a'], ['b']]);
+    direct.runInTransaction([
+      [insert, ['a']],
+      [insert, ['b']],
+    ]);
     const rows = db.kysely
       .selectFrom('t' as never)
       .selectAll()
@@ -83,11 +95,11 @@ describe('direct SQLite statements', () => {
     for await (const row of rows) {
       seen.push(row);
       // better-sqlite3 refuses a write while a read iterates; a read beside it is harmless.
-      expect(direct.runInTransaction(insert, [[`during ${seen.length}`]])).toBe(HELD);
+      expect(direct.runInTransaction([[insert, [`during ${seen.length}`]]])).toBe(HELD);
       expect(direct.get('select 1 as one')).toEqual({ one: 1 });
     }
     expect(seen).toHaveLength(2);
-    expect(direct.runInTransaction(insert, [['after']])).toBeUndefined();
+    expect(direct.runInTransaction([[insert, ['after']]])).toBeUndefined();
     expect(bodies()).toEqual(['a', 'b', 'after']);
   });
 });

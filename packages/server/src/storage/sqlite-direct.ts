@@ -18,9 +18,13 @@ export const HELD: unique symbol = Symbol('held');
  */
 export class SqliteDirect {
   private readonly statements = new Map<string, SQLite.Statement>();
-  private readonly transactions = new Map<string, SQLite.Transaction<(params: unknown[][]) => void>>();
+  private readonly transaction: SQLite.Transaction<(statements: [string, unknown[]][]) => void>;
 
-  constructor(private readonly sqlite: SQLite.Database) {}
+  constructor(private readonly sqlite: SQLite.Database) {
+    this.transaction = sqlite.transaction((statements: [string, unknown[]][]) => {
+      for (const [sql, params] of statements) this.statement(sql).run(params);
+    });
+  }
 
   /** The first row of a read, or `HELD`. */
   get<T>(sql: string, params: unknown[] = []): T | undefined | typeof HELD {
@@ -28,22 +32,13 @@ export class SqliteDirect {
   }
 
   /**
-   * Runs `sql` once per parameter list in one `begin immediate` transaction, or answers `HELD`
-   * having written nothing. A statement's own failure (a constraint) rolls the whole transaction
-   * back and is thrown, mapped as the adapter maps driver errors.
+   * Runs the statements, each `[sql, params]`, in one `begin immediate` transaction, or answers
+   * `HELD` having written nothing. A statement's own failure (a constraint) rolls the whole
+   * transaction back and is thrown, mapped as the adapter maps driver errors.
    */
-  runInTransaction(sql: string, params: unknown[][]): undefined | typeof HELD {
-    let run = this.transactions.get(sql);
-    if (!run) {
-      const statement = this.statement(sql);
-      run = this.sqlite.transaction((lists: unknown[][]) => {
-        for (const list of lists) statement.run(list);
-      });
-      this.transactions.set(sql, run);
-    }
-    const transaction = run;
+  runInTransaction(statements: [sql: string, params: unknown[]][]): undefined | typeof HELD {
     return this.attempt(() => {
-      transaction.immediate(params);
+      this.transaction.immediate(statements);
       return undefined;
     });
   }
@@ -63,6 +58,8 @@ export class SqliteDirect {
     if (!statement) {
       statement = this.sqlite.prepare(sql);
       this.statements.set(sql, statement);
+      // A few statements recur (a full chunk, the remainders of common batch sizes); others go.
+      if (this.statements.size > 64) this.statements.delete(this.statements.keys().next().value as string);
     }
     return statement;
   }

@@ -84,6 +84,14 @@ const sqliteInserts = new Map<number, string>();
  * query builder: building and compiling 32,000 value nodes per statement cost as much as SQLite
  * took to insert them (bench/events/run.mjs).
  */
+/** The rows' values in column order, flat, for one multi-row insert. */
+function sqliteParams(rows: EventRow[]): unknown[] {
+  const params: unknown[] = new Array(rows.length * EVENT_COLUMNS.length);
+  let k = 0;
+  for (const r of rows) for (const c of EVENT_COLUMNS) params[k++] = r[c] ?? null;
+  return params;
+}
+
 function sqliteInsert(rowCount: number): string {
   let text = sqliteInserts.get(rowCount);
   if (text === undefined) {
@@ -108,11 +116,15 @@ export class EventsRepo {
    */
   async insertEvents(rows: EventRow[]): Promise<void> {
     if (rows.length === 0) return;
-    // SQLite: one prepared single-row insert per row in one `begin immediate` transaction, run
-    // directly when the connection is free (see SqliteDirect); through Kysely otherwise.
+    // SQLite: the same multi-row inserts in one `begin immediate` transaction, run directly when
+    // the connection is free (see SqliteDirect); through Kysely otherwise.
     if (this.db.direct) {
-      const params = rows.map((r) => EVENT_COLUMNS.map((c) => r[c] ?? null));
-      if (this.db.direct.runInTransaction(sqliteInsert(1), params) !== HELD) return;
+      const statements: [string, unknown[]][] = [];
+      for (let i = 0; i < rows.length; i += SQLITE_ROWS_PER_INSERT) {
+        const part = rows.slice(i, i + SQLITE_ROWS_PER_INSERT);
+        statements.push([sqliteInsert(part.length), sqliteParams(part)]);
+      }
+      if (this.db.direct.runInTransaction(statements) !== HELD) return;
     }
     await this.db.kysely.transaction().execute(async (trx) => {
       if (this.db.dialect === 'postgres') {
@@ -125,9 +137,7 @@ export class EventsRepo {
       }
       for (let i = 0; i < rows.length; i += SQLITE_ROWS_PER_INSERT) {
         const part = rows.slice(i, i + SQLITE_ROWS_PER_INSERT);
-        const params: unknown[] = [];
-        for (const r of part) for (const c of EVENT_COLUMNS) params.push(r[c] ?? null);
-        await trx.executeQuery(CompiledQuery.raw(sqliteInsert(part.length), params));
+        await trx.executeQuery(CompiledQuery.raw(sqliteInsert(part.length), sqliteParams(part)));
       }
     });
   }
