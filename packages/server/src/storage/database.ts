@@ -15,7 +15,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import { pathFromUrl } from '../core/config.js';
-import { mapDriverError } from './db-errors.js';
+import { isLockBusy, mapDriverError } from './db-errors.js';
 import type { Database } from './schema.js';
 import { SqliteDirect } from './sqlite-direct.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
@@ -72,8 +72,9 @@ function openSqlite(url: string, lockWaitMs = LOCK_WAIT_MS): Db {
   // log's writer thread, the job thread, the WAL checkpointer, a `plumb` process) waits for it
   // asynchronously instead (SqliteLockWait), leaving the loop and the connection to other work.
   sqlite.pragma('busy_timeout = 0');
+  const statements = withStatementCache(sqlite);
   const kysely = new Kysely<Database>({
-    dialect: withMappedErrors(new SqliteDialect({ database: withStatementCache(sqlite) }), {
+    dialect: withMappedErrors(new SqliteDialect({ database: statements }), {
       beginImmediate: true,
       lockWait: new SqliteLockWait(sqlite, lockWaitMs),
     }),
@@ -82,7 +83,7 @@ function openSqlite(url: string, lockWaitMs = LOCK_WAIT_MS): Db {
   return {
     kysely,
     dialect: 'sqlite',
-    direct: new SqliteDirect(sqlite),
+    direct: new SqliteDirect(sqlite, (sql) => statements.prepare(sql)),
     ...(memory ? {} : { file: path }),
     close: async () => {
       await checkpointer?.close();
@@ -190,13 +191,6 @@ class SqliteLockWait {
       }
     }
   }
-}
-
-// BUSY_SNAPSHOT is not a lock held elsewhere: the transaction's snapshot is stale, and only a new
-// transaction helps (begin immediate avoids it).
-function isLockBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY') && code !== 'SQLITE_BUSY_SNAPSHOT';
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -35,3 +35,13 @@ export function mapDriverError(error: unknown): unknown {
   }
   return error;
 }
+
+/**
+ * SQLite: another connection holds the lock this statement needed (busy timeout 0), so it
+ * changed nothing and may be tried again. BUSY_SNAPSHOT is not that: the transaction's snapshot
+ * is stale, and only a new transaction helps (`begin immediate` avoids it).
+ */
+export function isLockBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY') && code !== 'SQLITE_BUSY_SNAPSHOT';
+}

@@ -1,5 +1,5 @@
 import type SQLite from 'better-sqlite3';
-import { mapDriverError } from './db-errors.js';
+import { isLockBusy, mapDriverError } from './db-errors.js';
 
 /** What `attempt` answers when the connection or the write lock is taken: the caller goes through Kysely. */
 export const HELD: unique symbol = Symbol('held');
@@ -17,18 +17,21 @@ export const HELD: unique symbol = Symbol('held');
  * caller takes the Kysely path, which waits its turn and for the lock without blocking the loop.
  */
 export class SqliteDirect {
-  private readonly statements = new Map<string, SQLite.Statement>();
   private readonly transaction: SQLite.Transaction<(statements: [string, unknown[]][]) => void>;
 
-  constructor(private readonly sqlite: SQLite.Database) {
+  /** `prepare` is the connection's statement cache, the one Kysely's queries use. */
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    private readonly prepare: (sql: string) => SQLite.Statement,
+  ) {
     this.transaction = sqlite.transaction((statements: [string, unknown[]][]) => {
-      for (const [sql, params] of statements) this.statement(sql).run(params);
+      for (const [sql, params] of statements) this.prepare(sql).run(params);
     });
   }
 
   /** The first row of a read, or `HELD`. */
   get<T>(sql: string, params: unknown[] = []): T | undefined | typeof HELD {
-    return this.attempt(() => this.statement(sql).get(...params) as T | undefined);
+    return this.attempt(() => this.prepare(sql).get(...params) as T | undefined);
   }
 
   /**
@@ -52,17 +55,6 @@ export class SqliteDirect {
       throw mapDriverError(error);
     }
   }
-
-  private statement(sql: string): SQLite.Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.sqlite.prepare(sql);
-      this.statements.set(sql, statement);
-      // A few statements recur (a full chunk, the remainders of common batch sizes); others go.
-      if (this.statements.size > 64) this.statements.delete(this.statements.keys().next().value as string);
-    }
-    return statement;
-  }
 }
 
 /**
@@ -70,7 +62,5 @@ export class SqliteDirect {
  * or a query of this connection is still iterating (better-sqlite3 refuses to run another).
  */
 function isHeld(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
-  return error instanceof TypeError && /busy executing a query/.test(error.message);
+  return isLockBusy(error) || (error instanceof TypeError && /busy executing a query/.test(error.message));
 }

@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads';
+import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../storage/queue/manual-clock.js';
@@ -18,6 +19,15 @@ const event = (over: Partial<InferenceEventInput> = {}): InferenceEventInput => 
   ...over,
 });
 
+/** The inference log on an SQLite file, its batches appended on the server's connection or by the writer thread. */
+const openEvents = (database: TestDatabase, writerThread: boolean) =>
+  new EventsService(database.db, new ManualClock(Date.UTC(2030, 5, 1)), {
+    maxBatch: 64,
+    maxDelayMs: 0,
+    retentionDays: 30,
+    writerThread,
+  });
+
 const threadOf = (events: EventsService) =>
   (events as unknown as { thread: { thread: Worker } }).thread.thread;
 
@@ -27,12 +37,7 @@ describe('inference log writer thread [sqlite file]', () => {
 
   beforeEach(async () => {
     database = await createTestDatabase('sqlite');
-    events = new EventsService(database.db, new ManualClock(Date.UTC(2030, 5, 1)), {
-      maxBatch: 64,
-      maxDelayMs: 0,
-      retentionDays: 30,
-      writerThread: true,
-    });
+    events = openEvents(database, true);
   });
   afterEach(async () => {
     await events.close();
@@ -123,5 +128,41 @@ describe('inference log writer thread [sqlite file]', () => {
     const { rows } = await sql<{ n: number }>`select n from counter`.execute(database.db.kysely);
     expect(rows[0]!.n).toBe(100);
     expect(await events.repo.count('prj_x')).toBeGreaterThan(20);
+  });
+});
+
+describe.each([false, true])('inference log on an SQLite file, writer thread %s', (writerThread) => {
+  let database: TestDatabase;
+  let events: EventsService;
+  let other: SQLite.Database;
+  beforeEach(async () => {
+    database = await createTestDatabase('sqlite');
+    events = openEvents(database, writerThread);
+    other = new SQLite(database.db.file!);
+  });
+  afterEach(async () => {
+    other.close();
+    await events.close();
+    await database.dispose();
+  });
+
+  it('waits for a write lock held elsewhere without blocking the loop, and acknowledges only once committed', async () => {
+    await events.record([event({ id: 'prd_first' })]);
+    expect(events.writesOffLoop).toBe(writerThread);
+    other.exec('begin immediate');
+    let acknowledged = false;
+    const waiting = events.record([event({ id: 'prd_waited' })]).then(() => {
+      acknowledged = true;
+    });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThanOrEqual(4);
+    expect(acknowledged).toBe(false);
+    other.exec('commit');
+    await waiting;
+    const ids = other.prepare('select id from inference_events order by seq').pluck().all();
+    expect(ids).toEqual(['prd_first', 'prd_waited']);
   });
 });

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { PlumbError } from '../../core/errors.js';
 import { mapDriverError } from '../../storage/db-errors.js';
-import { EVENT_COLUMNS, type EventRow, SQLITE_ROWS_PER_INSERT } from './events.repo.js';
+import { EVENT_COLUMNS, type EventRow, SQLITE_ROWS_PER_INSERT, sqliteParams } from './events.repo.js';
 
 // CommonJS, as eval'd workers are. The thread owns a write connection to the database file and
 // appends each batch it is sent in one transaction, then acknowledges it. It never checkpoints
@@ -117,10 +117,7 @@ export class EventWriterThread {
     if (!this.alive)
       return Promise.reject(new PlumbError('unavailable', 'the inference log writer thread stopped'));
     // One flat array of primitives: the cheapest shape to copy to the thread.
-    const width = EVENT_COLUMNS.length;
-    const params: unknown[] = new Array(rows.length * width);
-    let k = 0;
-    for (const row of rows) for (let c = 0; c < width; c++) params[k++] = row[EVENT_COLUMNS[c]!] ?? null;
+    const params = sqliteParams(rows);
     const id = ++this.nextId;
     return new Promise<void>((resolve, reject) => {
       if (this.waiting.size === 0) this.thread.ref();

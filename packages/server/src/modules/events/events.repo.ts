@@ -85,7 +85,7 @@ const sqliteInserts = new Map<number, string>();
  * took to insert them (bench/events/run.mjs).
  */
 /** The rows' values in column order, flat, for one multi-row insert. */
-function sqliteParams(rows: EventRow[]): unknown[] {
+export function sqliteParams(rows: EventRow[]): unknown[] {
   const params: unknown[] = new Array(rows.length * EVENT_COLUMNS.length);
   let k = 0;
   for (const r of rows) for (const c of EVENT_COLUMNS) params[k++] = r[c] ?? null;
@@ -116,29 +116,25 @@ export class EventsRepo {
    */
   async insertEvents(rows: EventRow[]): Promise<void> {
     if (rows.length === 0) return;
-    // SQLite: the same multi-row inserts in one `begin immediate` transaction, run directly when
-    // the connection is free (see SqliteDirect); through Kysely otherwise.
-    if (this.db.direct) {
-      const statements: [string, unknown[]][] = [];
-      for (let i = 0; i < rows.length; i += SQLITE_ROWS_PER_INSERT) {
-        const part = rows.slice(i, i + SQLITE_ROWS_PER_INSERT);
-        statements.push([sqliteInsert(part.length), sqliteParams(part)]);
-      }
-      if (this.db.direct.runInTransaction(statements) !== HELD) return;
+    if (this.db.dialect === 'postgres') {
+      const arrays = EVENT_COLUMNS.map(
+        (c) => sql`${rows.map((r) => r[c] ?? null)}::${sql.raw(PG_TYPES[c])}[]`,
+      );
+      await sql`insert into inference_events (${sql.join(EVENT_COLUMNS.map((c) => sql.ref(c)))})
+          select * from unnest(${sql.join(arrays)})`.execute(this.db.kysely);
+      return;
     }
+    const statements: [string, unknown[]][] = [];
+    for (let i = 0; i < rows.length; i += SQLITE_ROWS_PER_INSERT) {
+      const part = rows.slice(i, i + SQLITE_ROWS_PER_INSERT);
+      statements.push([sqliteInsert(part.length), sqliteParams(part)]);
+    }
+    // Directly when the connection is free (see SqliteDirect); through Kysely, which waits its
+    // turn and for the write lock, otherwise.
+    const direct = this.db.direct;
+    if (direct && direct.runInTransaction(statements) !== HELD) return;
     await this.db.kysely.transaction().execute(async (trx) => {
-      if (this.db.dialect === 'postgres') {
-        const arrays = EVENT_COLUMNS.map(
-          (c) => sql`${rows.map((r) => r[c] ?? null)}::${sql.raw(PG_TYPES[c])}[]`,
-        );
-        await sql`insert into inference_events (${sql.join(EVENT_COLUMNS.map((c) => sql.ref(c)))})
-          select * from unnest(${sql.join(arrays)})`.execute(trx);
-        return;
-      }
-      for (let i = 0; i < rows.length; i += SQLITE_ROWS_PER_INSERT) {
-        const part = rows.slice(i, i + SQLITE_ROWS_PER_INSERT);
-        await trx.executeQuery(CompiledQuery.raw(sqliteInsert(part.length), sqliteParams(part)));
-      }
+      for (const [text, params] of statements) await trx.executeQuery(CompiledQuery.raw(text, params));
     });
   }
 

@@ -1,6 +1,5 @@
 import type { InferenceEvent, Page } from '@plumb/sdk';
-import SQLite from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ManualClock } from '../../storage/queue/manual-clock.js';
 import { createTestDatabase, describeEachBackend, type TestDatabase } from '../../testing/test-database.js';
 import { createTestPlumb, type TestPlumb } from '../../testing/test-plumb.js';
@@ -397,46 +396,5 @@ describeEachBackend('inference log service', (backend) => {
     clock.advance(2 * day);
     expect((await events.applyRetention(3)).deleted).toBe(1);
     expect(await events.repo.count()).toBe(0);
-  });
-});
-
-describe('inference log on the server connection [sqlite file]', () => {
-  let database: TestDatabase;
-  let events: EventsService;
-  let other: SQLite.Database;
-  beforeEach(async () => {
-    database = await createTestDatabase('sqlite');
-    events = new EventsService(database.db, new ManualClock(Date.UTC(2030, 5, 1)), {
-      maxBatch: 64,
-      maxDelayMs: 0,
-      retentionDays: 30,
-    });
-    other = new SQLite(database.db.file!);
-  });
-  afterEach(async () => {
-    other.close();
-    await events.close();
-    await database.dispose();
-  });
-
-  it('appends directly, and waits for a write lock held elsewhere without blocking the loop', async () => {
-    await events.record([event({ id: 'prd_direct' })]);
-    expect(events.writesOffLoop).toBe(false);
-    other.exec('begin immediate');
-    let acknowledged = false;
-    const waiting = events.record([event({ id: 'prd_waited' })]).then(() => {
-      acknowledged = true;
-    });
-    let ticks = 0;
-    const timer = setInterval(() => ticks++, 5);
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    clearInterval(timer);
-    expect(ticks).toBeGreaterThanOrEqual(4);
-    // Not acknowledged while it could not commit.
-    expect(acknowledged).toBe(false);
-    other.exec('commit');
-    await waiting;
-    const ids = other.prepare('select id from inference_events order by seq').pluck().all();
-    expect(ids).toEqual(['prd_direct', 'prd_waited']);
   });
 });
