@@ -28,8 +28,8 @@ export async function snapshotTraffic(c: StepRunContext): Promise<Executed> {
   const labelColumn = typeof w.labelColumn === 'string' ? w.labelColumn : 'label';
   const path = join(c.workDir, 'snapshot.jsonl');
   const out = createWriteStream(path);
-  const models = new Set<string>();
-  const modelIds = new Map<string, string>();
+  // Each served version and its id ('' when the event did not carry one).
+  const models = new Map<string, string>();
   let rows = 0;
   let cursor: string | undefined;
   do {
@@ -55,8 +55,7 @@ export async function snapshotTraffic(c: StepRunContext): Promise<Executed> {
         predicted_at: e.time,
         model_version: e.modelVersion,
       };
-      if (e.modelVersion) models.add(e.modelVersion);
-      if (e.modelVersion && e.modelVersionId) modelIds.set(e.modelVersion, e.modelVersionId);
+      if (e.modelVersion && !models.get(e.modelVersion)) models.set(e.modelVersion, e.modelVersionId ?? '');
       if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, 'drain');
       rows++;
     }
@@ -70,6 +69,7 @@ export async function snapshotTraffic(c: StepRunContext): Promise<Executed> {
   if (rows === 0)
     throw new FinalStepFailure(`${endpoint} has no predictions with feedback between ${from} and ${to}`);
   const blob = await c.deps.blobService.upload(c.ctx, createReadStream(path));
+  const served = [...models.keys()].sort();
   const name = String(w.dataset);
   const { version } = await c.deps.datasets.addVersion(c.ctx, name, {
     files: [{ path: 'snapshot.jsonl', ref: blob.ref }],
@@ -77,11 +77,10 @@ export async function snapshotTraffic(c: StepRunContext): Promise<Executed> {
     parents: [],
     tags: {
       source_endpoint: endpoint,
-      source_models: [...models].sort().join(',').slice(0, 1000),
+      source_models: served.join(',').slice(0, 1000),
       // The served versions' ids, in the same order: the dataset's lineage draws them.
-      source_model_ids: [...models]
-        .sort()
-        .map((m) => modelIds.get(m) ?? '')
+      source_model_ids: served
+        .map((m) => models.get(m))
         .join(',')
         .slice(0, 1000),
       pipeline_run: c.run.id,
@@ -89,5 +88,5 @@ export async function snapshotTraffic(c: StepRunContext): Promise<Executed> {
     timeColumn: 'predicted_at',
   });
   c.log('system', `${rows} labelled predictions → ${version.ref}`);
-  return { outputs: { dataset: { dataset: version.ref }, rows, endpoint, models: [...models].sort() } };
+  return { outputs: { dataset: { dataset: version.ref }, rows, endpoint, models: served } };
 }
