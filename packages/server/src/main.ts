@@ -143,7 +143,7 @@ export async function createPlumb(config: Config, options: PlumbOptions = {}): P
   const app = buildApp({
     routes,
     permissions,
-    authenticate: (secret) => services.keys.authenticate(secret),
+    authenticate: (secret) => services.keys.check(secret),
     checkReady: async () => {
       await sql`select 1`.execute(db.kysely);
     },

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Permission, PermissionTable } from '../core/auth/permissions.js';
-import type { Principal, RequestContext } from '../core/context.js';
+import type { Authenticated, RequestContext } from '../core/context.js';
 import { PlumbError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { toPlumbError } from './error-mapping.js';
@@ -19,7 +19,8 @@ export interface AppOptions {
   routes: RouteSpec[];
   /** Who may do what; every route's permission must be declared in it. */
   permissions: PermissionTable;
-  authenticate(secret: string): Promise<Principal | null>;
+  /** The key's principal and the change stamp its check read; null for an unknown or revoked key. */
+  authenticate(secret: string): Promise<Authenticated | null>;
   /** Throws when the database is unreachable. */
   checkReady(): Promise<void>;
   metrics: Metrics;
@@ -121,9 +122,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match) throw new PlumbError('unauthenticated', 'send an API key as "Authorization: Bearer <key>"');
-    const principal = await options.authenticate(match[1]!);
-    if (!principal) throw new PlumbError('unauthenticated', 'the API key is unknown or revoked');
-    request.plumb = { principal, requestId: request.id };
+    const checked = await options.authenticate(match[1]!);
+    if (!checked) throw new PlumbError('unauthenticated', 'the API key is unknown or revoked');
+    const { principal, readAt } = checked;
+    request.plumb = { principal, requestId: request.id, readAt };
     const permission = request.routeOptions.config.permission;
     if (permission && !options.permissions.allows(principal.role, permission)) {
       throw new PlumbError(

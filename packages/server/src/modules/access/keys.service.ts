@@ -8,7 +8,7 @@ import {
   looksLikeSecret,
 } from '../../core/auth/api-key-secret.js';
 import { type Clock, isoNow } from '../../core/clock.js';
-import { actorOf, type Principal, type RequestContext } from '../../core/context.js';
+import { type Authenticated, actorOf, type Principal, type RequestContext } from '../../core/context.js';
 import { PlumbError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { decodeCursor, isString, pageOf } from '../../core/pagination.js';
@@ -114,6 +114,14 @@ export class KeysService {
 
   /** The principal behind a secret, or null for an unknown or revoked key. */
   async authenticate(secret: string): Promise<Principal | null> {
+    return (await this.check(secret))?.principal ?? null;
+  }
+
+  /**
+   * The principal behind a secret and the change stamp the check read (which the request's own
+   * lookups then use), or null for an unknown or revoked key.
+   */
+  async check(secret: string): Promise<Authenticated | null> {
     if (!looksLikeSecret(secret)) return null;
     const hash = hashSecret(secret);
     const stamp = await this.repo.changeStamp();
@@ -126,13 +134,14 @@ export class KeysService {
       cached.lastUsedMs = now;
       await this.repo.touch(row.id, new Date(now).toISOString());
     }
-    return {
+    const principal: Principal = {
       keyId: row.id,
       keyName: row.name,
       role: row.role as Role,
       projectId: row.project_id,
       projectName: row.project_name,
     };
+    return { principal, readAt: stamp };
   }
 
   private async load(hash: string): Promise<CachedKey | null> {

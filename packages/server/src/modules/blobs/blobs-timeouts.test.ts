@@ -102,7 +102,7 @@ describe('a stalled upload', () => {
     const app = buildApp({
       routes: [slow],
       permissions: t.plumb.permissions,
-      authenticate: (secret) => t.plumb.services.keys.authenticate(secret),
+      authenticate: (secret) => t.plumb.services.keys.check(secret),
       checkReady: async () => {},
       metrics: new Metrics(),
       bodyLimitBytes: 1024 * 1024,

@@ -53,7 +53,7 @@ describeEachBackend('evaluations over HTTP and the SDK', (backend) => {
     app = buildApp({
       routes: [...t.plumb.routes.filter((r) => !r.url.startsWith('/api/v1/eval-')), ...evalRoutes({ evals })],
       permissions: t.plumb.permissions,
-      authenticate: (secret) => t.plumb.services.keys.authenticate(secret),
+      authenticate: (secret) => t.plumb.services.keys.check(secret),
       checkReady: async () => {},
       metrics: new Metrics(),
       bodyLimitBytes: 1024 * 1024,

@@ -83,7 +83,9 @@ export class PredictService {
 
   async predict(ctx: RequestContext, name: string, request: PredictInput): Promise<PredictResult> {
     const projectId = ctx.principal.projectId;
-    const stamp = await this.repo.changeStamp();
+    // The stamp the request's key check read: a change committed after the request arrived
+    // applies from the next request on, as it would had the request been answered at once.
+    const stamp = ctx.readAt ?? (await this.repo.changeStamp());
     const endpoint = await this.lookups.get(stamp, `${projectId}\0endpoint\0${name}`, () =>
       this.endpoints.record(projectId, name),
     );

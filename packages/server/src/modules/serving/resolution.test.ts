@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../core/config.js';
 import { createPlumb, type Plumb } from '../../main.js';
 import { type Db, openDatabase } from '../../storage/database.js';
@@ -71,6 +71,38 @@ describeEachBackend('serving follows changes on the next request', (backend) => 
     });
     expect((await predictOn(replica)).modelVersion).toBe('weather@v1');
     expect((await predictOn(t.plumb)).modelVersion).toBe('weather@v1');
+  });
+
+  it('a prediction looks up under the change stamp its key check read, and reads it once', async () => {
+    await createEndpoint(t, { name: 'forecast', routes: [{ target: 'weather@champion', weight: 1 }] });
+    await predictOn(t.plumb);
+    // Every read of the audit head, on either path: the direct statement or Kysely.
+    const db = t.plumb.db;
+    const reads: string[] = [];
+    const count = (sql: string) => {
+      if (/\baudit_head\b/.test(sql) && /^\s*select/i.test(sql)) reads.push(sql);
+    };
+    const direct = db.direct;
+    const get = direct?.get.bind(direct);
+    if (direct && get)
+      vi.spyOn(direct, 'get').mockImplementation((sql, params) => (count(sql), get(sql, params)));
+    const execute = db.kysely.executeQuery.bind(db.kysely);
+    vi.spyOn(db.kysely, 'executeQuery').mockImplementation((query, ...rest) => {
+      count('sql' in query ? query.sql : query.compile().sql);
+      return execute(query, ...rest);
+    });
+    try {
+      expect((await predictOn(t.plumb)).modelVersion).toBe('weather@v1');
+      expect(reads).toHaveLength(1);
+      // The same stamp still sees a change committed before the request: the next one is served
+      // by the moved alias.
+      await setAlias(t, versions.v2, 'champion');
+      reads.length = 0;
+      expect((await predictOn(t.plumb)).modelVersion).toBe('weather@v2');
+      expect(reads).toHaveLength(1);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it('an endpoint change, a new latest version and a model classed unacceptable', async () => {
