@@ -49,6 +49,14 @@ export class Metrics {
   readonly requests: Counter<'method' | 'route' | 'status'>;
   readonly duration: Histogram<'method' | 'route' | 'status'>;
   readonly serving: ServingMeter;
+  /** Each route's label set, looked up once: every request counts one. */
+  private readonly byRoute = new Map<
+    string,
+    {
+      requests: Counter.Internal;
+      duration: Histogram.Internal<'method' | 'route' | 'status'>;
+    }
+  >();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'plumb_' });
@@ -69,9 +77,15 @@ export class Metrics {
   }
 
   observe(method: string, route: string, status: number, seconds: number): void {
-    const labels = { method, route, status: String(status) };
-    this.requests.inc(labels);
-    this.duration.observe(labels, seconds);
+    const key = `${method} ${route} ${status}`;
+    let child = this.byRoute.get(key);
+    if (!child) {
+      const labels = { method, route, status: String(status) };
+      child = { requests: this.requests.labels(labels), duration: this.duration.labels(labels) };
+      this.byRoute.set(key, child);
+    }
+    child.requests.inc();
+    child.duration.observe(seconds);
   }
 }
 
@@ -140,6 +154,13 @@ function servingMeter(registry: Registry): ServingMeter {
     labelNames: byVersion,
     registers,
   });
+  const answered = new Map<
+    string,
+    {
+      answer: Counter.Internal;
+      latency: Histogram.Internal<(typeof byVersion)[number]>;
+    }
+  >();
   let readShadows: (() => Promise<ShadowFigures[]>) | undefined;
   const shadowCompared = new Gauge({
     name: 'plumb_serving_shadow_compared',
@@ -181,8 +202,15 @@ function servingMeter(registry: Registry): ServingMeter {
         shadows.inc(labels);
         return;
       }
-      answers.inc({ ...labels, arm: o.arm });
-      if (o.latencyMs !== null) latency.observe(labels, o.latencyMs / 1000);
+      // Every prediction counts an answer and a latency: their label sets are looked up once.
+      const key = `${labels.project}\0${labels.endpoint}\0${labels.version}\0${o.arm}`;
+      let child = answered.get(key);
+      if (!child) {
+        child = { answer: answers.labels({ ...labels, arm: o.arm }), latency: latency.labels(labels) };
+        answered.set(key, child);
+      }
+      child.answer.inc();
+      if (o.latencyMs !== null) child.latency.observe(o.latencyMs / 1000);
       if (o.arm === 'fallback') fallbacks.inc(labels);
       if (o.arm === 'cache') cacheHits.inc(labels);
       if (o.promptTokens != null) tokens.inc({ ...labels, kind: 'prompt' }, o.promptTokens);

@@ -241,6 +241,8 @@ export class PredictService {
   }
 
   private async queueForReview(endpoint: EndpointRecord, predictions: ServedPrediction[], logged: unknown[]) {
+    // Most predictions queue nothing: no clock read, no statement, no await for them.
+    if (!predictions.some((p) => p.review)) return;
     const now = this.deps.clock.now().toISOString();
     await this.repo.insertReviews(
       predictions.flatMap((p, r) =>

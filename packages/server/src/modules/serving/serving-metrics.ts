@@ -26,6 +26,7 @@ export function meteredEvents(sink: () => EventSink, meter: ServingMeter): () =>
           ...(e.costUsd !== undefined ? { costUsd: e.costUsd } : {}),
         });
       }
+      if (!events.some((e) => e.error)) return ids;
       // A batch shares one error (one failed version run for all its rows): counted once.
       const errors = new Map<string, { project: string; endpoint: string; error: string }>();
       for (const e of events) {
