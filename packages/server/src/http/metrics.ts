@@ -49,7 +49,10 @@ export class Metrics {
   readonly requests: Counter<'method' | 'route' | 'status'>;
   readonly duration: Histogram<'method' | 'route' | 'status'>;
   readonly serving: ServingMeter;
-  /** Each route's label set, looked up once: every request counts one. */
+  /**
+   * Each route's label set, looked up once: every request counts one. The two metrics are never
+   * reset, which would leave these children counting outside the registry.
+   */
   private readonly byRoute = new Map<
     string,
     {
@@ -202,7 +205,8 @@ function servingMeter(registry: Registry): ServingMeter {
         shadows.inc(labels);
         return;
       }
-      // Every prediction counts an answer and a latency: their label sets are looked up once.
+      // Every prediction counts an answer and a latency: their label sets are looked up once
+      // (neither metric is ever reset, which would leave the children outside the registry).
       const key = `${labels.project}\0${labels.endpoint}\0${labels.version}\0${o.arm}`;
       let child = answered.get(key);
       if (!child) {
