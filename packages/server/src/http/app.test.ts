@@ -22,13 +22,20 @@ describe('HTTP edge', () => {
       checks: { process: 'ok' },
     });
     expect((await t.call('GET', '/readyz', { key: null })).json()).toMatchObject({ status: 'ok' });
-    await t.call('GET', '/api/v1/projects');
+    // Each request counts once, under its route's label set, whatever came before it.
+    const counted = async () => {
+      const body = (await t.call('GET', '/metrics', { key: null })).body;
+      const line = /plumb_http_requests_total\{method="GET",route="\/api\/v1\/projects",status="200"\} (\d+)/;
+      const duration =
+        /plumb_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/projects",status="200"\} (\d+)/;
+      return [Number(line.exec(body)?.[1] ?? 0), Number(duration.exec(body)?.[1] ?? 0)];
+    };
+    const [before, timedBefore] = await counted();
+    for (let i = 0; i < 3; i++) await t.call('GET', '/api/v1/projects');
+    expect(await counted()).toEqual([before! + 3, timedBefore! + 3]);
     const metrics = await t.call('GET', '/metrics', { key: null });
     expect(metrics.statusCode).toBe(200);
     expect(metrics.headers['content-type']).toContain('text/plain');
-    expect(metrics.body).toMatch(
-      /plumb_http_requests_total\{method="GET",route="\/api\/v1\/projects",status="200"\} \d+/,
-    );
     expect(metrics.body).toContain('plumb_http_request_duration_seconds_bucket');
     expect(metrics.body).toContain('plumb_process_cpu_user_seconds_total');
   });

@@ -41,6 +41,16 @@ export interface ShadowFigures {
   absScoreDiffSum: number;
 }
 
+/** The value kept under `key`, made on first use. */
+function kept<T>(map: Map<string, T>, key: string, make: () => T): T {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** Prometheus metrics of one server instance; modules add their own to `registry`. */
@@ -80,13 +90,10 @@ export class Metrics {
   }
 
   observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${route} ${status}`;
-    let child = this.byRoute.get(key);
-    if (!child) {
+    const child = kept(this.byRoute, `${method} ${route} ${status}`, () => {
       const labels = { method, route, status: String(status) };
-      child = { requests: this.requests.labels(labels), duration: this.duration.labels(labels) };
-      this.byRoute.set(key, child);
-    }
+      return { requests: this.requests.labels(labels), duration: this.duration.labels(labels) };
+    });
     child.requests.inc();
     child.duration.observe(seconds);
   }
@@ -207,12 +214,14 @@ function servingMeter(registry: Registry): ServingMeter {
       }
       // Every prediction counts an answer and a latency: their label sets are looked up once
       // (neither metric is ever reset, which would leave the children outside the registry).
-      const key = `${labels.project}\0${labels.endpoint}\0${labels.version}\0${o.arm}`;
-      let child = answered.get(key);
-      if (!child) {
-        child = { answer: answers.labels({ ...labels, arm: o.arm }), latency: latency.labels(labels) };
-        answered.set(key, child);
-      }
+      const child = kept(
+        answered,
+        `${labels.project}\0${labels.endpoint}\0${labels.version}\0${o.arm}`,
+        () => ({
+          answer: answers.labels({ ...labels, arm: o.arm }),
+          latency: latency.labels(labels),
+        }),
+      );
       child.answer.inc();
       if (o.latencyMs !== null) child.latency.observe(o.latencyMs / 1000);
       if (o.arm === 'fallback') fallbacks.inc(labels);
