@@ -41,16 +41,6 @@ export interface ShadowFigures {
   absScoreDiffSum: number;
 }
 
-/** The value kept under `key`, made on first use. */
-function kept<T>(map: Map<string, T>, key: string, make: () => T): T {
-  let value = map.get(key);
-  if (value === undefined) {
-    value = make();
-    map.set(key, value);
-  }
-  return value;
-}
-
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** Prometheus metrics of one server instance; modules add their own to `registry`. */
@@ -59,17 +49,6 @@ export class Metrics {
   readonly requests: Counter<'method' | 'route' | 'status'>;
   readonly duration: Histogram<'method' | 'route' | 'status'>;
   readonly serving: ServingMeter;
-  /**
-   * Each route's label set, looked up once: every request counts one. The two metrics are never
-   * reset, which would leave these children counting outside the registry.
-   */
-  private readonly byRoute = new Map<
-    string,
-    {
-      requests: Counter.Internal;
-      duration: Histogram.Internal<'method' | 'route' | 'status'>;
-    }
-  >();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'plumb_' });
@@ -90,12 +69,9 @@ export class Metrics {
   }
 
   observe(method: string, route: string, status: number, seconds: number): void {
-    const child = kept(this.byRoute, `${method} ${route} ${status}`, () => {
-      const labels = { method, route, status: String(status) };
-      return { requests: this.requests.labels(labels), duration: this.duration.labels(labels) };
-    });
-    child.requests.inc();
-    child.duration.observe(seconds);
+    const labels = { method, route, status: String(status) };
+    this.requests.inc(labels);
+    this.duration.observe(labels, seconds);
   }
 }
 
@@ -164,13 +140,6 @@ function servingMeter(registry: Registry): ServingMeter {
     labelNames: byVersion,
     registers,
   });
-  const answered = new Map<
-    string,
-    {
-      answer: Counter.Internal;
-      latency: Histogram.Internal<(typeof byVersion)[number]>;
-    }
-  >();
   let readShadows: (() => Promise<ShadowFigures[]>) | undefined;
   const shadowCompared = new Gauge({
     name: 'plumb_serving_shadow_compared',
@@ -212,18 +181,8 @@ function servingMeter(registry: Registry): ServingMeter {
         shadows.inc(labels);
         return;
       }
-      // Every prediction counts an answer and a latency: their label sets are looked up once
-      // (neither metric is ever reset, which would leave the children outside the registry).
-      const child = kept(
-        answered,
-        `${labels.project}\0${labels.endpoint}\0${labels.version}\0${o.arm}`,
-        () => ({
-          answer: answers.labels({ ...labels, arm: o.arm }),
-          latency: latency.labels(labels),
-        }),
-      );
-      child.answer.inc();
-      if (o.latencyMs !== null) child.latency.observe(o.latencyMs / 1000);
+      answers.inc({ ...labels, arm: o.arm });
+      if (o.latencyMs !== null) latency.observe(labels, o.latencyMs / 1000);
       if (o.arm === 'fallback') fallbacks.inc(labels);
       if (o.arm === 'cache') cacheHits.inc(labels);
       if (o.promptTokens != null) tokens.inc({ ...labels, kind: 'prompt' }, o.promptTokens);
