@@ -24,7 +24,7 @@ async function client({ url, key, path, bodies, rate, warmup, seconds, connectio
     ),
   );
   const latencies = [];
-  const sentAt = [];
+  const answeredAt = [];
   let failed = 0;
   // Requests sent before this time warm the client and the server up and are not counted.
   let measureFrom = Number.POSITIVE_INFINITY;
@@ -76,7 +76,7 @@ async function client({ url, key, path, bodies, rate, warmup, seconds, connectio
         if (!ok) failed += 1;
       } else if (ok) {
         latencies.push(Number(process.hrtime.bigint() - next.start) / 1e6);
-        sentAt.push(Date.now() - started);
+        answeredAt.push(Date.now() - started);
       } else failed += 1;
       next.resolve();
       dispatch(conn);
@@ -133,7 +133,7 @@ async function client({ url, key, path, bodies, rate, warmup, seconds, connectio
   // p99 of each second's answers, by the second each request was answered in, to place stalls.
   const bySecond = [];
   latencies.forEach((l, k) => {
-    const second = Math.floor(sentAt[k] / 1000);
+    const second = Math.floor(answeredAt[k] / 1000);
     bySecond[second] ??= [];
     bySecond[second].push(l);
   });
@@ -145,7 +145,9 @@ async function client({ url, key, path, bodies, rate, warmup, seconds, connectio
       ) ?? null,
   );
   const cpuUs = user + system;
-  process.stdout.write(JSON.stringify({ latencies, failed, elapsed, timeline, cpuUs, started, sentAt }));
+  // `latencies[k]` (ms) was answered `answeredAt[k]` ms after `started` (wall clock, ms), when the
+  // counted part began.
+  process.stdout.write(JSON.stringify({ latencies, failed, elapsed, timeline, cpuUs, started, answeredAt }));
 }
 
 /** Runs the client; `onMeasuring` is called when its warm-up ends and the counted part starts. */

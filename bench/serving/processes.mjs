@@ -40,10 +40,11 @@ async function main() {
   for (let round = 0; round < rounds; round++) {
     console.log(`bare node:http: ${summary((await floor(load)).latencies)}`);
     for (const n of counts) {
-      const { latencies, pauses, failed } = await plumb(n, bytes, load);
+      const { latencies, answeredAt, pauses, failed } = await plumb(n, bytes, load);
+      // Each slow request's span in wall-clock time, to set against the pauses.
       const slow = [];
       latencies.forEach((ms, k) => {
-        if (ms > SLOW_MS) slow.push([latencies.answeredAt[k] - ms, latencies.answeredAt[k]]);
+        if (ms > SLOW_MS) slow.push([answeredAt[k] - ms, answeredAt[k]]);
       });
       const overlapped = slow.filter(([from, to]) => pauses.some(([at, ms]) => at < to && at + ms > from));
       const gcMs = pauses.reduce((a, [, ms]) => a + ms, 0);
@@ -122,9 +123,8 @@ async function plumb(n, bytes, load) {
       pauses.push(...(await reply(w, 'pauses')).pauses.filter(([at]) => at >= run.started));
     }
     await Promise.all(workers.map((w) => new Promise((resolve) => w.once('exit', resolve).kill())));
-    const latencies = run.latencies;
-    latencies.answeredAt = run.sentAt.map((ms) => run.started + ms);
-    return { latencies, pauses, failed: run.failed };
+    const answeredAt = run.answeredAt.map((ms) => run.started + ms);
+    return { latencies: run.latencies, answeredAt, pauses, failed: run.failed };
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
