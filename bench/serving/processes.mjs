@@ -102,12 +102,13 @@ async function floor(load) {
  */
 async function plumb(n, bytes, load) {
   const home = mkdtempSync(join(tmpdir(), 'plumb-bench-processes-'));
+  let workers = [];
   try {
     const config = loadConfig({ PLUMB_HOME: home, PLUMB_PORT: '0', PLUMB_LOG_LEVEL: 'silent' });
     const setup = await startServer(config, { print: () => {}, worker: false, jobsRunElsewhere: true });
     const key = await createWeatherEndpoint(setup.plumb.services, setup.adminSecret, bytes);
     await setup.plumb.close();
-    const workers = Array.from({ length: n }, () => cluster.fork({ BENCH_HOME: home }));
+    workers = Array.from({ length: n }, () => cluster.fork({ BENCH_HOME: home }));
     const ports = await Promise.all(workers.map((w) => reply(w, 'listening')));
     if (new Set(ports.map((m) => m.port)).size !== 1)
       throw new Error('the processes listen on different ports');
@@ -122,10 +123,13 @@ async function plumb(n, bytes, load) {
       w.send('pauses');
       pauses.push(...(await reply(w, 'pauses')).pauses.filter(([at]) => at >= run.started));
     }
-    await Promise.all(workers.map((w) => new Promise((resolve) => w.once('exit', resolve).kill())));
     const answeredAt = run.answeredAt.map((ms) => run.started + ms);
     return { latencies: run.latencies, answeredAt, pauses, failed: run.failed };
   } finally {
+    // Also when the client failed: no serving process outlives its round.
+    await Promise.all(
+      workers.filter((w) => !w.isDead()).map((w) => new Promise((resolve) => w.once('exit', resolve).kill())),
+    );
     rmSync(home, { recursive: true, force: true });
   }
 }
